@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Makes the pinned Pulumi CLI available to the project and prints the folder that holds it.
+#   - a `pulumi` on PATH at the pinned version or later is used as it is;
+#   - otherwise the pinned CLI is built from its Go modules into .tools/bin (once: a binary
+#     already there at the pinned version is kept).
+# The dynamic-provider host that ships with @pulumi/pulumi is linked beside it with its run bit,
+# because the engine looks for `pulumi-resource-pulumi-nodejs` on PATH or next to the CLI.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+pinned=$(sed -n 's/^[[:space:]]*github.com\/pulumi\/pulumi\/pkg\/v3 v\([0-9.]*\).*/\1/p' "$root/toolchain/pulumi-cli/go.mod")
+tools="$root/.tools/bin"
+mkdir -p "$tools"
+
+say() { echo "toolchain: $*" >&2; }
+
+version_of() { "$1" version 2>/dev/null | tr -d 'v[:space:]' || true; }
+
+at_least() { # at_least HAVE WANT
+  [ -n "$1" ] && [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
+}
+
+link_dynamic_provider() {
+  local host="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+  if [ ! -f "$host" ]; then
+    say "node_modules/@pulumi/pulumi is missing: run 'npm ci' first"
+    exit 1
+  fi
+  chmod +x "$host"
+  ln -sf "$host" "$tools/pulumi-resource-pulumi-nodejs"
+}
+
+link_dynamic_provider
+
+if [ -z "${MPS_HOTFIX_BUILD_PULUMI:-}" ] && installed=$(command -v pulumi 2>/dev/null) \
+  && [ "$installed" != "$tools/pulumi" ] && at_least "$(version_of "$installed")" "$pinned"; then
+  say "using $installed ($(version_of "$installed"))"
+  dirname "$installed"
+  exit 0
+fi
+
+if [ "$(version_of "$tools/pulumi")" = "$pinned" ]; then
+  say "pulumi $pinned already built in .tools/bin"
+  echo "$tools"
+  exit 0
+fi
+
+command -v go >/dev/null || { say "no pulumi $pinned on PATH and no Go to build it"; exit 1; }
+say "building pulumi $pinned from its Go modules (a cold build takes several minutes)"
+started=$(date +%s)
+cd "$root/toolchain/pulumi-cli"
+# -v names each package as it is compiled; a count of them is the progress shown.
+go build -v -trimpath \
+  -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$pinned" \
+  -o "$tools/pulumi.partial" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1 |
+  awk '/^go: downloading/ { d++; if (d % 25 == 0) printf "toolchain: downloaded %d modules\n", d > "/dev/stderr"; next }
+       /^[a-z0-9.]+\// { c++; if (c % 100 == 0) printf "toolchain: compiled %d packages\n", c > "/dev/stderr"; next }
+       { print > "/dev/stderr" }'
+status=${PIPESTATUS[0]}
+[ "$status" -eq 0 ] || { say "go build failed ($status)"; rm -f "$tools/pulumi.partial"; exit "$status"; }
+mv "$tools/pulumi.partial" "$tools/pulumi"
+built=$(version_of "$tools/pulumi")
+[ "$built" = "$pinned" ] || { say "built CLI reports '$built', expected $pinned"; exit 1; }
+say "built pulumi $built in $(($(date +%s) - started))s"
+echo "$tools"
