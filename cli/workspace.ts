@@ -1,0 +1,67 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { fleetProgram } from "../components/program";
+import { findProjectRoot } from "./projectRoot";
+
+export const projectRoot = findProjectRoot();
+
+/** The passphrase of the demo stack's secrets; the demo's simulated hosts guard nothing real. */
+export const demoPassphrase = "mps-hotfix-demo";
+
+export interface StackOptions {
+  readonly stackName: string;
+  readonly adoptOnly?: boolean;
+  /** Extra environment for the engine and the provider processes. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+let toolchainDir: string | undefined;
+
+/** The folder of the pinned CLI: scripts/toolchain.sh decides, and builds it when needed. */
+export function ensureToolchain(): string {
+  toolchainDir ??= execFileSync("bash", [join(projectRoot, "scripts", "toolchain.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  }).trim();
+  return toolchainDir;
+}
+
+/**
+ * The environment every engine run gets: a local state backend inside the project unless
+ * PULUMI_BACKEND_URL says otherwise, no calls out, and the toolchain and the dynamic-provider
+ * host on PATH.
+ */
+export function engineEnvironment(
+  stackName: string,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  const binDir = ensureToolchain();
+  const env: Record<string, string> = {
+    PULUMI_BACKEND_URL: process.env["PULUMI_BACKEND_URL"] ?? `file://${join(projectRoot, ".pulumi-state")}`,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_DISABLE_REGISTRY_RESOLVE: "true",
+    PATH: [join(projectRoot, ".tools", "bin"), binDir, process.env["PATH"] ?? ""].join(":"),
+    ...extra,
+  };
+  const hasPassphrase =
+    process.env["PULUMI_CONFIG_PASSPHRASE"] !== undefined || process.env["PULUMI_CONFIG_PASSPHRASE_FILE"] !== undefined;
+  if (!hasPassphrase && stackName === "demo" && extra["PULUMI_CONFIG_PASSPHRASE"] === undefined) {
+    env["PULUMI_CONFIG_PASSPHRASE"] = demoPassphrase;
+  }
+  return env;
+}
+
+/** Selects (or creates) a stack of this project, running the fleet program inline. */
+export async function openStack(options: StackOptions): Promise<Stack> {
+  const pulumiCommand = await PulumiCommand.get({ root: join(ensureToolchain(), "..") });
+  const program = fleetProgram({
+    projectDir: projectRoot,
+    ...(options.adoptOnly === true ? { adoptOnly: true } : {}),
+  });
+  return LocalWorkspace.createOrSelectStack(
+    { stackName: options.stackName, projectName: "mps-hotfix", program },
+    { workDir: projectRoot, pulumiCommand, envVars: engineEnvironment(options.stackName, options.env) },
+  );
+}

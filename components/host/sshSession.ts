@@ -1,0 +1,196 @@
+import { createHash } from "node:crypto";
+import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import type { SshEndpoint } from "../config/fleetPlan";
+
+/** What logs a hop on: never printed, never part of an error message. */
+export interface SshCredential {
+  readonly password?: string | undefined;
+  readonly privateKey?: string | undefined;
+}
+
+export type TransportFailure =
+  | "connection-refused"
+  | "connect-timeout"
+  | "auth-rejected"
+  | "host-key-mismatch"
+  | "step-timeout"
+  | "connection-lost"
+  | "unreachable";
+
+/** A step could not be carried out because the host could not be reached or stopped answering. */
+export class TransportError extends Error {
+  constructor(
+    readonly failure: TransportFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = "TransportError";
+  }
+}
+
+export interface ExecResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+/** "SHA256:" and the unpadded base64 of the key blob's SHA-256, as OpenSSH prints fingerprints. */
+export function fingerprintOf(keyBlob: Buffer): string {
+  return `SHA256:${createHash("sha256").update(keyBlob).digest("base64").replace(/=+$/, "")}`;
+}
+
+function describe(endpoint: SshEndpoint): string {
+  return `${endpoint.name} (${endpoint.host}:${endpoint.port})`;
+}
+
+/** One SSH connection to one host, with the host key pinned; commands run one at a time. */
+export class SshSession {
+  private closed = false;
+  private lost: TransportError | undefined;
+
+  private constructor(
+    private readonly client: Client,
+    readonly endpoint: SshEndpoint,
+  ) {
+    client.on("error", (error: Error) => {
+      this.lost ??= new TransportError("connection-lost", `connection to ${describe(endpoint)} lost: ${error.message}`);
+    });
+    client.on("close", () => {
+      if (!this.closed)
+        this.lost ??= new TransportError(
+          "connection-lost",
+          `connection to ${describe(endpoint)} was closed by the host`,
+        );
+    });
+  }
+
+  static open(endpoint: SshEndpoint, credential: SshCredential, connectTimeoutMs: number): Promise<SshSession> {
+    const client = new Client();
+    let offered: string | undefined;
+    const config: ConnectConfig = {
+      host: endpoint.host,
+      port: endpoint.port,
+      username: endpoint.user,
+      readyTimeout: connectTimeoutMs,
+      keepaliveInterval: 5000,
+      keepaliveCountMax: 3,
+      tryKeyboard: false,
+      hostVerifier: (key: Buffer) => {
+        offered = fingerprintOf(key);
+        return endpoint.hostKey === "trust-unknown" || offered === endpoint.hostKey;
+      },
+      ...(credential.password !== undefined ? { password: credential.password } : {}),
+      ...(credential.privateKey !== undefined ? { privateKey: credential.privateKey } : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const fail = (error: Error & { level?: string; code?: string }): void => {
+        client.removeAllListeners("ready");
+        client.end();
+        const where = describe(endpoint);
+        if (offered !== undefined && endpoint.hostKey !== "trust-unknown" && offered !== endpoint.hostKey) {
+          reject(
+            new TransportError(
+              "host-key-mismatch",
+              `refused ${where}: it offered host key ${offered}, the stack pins ${endpoint.hostKey}`,
+            ),
+          );
+        } else if (error.code === "ECONNREFUSED") {
+          reject(new TransportError("connection-refused", `cannot connect to ${where}: connection refused`));
+        } else if (error.level === "client-authentication") {
+          reject(new TransportError("auth-rejected", `${where} rejected the credentials of user ${endpoint.user}`));
+        } else if (/timed out/i.test(error.message)) {
+          reject(
+            new TransportError("connect-timeout", `no SSH handshake from ${where} within ${connectTimeoutMs / 1000}s`),
+          );
+        } else {
+          reject(new TransportError("unreachable", `cannot connect to ${where}: ${error.message}`));
+        }
+      };
+      client.once("error", fail);
+      client.once("ready", () => {
+        client.removeListener("error", fail);
+        resolve(new SshSession(client, endpoint));
+      });
+      client.connect(config);
+    });
+  }
+
+  /** Runs one command line; bounded by timeoutMs, after which the connection is abandoned. */
+  exec(
+    commandLine: string,
+    options: { readonly stdin?: string | undefined; readonly timeoutMs: number },
+  ): Promise<ExecResult> {
+    if (this.lost) return Promise.reject(this.lost);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (action: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.client.removeListener("close", onClose);
+        action();
+      };
+      const timer = setTimeout(() => {
+        settle(() => {
+          this.lost = new TransportError(
+            "step-timeout",
+            `${describe(this.endpoint)} did not answer within ${options.timeoutMs / 1000}s`,
+          );
+          this.client.destroy();
+          reject(this.lost);
+        });
+      }, options.timeoutMs);
+      const onClose = (): void =>
+        settle(() =>
+          reject(
+            this.lost ??
+              new TransportError("connection-lost", `connection to ${describe(this.endpoint)} dropped during the step`),
+          ),
+        );
+      this.client.once("close", onClose);
+      this.client.exec(commandLine, (error: Error | undefined, channel: ClientChannel) => {
+        if (error) {
+          settle(() =>
+            reject(
+              new TransportError(
+                "connection-lost",
+                `${describe(this.endpoint)} refused to run the step: ${error.message}`,
+              ),
+            ),
+          );
+          return;
+        }
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        let exitCode: number | undefined;
+        channel.on("data", (chunk: Buffer) => stdout.push(chunk));
+        channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        channel.on("exit", (code: number | null) => {
+          exitCode = code ?? undefined;
+        });
+        channel.on("close", () => {
+          settle(() => {
+            if (exitCode === undefined) {
+              reject(
+                new TransportError("connection-lost", `${describe(this.endpoint)} ended the step without an exit code`),
+              );
+              return;
+            }
+            resolve({
+              stdout: Buffer.concat(stdout).toString("utf8"),
+              stderr: Buffer.concat(stderr).toString("utf8"),
+              exitCode,
+            });
+          });
+        });
+        if (options.stdin !== undefined) channel.end(options.stdin);
+        else channel.end();
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.client.end();
+  }
+}

@@ -1,0 +1,138 @@
+import { readFileSync } from "node:fs";
+import type * as pulumi from "@pulumi/pulumi";
+import { EngineConnection, type CredentialsByName } from "../host/engineConnection";
+import type { EnginePlan } from "../config/fleetPlan";
+import { driftReasons, type ObservedState } from "../runbook/observedState";
+import { Runbook, RunbookError, rotationNotice, type StepEvent } from "../runbook/runbook";
+import type { HotfixTarget } from "../runbook/target";
+import { parseResourceProps, type HotfixResourceInputs } from "./resourceState";
+import { progressLine } from "./progress";
+
+/**
+ * The handlers of the HotfixOnEngine dynamic resource. They run in the dynamic-provider host
+ * process the engine starts, which loads this module by package name (see providerShim.ts).
+ */
+
+function targetOf(inputs: HotfixResourceInputs): HotfixTarget {
+  return {
+    engineName: inputs.engine,
+    hotfixId: inputs.hotfixId,
+    requiredVersions: inputs.fileVersions,
+    ...inputs.target,
+  };
+}
+
+function connectionOf(inputs: HotfixResourceInputs): EngineConnection {
+  const plan: EnginePlan = { name: inputs.engine, route: inputs.route, hotfixes: [], binDir: inputs.target.binDir };
+  return new EngineConnection(plan, inputs.credentials as CredentialsByName, inputs.settings.connectTimeoutMs);
+}
+
+/** Progress goes to stderr, which the engine streams into its own output as the run goes. */
+function reportStep(inputs: HotfixResourceInputs): (event: StepEvent) => void {
+  return (event) => console.error(progressLine(event, inputs.settings.position));
+}
+
+function runbookFor(inputs: HotfixResourceInputs, connection: EngineConnection, progress: boolean): Runbook {
+  return new Runbook(targetOf(inputs), {
+    runner: connection,
+    settings: inputs.settings,
+    packageBase64: () => readFileSync(inputs.target.packagePath).toString("base64"),
+    ...(progress ? { onStep: reportStep(inputs) } : {}),
+  });
+}
+
+function withObserved(inputs: HotfixResourceInputs, observed: ObservedState): HotfixResourceInputs {
+  const { adoptOnly: _adoptOnly, ...rest } = inputs;
+  return { ...rest, ...observed };
+}
+
+/** A failed create or update still records where the engine stands, so the next preview shows it. */
+class PartialStateError extends Error {
+  constructor(
+    message: string,
+    readonly id: string,
+    readonly properties: HotfixResourceInputs,
+  ) {
+    super(message);
+  }
+}
+
+async function probeAfterFailure(inputs: HotfixResourceInputs): Promise<HotfixResourceInputs> {
+  const connection = connectionOf(inputs);
+  try {
+    return withObserved(inputs, await runbookFor(inputs, connection, false).probe());
+  } catch {
+    return { ...inputs, engineState: "deactivated", comPlusState: "stopped" };
+  } finally {
+    connection.close();
+  }
+}
+
+async function converge(id: string, inputs: HotfixResourceInputs): Promise<HotfixResourceInputs> {
+  const connection = connectionOf(inputs);
+  try {
+    const runbook = runbookFor(inputs, connection, true);
+    const observed = inputs.adoptOnly === true ? await runbook.probe() : await runbook.converge();
+    return withObserved(inputs, observed);
+  } catch (error) {
+    connection.close();
+    if (!(error instanceof RunbookError)) throw error;
+    const message = `${error.message}\n  ${rotationNotice(error)}`;
+    console.error(`[${inputs.engine}] FAILED: ${message}`);
+    if (error.rotation === "untouched") throw new Error(message);
+    throw new PartialStateError(message, id, await probeAfterFailure(inputs));
+  } finally {
+    connection.close();
+  }
+}
+
+export async function check(_olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult> {
+  parseResourceProps("HotfixOnEngine inputs", news);
+  return { inputs: news as Record<string, unknown> };
+}
+
+function connectionChanged(olds: HotfixResourceInputs, news: HotfixResourceInputs): boolean {
+  return (
+    JSON.stringify(olds.route) !== JSON.stringify(news.route) ||
+    JSON.stringify(olds.credentials) !== JSON.stringify(news.credentials)
+  );
+}
+
+/** Changes when the observed state is not the desired one, or when the way to the host changed. */
+export async function diff(_id: string, oldProps: unknown, newProps: unknown): Promise<pulumi.dynamic.DiffResult> {
+  const olds = parseResourceProps("HotfixOnEngine state", oldProps);
+  const news = parseResourceProps("HotfixOnEngine inputs", newProps);
+  const drift = driftReasons(olds, news.fileVersions).length > 0;
+  return { changes: drift || connectionChanged(olds, news), replaces: [], deleteBeforeReplace: false };
+}
+
+export async function create(props: unknown): Promise<pulumi.dynamic.CreateResult> {
+  const inputs = parseResourceProps("HotfixOnEngine inputs", props);
+  const id = `${inputs.engine}/${inputs.hotfixId}`;
+  return { id, outs: await converge(id, inputs) };
+}
+
+export async function update(id: string, _olds: unknown, newProps: unknown): Promise<pulumi.dynamic.UpdateResult> {
+  const inputs = parseResourceProps("HotfixOnEngine inputs", newProps);
+  return { outs: await converge(id, inputs) };
+}
+
+/** Probes the host; the observed values become both state and inputs, so diffs compare live state. */
+export async function read(id: string, props: unknown): Promise<pulumi.dynamic.ReadResult> {
+  const state = parseResourceProps("HotfixOnEngine state", props);
+  const connection = connectionOf(state);
+  try {
+    const observed = await runbookFor(state, connection, false).probe();
+    const refreshed = withObserved(state, observed);
+    return { id, props: refreshed, inputs: refreshed };
+  } catch (error) {
+    throw new Error(`engine ${state.engine}: refresh could not probe the host: ${(error as Error).message}`);
+  } finally {
+    connection.close();
+  }
+}
+
+/** Removing an engine from the stack stops managing it; a hotfix is never uninstalled. */
+export async function remove(): Promise<void> {
+  return Promise.resolve();
+}

@@ -1,0 +1,305 @@
+import { errorLine, parseInstallAnswer, parseProbeAnswer, parseStageAnswer } from "../host/answers";
+import type { ScriptRunner } from "../host/engineConnection";
+import type { HostScript } from "../host/scripts";
+import type { ExecResult } from "../host/sshSession";
+import type { StepName } from "../host/steps";
+import { hostScripts, installLogPath } from "./hostScripts";
+import { classifyMsiexecExit } from "./msiexecExit";
+import { observedFrom, outdatedFiles, type ObservedState } from "./observedState";
+import type { HotfixTarget, RunbookSettings } from "./target";
+
+export type StepStatus = "started" | "succeeded" | "failed" | "retrying";
+
+export interface StepEvent {
+  readonly engine: string;
+  readonly hotfixId: string;
+  readonly step: StepName;
+  readonly status: StepStatus;
+  readonly elapsedMs?: number;
+  readonly detail?: string;
+}
+
+/** Where the engine stands after a failed runbook: the part of the error an operator acts on first. */
+export type Rotation = "untouched" | "restored" | "left-out-by-request" | "left-out-restore-failed";
+
+export class RunbookError extends Error {
+  constructor(
+    readonly engine: string,
+    readonly step: StepName,
+    readonly reason: string,
+    readonly rotation: Rotation,
+    readonly exitCode?: number,
+    readonly installLog?: string,
+  ) {
+    super(`engine ${engine}: step ${step} failed: ${reason}`);
+    this.name = "RunbookError";
+  }
+}
+
+export interface RunbookDeps {
+  readonly runner: ScriptRunner;
+  readonly settings: RunbookSettings;
+  readonly packageBase64: () => string;
+  readonly onStep?: (event: StepEvent) => void;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => Date;
+}
+
+const installLogTailLines = 25;
+
+class StepFailure extends Error {
+  constructor(
+    readonly step: StepName,
+    message: string,
+    readonly exitCode?: number,
+    readonly installLog?: string,
+  ) {
+    super(message);
+  }
+}
+
+function failureReason(result: ExecResult): string {
+  return errorLine(result.stdout) ?? (result.stderr.trim().split(/\r?\n/).pop() || "no reason given");
+}
+
+/**
+ * The KB952089 runbook for one engine, in the article's order: stage and verify the package,
+ * deactivate the engine, shut down the COM+ application, install, verify the files, start the
+ * COM+ application, activate the engine. A failure at any step after deactivation puts the
+ * engine back into rotation before the error is reported, unless the stack asks otherwise.
+ */
+export class Runbook {
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly target: HotfixTarget,
+    private readonly deps: RunbookDeps,
+  ) {
+    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private emit(step: StepName, status: StepStatus, started: number, detail?: string): void {
+    this.deps.onStep?.({
+      engine: this.target.engineName,
+      hotfixId: this.target.hotfixId,
+      step,
+      status,
+      ...(status === "started" ? {} : { elapsedMs: Date.now() - started }),
+      ...(detail === undefined ? {} : { detail }),
+    });
+  }
+
+  /** Runs one script as one step; a script that exits non-zero fails the step unless allowed. */
+  private async step<T>(
+    step: StepName,
+    script: HostScript,
+    read: (result: ExecResult) => T,
+    options: { readonly timeoutMs?: number; readonly acceptExit?: (code: number) => boolean } = {},
+  ): Promise<T> {
+    const started = Date.now();
+    this.emit(step, "started", started);
+    try {
+      const result = await this.deps.runner.run(script, options.timeoutMs ?? this.deps.settings.stepTimeoutMs);
+      const accepted = options.acceptExit ?? ((code: number) => code === 0);
+      if (!accepted(result.exitCode)) {
+        throw new StepFailure(step, `exit code ${result.exitCode}: ${failureReason(result)}`, result.exitCode);
+      }
+      const value = read(result);
+      this.emit(step, "succeeded", started);
+      return value;
+    } catch (error) {
+      const failure = error instanceof StepFailure ? error : new StepFailure(step, (error as Error).message);
+      this.emit(step, "failed", started, failure.message);
+      throw failure;
+    }
+  }
+
+  async probe(step: StepName = "probe"): Promise<ObservedState> {
+    const files = Object.keys(this.target.requiredVersions);
+    return this.step(step, hostScripts.probe(this.target), (r) =>
+      observedFrom(parseProbeAnswer(r.stdout, files), this.target.requiredVersions),
+    );
+  }
+
+  /** Brings the engine to its desired state and returns what the final probe saw. */
+  async converge(): Promise<ObservedState> {
+    const t = this.target;
+    let observed: ObservedState;
+    try {
+      observed = await this.probe();
+    } catch (error) {
+      throw this.asRunbookError(error, "untouched");
+    }
+    if (observed.restartPending) {
+      throw new RunbookError(
+        t.engineName,
+        "probe",
+        "a restart is pending on this host (an earlier install returned 3010 or 1641); restart it in a change window, then run up again",
+        "untouched",
+      );
+    }
+
+    if (outdatedFiles(observed, t.requiredVersions).length > 0) {
+      try {
+        await this.stageAndVerify();
+      } catch (error) {
+        throw this.asRunbookError(error, "untouched");
+      }
+      try {
+        observed = await this.install();
+      } catch (error) {
+        throw await this.restoreAfter(error);
+      }
+    }
+
+    try {
+      if (observed.comPlusState !== "running") {
+        await this.step("start-complus", hostScripts.startComPlus(t), () => undefined);
+      }
+      if (observed.engineState !== "active") {
+        await this.step("activate-engine", hostScripts.activateEngine(t), () => undefined);
+      }
+    } catch (error) {
+      throw await this.restoreAfter(error);
+    }
+    return { ...observed, engineState: "active", comPlusState: "running" };
+  }
+
+  private async stageAndVerify(): Promise<void> {
+    const t = this.target;
+    const staged = await this.step("stage-package", hostScripts.stagePackage(t, this.deps.packageBase64()), (r) =>
+      parseStageAnswer(r.stdout),
+    );
+    if (staged.sha256 !== t.packageSha256) {
+      throw new StepFailure(
+        "stage-package",
+        `the package staged at ${staged.path} has SHA-256 ${staged.sha256}, the stack pins ${t.packageSha256}; refusing to install it`,
+      );
+    }
+  }
+
+  /** Deactivate, shut down COM+, install (retrying while another install runs), verify. */
+  private async install(): Promise<ObservedState> {
+    const t = this.target;
+    const s = this.deps.settings;
+    await this.step("deactivate-engine", hostScripts.deactivateEngine(t), () => undefined);
+    await this.step(
+      "shutdown-complus",
+      hostScripts.shutdownComPlus(t, s.complusShutdownTimeoutSeconds),
+      () => undefined,
+      { timeoutMs: Math.max(s.stepTimeoutMs, (s.complusShutdownTimeoutSeconds + 30) * 1000) },
+    );
+    for (let attempt = 1; ; attempt++) {
+      const logPath = installLogPath(t, this.now(), attempt);
+      const started = Date.now();
+      const answer = await this.step(
+        "install-package",
+        hostScripts.installPackage(t, logPath),
+        (r) => parseInstallAnswer(r.stdout),
+        {
+          acceptExit: () => true,
+        },
+      );
+      const outcome = classifyMsiexecExit(answer.msiexecExit);
+      if (outcome.kind === "installed") break;
+      if (outcome.kind === "busy" && attempt < s.installAttempts) {
+        const delay = s.installRetryDelayMs * 2 ** (attempt - 1);
+        this.emit(
+          "install-package",
+          "retrying",
+          started,
+          `msiexec exit code 1618 (${outcome.meaning}); attempt ${attempt + 1} of ${s.installAttempts} in ${delay / 1000}s`,
+        );
+        await this.sleep(delay);
+        continue;
+      }
+      const tries = outcome.kind === "busy" ? ` after ${attempt} attempts` : "";
+      const advice = outcome.kind === "restart-pending" ? "; the engine is not compliant until the host restarts" : "";
+      const tail = await this.installLogTail(answer.log);
+      throw new StepFailure(
+        "install-package",
+        `msiexec exit code ${answer.msiexecExit} (${outcome.meaning})${tries}${advice}; install log ${answer.log}${tail}`,
+        answer.msiexecExit,
+        answer.log,
+      );
+    }
+    const verified = await this.probe("verify-files");
+    const stillOld = outdatedFiles(verified, t.requiredVersions);
+    if (stillOld.length > 0 || verified.restartPending) {
+      const files = stillOld.map(
+        (f) => `${f} is ${verified.fileVersions[f] ?? "missing"}, not ${t.requiredVersions[f]} or later`,
+      );
+      throw new StepFailure(
+        "verify-files",
+        `msiexec reported success but ${[...files, ...(verified.restartPending ? ["a restart is pending"] : [])].join("; ")}`,
+      );
+    }
+    return verified;
+  }
+
+  private async installLogTail(logPath: string): Promise<string> {
+    try {
+      const result = await this.deps.runner.run(
+        hostScripts.readInstallLog(logPath, installLogTailLines),
+        this.deps.settings.stepTimeoutMs,
+      );
+      const lines = result.stdout
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith("log:"))
+        .map((l) => `    ${l.slice(4)}`);
+      return lines.length === 0 ? "" : `\n  last lines of the install log:\n${lines.join("\n")}`;
+    } catch {
+      return " (the log could not be read)";
+    }
+  }
+
+  /** After a failure past deactivation: start COM+ and activate the engine, then report. */
+  private async restoreAfter(error: unknown): Promise<RunbookError> {
+    const t = this.target;
+    if (this.deps.settings.leaveFailedEngineOut) return this.asRunbookError(error, "left-out-by-request");
+    try {
+      await this.step("start-complus", hostScripts.startComPlus(t), () => undefined);
+      await this.step("activate-engine", hostScripts.activateEngine(t), () => undefined);
+      return this.asRunbookError(error, "restored");
+    } catch (restoreError) {
+      const failed = this.asRunbookError(error, "left-out-restore-failed");
+      return new RunbookError(
+        failed.engine,
+        failed.step,
+        `${failed.reason}\n  putting the engine back into rotation failed too: ${(restoreError as Error).message}`,
+        "left-out-restore-failed",
+        failed.exitCode,
+        failed.installLog,
+      );
+    }
+  }
+
+  private asRunbookError(error: unknown, rotation: Rotation): RunbookError {
+    if (error instanceof RunbookError) return error;
+    const failure = error instanceof StepFailure ? error : new StepFailure("probe", (error as Error).message);
+    return new RunbookError(
+      this.target.engineName,
+      failure.step,
+      failure.message,
+      rotation,
+      failure.exitCode,
+      failure.installLog,
+    );
+  }
+}
+
+/** The sentence an operator reads first about where a failed engine stands. */
+export function rotationNotice(error: RunbookError): string {
+  switch (error.rotation) {
+    case "untouched":
+      return `engine ${error.engine} was not taken out of rotation`;
+    case "restored":
+      return `engine ${error.engine} is back in rotation (COM+ application started, engine activated)`;
+    case "left-out-by-request":
+      return `ENGINE ${error.engine} IS LEFT OUT OF ROTATION, as the stack asks (rollout.leaveFailedEngineOut): it stays deactivated until you act`;
+    case "left-out-restore-failed":
+      return `ENGINE ${error.engine} IS OUT OF ROTATION: it could not be put back (deactivated, COM+ application possibly stopped); act now: the next "up" retries`;
+  }
+}
