@@ -32,5 +32,5 @@ export function satisfies(deployed: string, required: string): boolean {
 
 /** A zod schema for a version string in config and catalog data. */
 export const FileVersionText = z.string().refine((text) => parseFileVersion(text) !== undefined, {
-  message: "must be a file version of four numbers, each 0-65535, such as 13.3.609.1",
+  error: "must be a file version of four numbers, each 0-65535, such as 13.3.609.1",
 });

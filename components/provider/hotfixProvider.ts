@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
-import { EngineConnection, type CredentialsByName } from "../host/engineConnection";
+import { EngineConnection } from "../host/engineConnection";
 import type { EnginePlan } from "../config/fleetPlan";
 import { driftReasons, type ObservedState } from "../runbook/observedState";
 import { Runbook, RunbookError, rotationNotice, type StepEvent } from "../runbook/runbook";
@@ -24,7 +24,7 @@ function targetOf(inputs: HotfixResourceInputs): HotfixTarget {
 
 function connectionOf(inputs: HotfixResourceInputs): EngineConnection {
   const plan: EnginePlan = { name: inputs.engine, route: inputs.route, hotfixes: [], binDir: inputs.target.binDir };
-  return new EngineConnection(plan, inputs.credentials as CredentialsByName, inputs.settings.connectTimeoutMs);
+  return new EngineConnection(plan, inputs.credentials, inputs.settings.connectTimeoutMs);
 }
 
 /** Progress goes to stderr, which the engine streams into its own output as the run goes. */
