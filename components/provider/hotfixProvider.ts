@@ -29,7 +29,9 @@ function connectionOf(inputs: HotfixResourceInputs): EngineConnection {
 
 /** Progress goes to stderr, which the engine streams into its own output as the run goes. */
 function reportStep(inputs: HotfixResourceInputs): (event: StepEvent) => void {
-  return (event) => console.error(progressLine(event, inputs.settings.position));
+  return (event) => {
+    if (event.status !== "started") console.error(progressLine(event, inputs.settings.position));
+  };
 }
 
 function runbookFor(inputs: HotfixResourceInputs, connection: EngineConnection, progress: boolean): Runbook {
