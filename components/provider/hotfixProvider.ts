@@ -48,15 +48,27 @@ function withObserved(inputs: HotfixResourceInputs, observed: ObservedState): Ho
   return { ...rest, ...observed };
 }
 
-/** A failed create or update still records where the engine stands, so the next preview shows it. */
+/**
+ * A failed create or update still records where the engine stands, so the next preview shows it.
+ * The dynamic-provider host stores these properties as they are, so they must carry the
+ * serialized provider (`__provider`) that later reads are run with.
+ */
 class PartialStateError extends Error {
+  readonly properties: Record<string, unknown>;
+
   constructor(
     message: string,
     readonly id: string,
-    readonly properties: HotfixResourceInputs,
+    state: HotfixResourceInputs,
+    serializedProvider: unknown,
   ) {
     super(message);
+    this.properties = { ...state, __provider: serializedProvider };
   }
+}
+
+function serializedProviderOf(props: unknown): unknown {
+  return (props as { __provider?: unknown } | undefined)?.__provider;
 }
 
 async function probeAfterFailure(inputs: HotfixResourceInputs): Promise<HotfixResourceInputs> {
@@ -70,7 +82,11 @@ async function probeAfterFailure(inputs: HotfixResourceInputs): Promise<HotfixRe
   }
 }
 
-async function converge(id: string, inputs: HotfixResourceInputs): Promise<HotfixResourceInputs> {
+async function converge(
+  id: string,
+  inputs: HotfixResourceInputs,
+  serializedProvider: unknown,
+): Promise<HotfixResourceInputs> {
   const connection = connectionOf(inputs);
   try {
     const runbook = runbookFor(inputs, connection, true);
@@ -82,7 +98,7 @@ async function converge(id: string, inputs: HotfixResourceInputs): Promise<Hotfi
     const message = `${error.message}\n  ${rotationNotice(error)}`;
     console.error(`[${inputs.engine}] FAILED: ${message}`);
     if (error.rotation === "untouched") throw new Error(message);
-    throw new PartialStateError(message, id, await probeAfterFailure(inputs));
+    throw new PartialStateError(message, id, await probeAfterFailure(inputs), serializedProvider);
   } finally {
     connection.close();
   }
@@ -111,12 +127,12 @@ export async function diff(_id: string, oldProps: unknown, newProps: unknown): P
 export async function create(props: unknown): Promise<pulumi.dynamic.CreateResult> {
   const inputs = parseResourceProps("HotfixOnEngine inputs", props);
   const id = `${inputs.engine}/${inputs.hotfixId}`;
-  return { id, outs: await converge(id, inputs) };
+  return { id, outs: await converge(id, inputs, serializedProviderOf(props)) };
 }
 
 export async function update(id: string, _olds: unknown, newProps: unknown): Promise<pulumi.dynamic.UpdateResult> {
   const inputs = parseResourceProps("HotfixOnEngine inputs", newProps);
-  return { outs: await converge(id, inputs) };
+  return { outs: await converge(id, inputs, serializedProviderOf(newProps)) };
 }
 
 /** Probes the host; the observed values become both state and inputs, so diffs compare live state. */
