@@ -61,6 +61,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const stack = await openStack({ stackName: values.stack, adoptOnly: command === "adopt" });
+  // Ctrl-C also reaches the engine, which finishes its in-flight steps and records them; this
+  // process waits for it, so the state and the output say what happened. A second Ctrl-C quits.
+  let interrupts = 0;
+  process.on("SIGINT", () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(
+      "\nmps-hotfix: interrupted; waiting for the engine to finish the current step and restore the engine (Ctrl-C again to quit now)\n",
+    );
+  });
   return run(command, stack);
 }
 

@@ -27,6 +27,20 @@ function connectionOf(inputs: HotfixResourceInputs): EngineConnection {
   return new EngineConnection(plan, inputs.credentials, inputs.settings.connectTimeoutMs);
 }
 
+/**
+ * Ctrl-C reaches every process of the terminal's process group, this provider host included.
+ * Exiting then could leave an engine deactivated, so the host stays up: the runbook finishes the
+ * step under way, starts no further step that takes the engine down, and puts it back into
+ * rotation; the engine itself waits for in-flight operations when it is interrupted.
+ */
+let interrupted = false;
+process.on("SIGINT", () => {
+  if (!interrupted) {
+    console.error("interrupt received: finishing the current step, then putting the engine back into rotation");
+  }
+  interrupted = true;
+});
+
 /** Progress goes to stderr, which the engine streams into its own output as the run goes. */
 function reportStep(inputs: HotfixResourceInputs): (event: StepEvent) => void {
   return (event) => {
@@ -39,6 +53,7 @@ function runbookFor(inputs: HotfixResourceInputs, connection: EngineConnection, 
     runner: connection,
     settings: inputs.settings,
     packageBase64: () => readFileSync(inputs.target.packagePath).toString("base64"),
+    interrupted: () => interrupted,
     ...(progress ? { onStep: reportStep(inputs) } : {}),
   });
 }

@@ -43,6 +43,8 @@ export interface RunbookDeps {
   readonly onStep?: (event: StepEvent) => void;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => Date;
+  /** True once the operator interrupted the run: no further step that takes the engine down starts. */
+  readonly interrupted?: () => boolean;
 }
 
 const installLogTailLines = 25;
@@ -181,10 +183,19 @@ export class Runbook {
   }
 
   /** Deactivate, shut down COM+, install (retrying while another install runs), verify. */
+  /** Before each step that takes the engine further down: stop here if the operator interrupted. */
+  private checkInterrupt(next: StepName): void {
+    if (this.deps.interrupted?.() === true) {
+      throw new StepFailure(next, "interrupted by the operator before this step started");
+    }
+  }
+
   private async install(): Promise<ObservedState> {
     const t = this.target;
     const s = this.deps.settings;
+    this.checkInterrupt("deactivate-engine");
     await this.step("deactivate-engine", hostScripts.deactivateEngine(t), () => undefined);
+    this.checkInterrupt("shutdown-complus");
     await this.step(
       "shutdown-complus",
       hostScripts.shutdownComPlus(t, s.complusShutdownTimeoutSeconds),
@@ -192,6 +203,7 @@ export class Runbook {
       { timeoutMs: Math.max(s.stepTimeoutMs, (s.complusShutdownTimeoutSeconds + 30) * 1000) },
     );
     for (let attempt = 1; ; attempt++) {
+      this.checkInterrupt("install-package");
       const logPath = installLogPath(t, this.now(), attempt);
       const started = Date.now();
       const answer = await this.step(
