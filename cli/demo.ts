@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { loadFleetFile } from "../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet } from "../simulator/server";
+import { hotfixSteps, isHotfixResource } from "./hotfixSteps";
 import { openStack, projectRoot } from "./workspace";
 
 /**
@@ -16,17 +17,10 @@ const fleetFile = join(projectRoot, "simulator", "fleets", "demo.yaml");
 const print = (text: string): void => void process.stdout.write(text);
 const heading = (text: string): void => print(`\n=== ${text}\n\n`);
 
-function enginesWith(events: readonly EngineEvent[], op: string): string[] {
-  return events
-    .map((e) => e.resourcePreEvent?.metadata)
-    .filter((m) => m !== undefined && m.op === op && m.type.endsWith(":HotfixOnEngine"))
-    .map((m) => m!.urn.split("::").pop() ?? "");
-}
-
 async function managesEngines(stack: Stack): Promise<boolean> {
   const state = await stack.exportStack();
   const resources = (state.deployment as { resources?: { type: string }[] }).resources ?? [];
-  return resources.some((r) => r.type.endsWith(":HotfixOnEngine"));
+  return resources.some((r) => isHotfixResource(r.type));
 }
 
 async function demo(fleet: SimulatedFleet): Promise<void> {
@@ -42,7 +36,9 @@ async function demo(fleet: SimulatedFleet): Promise<void> {
   heading("preview: which engines are older than required");
   const events: EngineEvent[] = [];
   await stack.preview({ refresh: true, diff: true, onOutput: print, onEvent: (e) => events.push(e) });
-  const drifted = enginesWith(events, "update");
+  const drifted = hotfixSteps(events)
+    .filter((step) => step.op === "update")
+    .map((step) => step.name);
   print(`\n${drifted.length} of ${fleet.hosts.length} engines need work: ${drifted.join(", ") || "none"}\n`);
 
   heading("up: the KB952089 runbook, one engine at a time");

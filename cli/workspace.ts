@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import type { FleetPlan } from "../components/config/fleetPlan";
 import { fleetProgram } from "../components/program";
 import { findProjectRoot } from "./projectRoot";
 
@@ -14,6 +15,7 @@ export interface StackOptions {
   readonly adoptOnly?: boolean;
   /** Extra environment for the engine and the provider processes. */
   readonly env?: Readonly<Record<string, string>>;
+  readonly onPlan?: (plan: FleetPlan) => void;
 }
 
 let toolchainDir: string | undefined;
@@ -59,6 +61,7 @@ export async function openStack(options: StackOptions): Promise<Stack> {
   const program = fleetProgram({
     projectDir: projectRoot,
     ...(options.adoptOnly === true ? { adoptOnly: true } : {}),
+    ...(options.onPlan ? { onPlan: options.onPlan } : {}),
   });
   return LocalWorkspace.createOrSelectStack(
     { stackName: options.stackName, projectName: "mps-hotfix", program },

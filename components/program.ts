@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "./config/fleetConfig";
-import { planFleet } from "./config/fleetPlan";
+import { planFleet, type FleetPlan } from "./config/fleetPlan";
 import { Fleet, type FleetCompliance } from "./fleet";
 
 export interface FleetProgramOptions {
@@ -8,6 +8,8 @@ export interface FleetProgramOptions {
   readonly projectDir: string;
   /** Register what each engine has without changing any host (see `mps-hotfix adopt`). */
   readonly adoptOnly?: boolean;
+  /** Called with the validated plan before any resource is declared (the CLI's end summary uses it). */
+  readonly onPlan?: (plan: FleetPlan) => void;
 }
 
 export interface FleetProgramOutputs {
@@ -41,6 +43,7 @@ export function fleetProgram(options: FleetProgramOptions): () => Promise<FleetP
       credentialsAreSecret: rawCredentials === undefined || isSecretConfig("mps-hotfix:credentials"),
       baseDir: options.projectDir,
     });
+    options.onPlan?.(plan);
     const credentials = pulumi.secret(Credentials.parse(rawCredentials ?? {}));
     const fleet = new Fleet("fleet", {
       plan,

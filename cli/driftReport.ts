@@ -1,0 +1,115 @@
+import { z } from "zod";
+import { satisfies } from "../components/catalog/fileVersion";
+import type { HotfixStep } from "./hotfixSteps";
+
+/** The JSON a drift report prints; documented in the README ("Drift report"). */
+export const DriftReport = z.strictObject({
+  schema: z.literal("mps-hotfix/drift-report/v1"),
+  stack: z.string(),
+  /** Per hotfix: how many engines need work out of how many must carry it. */
+  summary: z.record(z.string(), z.strictObject({ needWork: z.number().int(), engines: z.number().int() })),
+  engines: z.array(
+    z.strictObject({
+      engine: z.string(),
+      hotfix: z.string(),
+      /** What `up` would do: nothing, the runbook, put the engine back into rotation, register it, or stop at a pending restart. */
+      action: z.enum(["none", "runbook", "restore-rotation", "register", "restart-required", "update-connection"]),
+      files: z.array(
+        z.strictObject({
+          name: z.string(),
+          /** The deployed version, "missing", or null when the stack has not read this engine yet. */
+          deployed: z.string().nullable(),
+          required: z.string(),
+          compliant: z.boolean().nullable(),
+        }),
+      ),
+      engineState: z.string().nullable(),
+      comPlusState: z.string().nullable(),
+      restartPending: z.boolean().nullable(),
+    }),
+  ),
+});
+export type DriftReport = z.infer<typeof DriftReport>;
+type EngineEntry = DriftReport["engines"][number];
+
+const StepProps = z.looseObject({
+  engine: z.string(),
+  hotfixId: z.string(),
+  fileVersions: z.record(z.string(), z.string()),
+  engineState: z.string(),
+  comPlusState: z.string(),
+  restartPending: z.boolean(),
+});
+
+function actionOf(
+  step: HotfixStep,
+  files: EngineEntry["files"],
+  observed: z.infer<typeof StepProps> | undefined,
+): EngineEntry["action"] {
+  if (step.op === "same") return "none";
+  if (observed === undefined) return "register";
+  if (files.some((f) => f.compliant === false)) return observed.restartPending ? "restart-required" : "runbook";
+  if (observed.restartPending) return "restart-required";
+  if (observed.engineState !== "active" || observed.comPlusState !== "running") return "restore-rotation";
+  return "update-connection";
+}
+
+/** A report of what a preview found, engine by engine, from the engine's own step events. */
+export function buildDriftReport(stack: string, steps: readonly HotfixStep[]): DriftReport {
+  const engines = steps.map((step): EngineEntry => {
+    const required = StepProps.parse(step.metadata.new?.inputs);
+    const oldOutputs = step.metadata.old?.outputs;
+    const observed = oldOutputs === undefined ? undefined : StepProps.parse(oldOutputs);
+    const files = Object.entries(required.fileVersions).map(([name, version]) => {
+      const deployed = observed?.fileVersions[name] ?? null;
+      return { name, deployed, required: version, compliant: deployed === null ? null : satisfies(deployed, version) };
+    });
+    return {
+      engine: required.engine,
+      hotfix: required.hotfixId,
+      action: actionOf(step, files, observed),
+      files,
+      engineState: observed?.engineState ?? null,
+      comPlusState: observed?.comPlusState ?? null,
+      restartPending: observed?.restartPending ?? null,
+    };
+  });
+  const summary: DriftReport["summary"] = {};
+  for (const entry of engines) {
+    const line = summary[entry.hotfix] ?? { needWork: 0, engines: 0 };
+    summary[entry.hotfix] = { needWork: line.needWork + (entry.action === "none" ? 0 : 1), engines: line.engines + 1 };
+  }
+  return { schema: "mps-hotfix/drift-report/v1", stack, summary, engines };
+}
+
+const actionText: Readonly<Record<EngineEntry["action"], string>> = {
+  none: "nothing (compliant)",
+  runbook: "run the runbook",
+  "restore-rotation": "put back into rotation",
+  register: "register (not managed yet)",
+  "restart-required": "none until the host restarts",
+  "update-connection": "record new connection settings",
+};
+
+/** Markdown for a pull request: a summary line per hotfix, then one row per engine and file. */
+export function renderMarkdown(report: DriftReport): string {
+  const lines = [`### mps-hotfix drift report: stack \`${report.stack}\``, ""];
+  for (const [hotfix, line] of Object.entries(report.summary)) {
+    lines.push(`**${line.needWork} of ${line.engines} engines need ${hotfix}.**`);
+  }
+  lines.push(
+    "",
+    "| Engine | Hotfix | File | Deployed | Required | Engine state | COM+ | `up` will |",
+    "|---|---|---|---|---|---|---|---|",
+  );
+  for (const entry of report.engines) {
+    for (const file of entry.files) {
+      const deployed = file.deployed ?? "not read yet";
+      const mark = file.compliant === false ? ` ⚠` : "";
+      lines.push(
+        `| ${entry.engine} | ${entry.hotfix} | ${file.name} | ${deployed}${mark} | ${file.required} | ${entry.engineState ?? "?"} | ${entry.comPlusState ?? "?"} | ${actionText[entry.action]} |`,
+      );
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,178 @@
+import { buildDriftReport, DriftReport, renderMarkdown } from "../../cli/driftReport";
+import { hotfixSteps } from "../../cli/hotfixSteps";
+import { renderRolloutSummary, summarizeRollout } from "../../cli/rolloutSummary";
+import { startScenario, removeBackend, type Scenario } from "./scenario";
+
+const runbookOrder = [
+  "probe",
+  "stage-package",
+  "deactivate-engine",
+  "shutdown-complus",
+  "install-package",
+  "probe",
+  "start-complus",
+  "activate-engine",
+];
+
+describe("a mixed fleet: preview shows drift, up converges, the next preview is clean", () => {
+  let scenario: Scenario;
+
+  beforeAll(async () => {
+    scenario = await startScenario("converge", {
+      engines: [
+        { name: "MPS01", files: { "Mapsproccntl.dll": "13.3.600.0" } },
+        { name: "MPS02", files: { "Mapsproccntl.dll": "13.3.500.2" } },
+        { name: "MPS03", files: { "Mapsproccntl.dll": "13.3.609.1" } },
+        { name: "MPS04", files: { "Mapsproccntl.dll": "13.3.1000.0" } },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await scenario.dispose();
+    removeBackend();
+  });
+
+  it("adopts the fleet without changing any host", async () => {
+    const adopted = await scenario.up({ adoptOnly: true });
+    expect(adopted.steps).toEqual({
+      "fleet-mps01-kb952089": "create",
+      "fleet-mps02-kb952089": "create",
+      "fleet-mps03-kb952089": "create",
+      "fleet-mps04-kb952089": "create",
+    });
+    expect(
+      scenario.sim
+        .log()
+        .filter((r) => r.script !== "connect")
+        .map((r) => r.script),
+    ).toEqual(["probe", "probe", "probe", "probe"]);
+    expect(scenario.sim.host("MPS01").files).toEqual({ "Mapsproccntl.dll": "13.3.600.0" });
+  });
+
+  it("previews drift on exactly the two old engines, file by file", async () => {
+    const before = scenario.sim.log().length;
+    const preview = await scenario.preview();
+    expect(preview.steps).toEqual({
+      "fleet-mps01-kb952089": "update",
+      "fleet-mps02-kb952089": "update",
+      "fleet-mps03-kb952089": "same",
+      "fleet-mps04-kb952089": "same",
+    });
+    expect(preview.output).toContain('Mapsproccntl.dll: "13.3.600.0" => "13.3.609.1"');
+    expect(preview.output).toContain('Mapsproccntl.dll: "13.3.500.2" => "13.3.609.1"');
+    expect(preview.output).not.toContain('"13.3.1000.0" =>');
+    const scripts = scenario.sim
+      .log()
+      .slice(before)
+      .filter((r) => r.script !== "connect");
+    expect(scripts.every((r) => r.script === "probe")).toBe(true);
+
+    const report = buildDriftReport(scenario.stackName, hotfixSteps(preview.events));
+    expect(DriftReport.parse(JSON.parse(JSON.stringify(report)))).toEqual(report);
+    expect(report.summary).toEqual({ KB952089: { needWork: 2, engines: 4 } });
+    expect(renderMarkdown(report)).toBe(
+      [
+        `### mps-hotfix drift report: stack \`${scenario.stackName}\``,
+        "",
+        "**2 of 4 engines need KB952089.**",
+        "",
+        "| Engine | Hotfix | File | Deployed | Required | Engine state | COM+ | `up` will |",
+        "|---|---|---|---|---|---|---|---|",
+        "| MPS01 | KB952089 | Mapsproccntl.dll | 13.3.600.0 ⚠ | 13.3.609.1 | active | running | run the runbook |",
+        "| MPS02 | KB952089 | Mapsproccntl.dll | 13.3.500.2 ⚠ | 13.3.609.1 | active | running | run the runbook |",
+        "| MPS03 | KB952089 | Mapsproccntl.dll | 13.3.609.1 | 13.3.609.1 | active | running | nothing (compliant) |",
+        "| MPS04 | KB952089 | Mapsproccntl.dll | 13.3.1000.0 | 13.3.609.1 | active | running | nothing (compliant) |",
+        "",
+      ].join("\n"),
+    );
+    expect(report.engines[0]).toEqual({
+      engine: "MPS01",
+      hotfix: "KB952089",
+      action: "runbook",
+      files: [{ name: "Mapsproccntl.dll", deployed: "13.3.600.0", required: "13.3.609.1", compliant: false }],
+      engineState: "active",
+      comPlusState: "running",
+      restartPending: false,
+    });
+  });
+
+  it("up runs the runbook on the drifted engines, one at a time, and leaves them in rotation", async () => {
+    const before = scenario.sim.log().length;
+    const up = await scenario.up();
+    expect(up.steps).toEqual({
+      "fleet-mps01-kb952089": "update",
+      "fleet-mps02-kb952089": "update",
+      "fleet-mps03-kb952089": "same",
+      "fleet-mps04-kb952089": "same",
+    });
+    const records = scenario.sim
+      .log()
+      .slice(before)
+      .filter((r) => r.script !== "connect");
+    const byHost = (host: string): string[] => records.filter((r) => r.host === host).map((r) => r.script);
+    // The refresh probes every engine first; then the runbook, in the article's order.
+    expect(byHost("MPS01")).toEqual(["probe", ...runbookOrder]);
+    expect(byHost("MPS02")).toEqual(["probe", ...runbookOrder]);
+    expect(byHost("MPS03")).toEqual(["probe"]);
+    expect(byHost("MPS04")).toEqual(["probe"]);
+    const lastOfMps01 = Math.max(...records.filter((r) => r.host === "MPS01").map((r) => r.seq));
+    const runbookOfMps02 = records.filter((r) => r.host === "MPS02" && r.script !== "probe").map((r) => r.seq);
+    expect(Math.min(...runbookOfMps02)).toBeGreaterThan(lastOfMps01);
+    expect(records.filter((r) => r.script === "symptom")).toEqual([]);
+    for (const name of ["MPS01", "MPS02"]) {
+      const host = scenario.sim.host(name);
+      expect(host.files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+      expect(host.engine).toBe("active");
+      expect(host.complus).toBe("running");
+      expect(host.complusResponding).toBe(true);
+    }
+    expect(up.output).toMatch(/\[MPS01 1 of 4\] KB952089 install-package: done/);
+    expect(renderRolloutSummary(summarizeRollout(["MPS01", "MPS02", "MPS03", "MPS04"], hotfixSteps(up.events)))).toBe(
+      [
+        "Rollout summary:",
+        "  2 patched (MPS01, MPS02)",
+        "  2 already compliant (MPS03, MPS04)",
+        "  0 failed",
+        "  0 skipped: the rollout halted before them",
+      ].join("\n"),
+    );
+  });
+
+  it("exports fleet compliance as stack outputs", async () => {
+    const outputs = await (await scenario.stack()).outputs();
+    expect(outputs["compliantEngines"]?.value).toBe(4);
+    expect(outputs["totalEngines"]?.value).toBe(4);
+    const compliance = outputs["compliance"]?.value as { engines: Record<string, unknown> };
+    expect(compliance.engines["MPS04"]).toEqual({
+      compliant: true,
+      hotfixes: {
+        KB952089: {
+          compliant: true,
+          fileVersions: { "Mapsproccntl.dll": "13.3.1000.0" },
+          engineState: "active",
+          comPlusState: "running",
+          restartPending: false,
+          drift: [],
+        },
+      },
+    });
+  });
+
+  it("has nothing to change on the next preview", async () => {
+    const stack = await scenario.stack();
+    const result = await stack.preview({ refresh: true, expectNoChanges: true });
+    expect(result.changeSummary).toEqual({ same: 10 });
+  });
+
+  it("shows an out-of-band rollback on that engine alone", async () => {
+    scenario.sim.alter("MPS03", { files: { "Mapsproccntl.dll": "13.3.500.0" } });
+    const preview = await scenario.preview();
+    expect(preview.steps).toEqual({
+      "fleet-mps01-kb952089": "same",
+      "fleet-mps02-kb952089": "same",
+      "fleet-mps03-kb952089": "update",
+      "fleet-mps04-kb952089": "same",
+    });
+    expect(preview.output).toContain('Mapsproccntl.dll: "13.3.500.0" => "13.3.609.1"');
+  });
+});

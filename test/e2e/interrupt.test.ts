@@ -1,0 +1,86 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { projectRoot } from "../../cli/workspace";
+import { backendText, e2eEnv, removeBackend, simulatorPassword, startScenario, type Scenario } from "./scenario";
+
+describe("Ctrl-C during an up", () => {
+  let scenario: Scenario;
+
+  beforeAll(async () => {
+    scenario = await startScenario("interrupt", {
+      stepDelaysMs: { default: 0, "shutdown-complus": 1500 },
+      engines: [
+        { name: "MPS01", files: { "Mapsproccntl.dll": "13.3.600.0" } },
+        { name: "MPS02", files: { "Mapsproccntl.dll": "13.3.600.0" } },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await scenario.dispose();
+    removeBackend();
+  });
+
+  // The engine runs provider plugins in their own process group: Ctrl-C reaches the CLI, which
+  // cancels the update, lets in-flight steps finish and starts no new one. So the engine being
+  // patched completes its runbook and is back in rotation; the engines after it are not touched.
+  it("finishes the engine being patched, back in rotation, and touches no other engine", async () => {
+    const cli = spawn(
+      process.execPath,
+      [join(projectRoot, "dist", "cli", "main.js"), "up", "--stack", scenario.stackName],
+      {
+        cwd: projectRoot,
+        env: { ...process.env, ...e2eEnv },
+        detached: true, // its own process group, as a terminal's foreground job is
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let output = "";
+    cli.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    cli.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.on("exit", (code) => resolve(code)));
+
+    // Interrupt the whole process group while MPS01 is out of rotation, as Ctrl-C in a terminal does.
+    await new Promise<void>((resolve) => {
+      const stop = scenario.sim.onStep((record) => {
+        if (record.host === "MPS01" && record.script === "deactivate-engine") {
+          stop();
+          process.kill(-cli.pid!, "SIGINT");
+          resolve();
+        }
+      });
+    });
+    const code = await exited;
+
+    expect(code).not.toBe(0);
+    expect(output).toContain("mps-hotfix: interrupted; waiting for the engine to finish the current step");
+    expect(output).toContain("error: update canceled");
+    const scripts = scenario.sim
+      .log()
+      .filter((r) => r.host === "MPS01" && r.script !== "connect")
+      .map((r) => r.script);
+    expect(scripts).toEqual([
+      "probe",
+      "stage-package",
+      "deactivate-engine",
+      "shutdown-complus",
+      "install-package",
+      "probe",
+      "start-complus",
+      "activate-engine",
+    ]);
+    expect(scenario.sim.host("MPS01")).toMatchObject({ engine: "active", complus: "running", complusResponding: true });
+    expect(
+      scenario.sim.log().filter((r) => r.host === "MPS02" && r.script !== "probe" && r.script !== "connect"),
+    ).toEqual([]);
+    expect(scenario.sim.host("MPS01").files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+    // The state records the patched engine and nothing for the one never started.
+    const state = backendText();
+    expect(state.includes('"id":"MPS01/KB952089"')).toBe(true);
+    expect(state.includes('"id":"MPS02/KB952089"')).toBe(false);
+    expect(output).not.toContain(simulatorPassword);
+
+    const rerun = await scenario.up();
+    expect(rerun.steps).toEqual({ "fleet-mps01-kb952089": "same", "fleet-mps02-kb952089": "create" });
+    expect(scenario.sim.host("MPS02").files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+  });
+});

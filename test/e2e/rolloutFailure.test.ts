@@ -1,0 +1,86 @@
+import { hotfixSteps } from "../../cli/hotfixSteps";
+import { summarizeRollout } from "../../cli/rolloutSummary";
+import { backendText, recordOf, removeBackend, simulatorPassword, startScenario, type Scenario } from "./scenario";
+
+describe("a failed install on the second engine", () => {
+  let scenario: Scenario;
+
+  beforeAll(async () => {
+    scenario = await startScenario("halt", {
+      engines: [
+        { name: "MPS01", files: { "Mapsproccntl.dll": "13.3.600.0" } },
+        { name: "MPS02", files: { "Mapsproccntl.dll": "13.3.600.0" }, faults: { installExitCodes: [1603] } },
+        { name: "MPS03", files: { "Mapsproccntl.dll": "13.3.600.0" } },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await scenario.dispose();
+    removeBackend();
+  });
+
+  it("puts the engine back into rotation, names engine, step, exit code and log, and halts the rollout", async () => {
+    const failure = await scenario.up().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    const record = recordOf(failure);
+    expect(record.steps).toEqual({
+      "fleet-mps01-kb952089": "create",
+      "fleet-mps02-kb952089": "create",
+    });
+    expect(record.output).toMatch(
+      /engine MPS02: step install-package failed: msiexec exit code 1603 \(fatal error during installation\); install log C:\\Windows\\Temp\\mps-hotfix\\KB952089-\d{8}-\d{6}-attempt1\.log/,
+    );
+    expect(record.output).toContain("MainEngineThread is returning 1603");
+    expect(record.output).toContain("engine MPS02 is back in rotation (COM+ application started, engine activated)");
+
+    const scriptsOf = (host: string): string[] =>
+      scenario.sim
+        .log()
+        .filter((r) => r.host === host && r.script !== "connect")
+        .map((r) => r.script);
+    expect(scriptsOf("MPS02")).toEqual([
+      "probe",
+      "stage-package",
+      "deactivate-engine",
+      "shutdown-complus",
+      "install-package",
+      "read-install-log",
+      "start-complus",
+      "activate-engine",
+      "probe",
+    ]);
+    expect(scriptsOf("MPS03")).toEqual([]);
+    expect(summarizeRollout(["MPS01", "MPS02", "MPS03"], hotfixSteps(record.events))).toEqual({
+      patched: ["MPS01"],
+      compliant: [],
+      failed: ["MPS02"],
+      skipped: ["MPS03"],
+    });
+    expect(scenario.sim.connectionCount("MPS03")).toBe(0);
+    const mps02 = scenario.sim.host("MPS02");
+    expect(mps02.engine).toBe("active");
+    expect(mps02.complus).toBe("running");
+    expect(mps02.files).toEqual({ "Mapsproccntl.dll": "13.3.600.0" });
+    expect(scenario.sim.host("MPS01").files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+    // The failed resource's partial state carries its credentials: encrypted, like any secret.
+    const state = backendText();
+    expect(state.includes('"id":"MPS02/KB952089"')).toBe(true);
+    expect(state).not.toContain(simulatorPassword);
+    expect(record.output).not.toContain(simulatorPassword);
+  });
+
+  it("converges on the next up once the install succeeds", async () => {
+    const up = await scenario.up();
+    expect(up.steps).toEqual({
+      "fleet-mps01-kb952089": "same",
+      "fleet-mps02-kb952089": "update",
+      "fleet-mps03-kb952089": "create",
+    });
+    for (const name of ["MPS01", "MPS02", "MPS03"]) {
+      expect(scenario.sim.host(name).files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+    }
+  });
+});
