@@ -58,7 +58,10 @@ export const EngineConfig = z
     /** The relay (by name) that reaches this engine with Invoke-Command, for engines without SSH. */
     relay: EngineName.optional(),
     /** Hotfixes this engine must carry; the fleet's list when absent. */
-    hotfixes: z.array(z.string()).optional(),
+    hotfixes: z
+      .array(z.string())
+      .min(1, "must name at least one hotfix (leave it out to use the fleet's list)")
+      .optional(),
     /** Where the MPS engine's binaries live on this engine, when not the fleet's binDir. */
     binDir: WindowsDirectory.optional(),
   })

@@ -171,18 +171,17 @@ export class Runbook {
 
   private async stageAndVerify(): Promise<void> {
     const t = this.target;
-    const staged = await this.step("stage-package", hostScripts.stagePackage(t, this.deps.packageBase64()), (r) =>
-      parseStageAnswer(r.stdout),
-    );
-    if (staged.sha256 !== t.packageSha256) {
-      throw new StepFailure(
-        "stage-package",
-        `the package staged at ${staged.path} has SHA-256 ${staged.sha256}, the stack pins ${t.packageSha256}; refusing to install it`,
-      );
-    }
+    await this.step("stage-package", hostScripts.stagePackage(t, this.deps.packageBase64()), (r) => {
+      const staged = parseStageAnswer(r.stdout);
+      if (staged.sha256 !== t.packageSha256) {
+        throw new StepFailure(
+          "stage-package",
+          `the package staged at ${staged.path} has SHA-256 ${staged.sha256}, the stack pins ${t.packageSha256}; refusing to install it`,
+        );
+      }
+    });
   }
 
-  /** Deactivate, shut down COM+, install (retrying while another install runs), verify. */
   /** Before each step that takes the engine further down: stop here if the operator interrupted. */
   private checkInterrupt(next: StepName): void {
     if (this.deps.interrupted?.() === true) {
@@ -190,6 +189,7 @@ export class Runbook {
     }
   }
 
+  /** Deactivate, shut down COM+, install (retrying while another install runs), verify. */
   private async install(): Promise<ObservedState> {
     const t = this.target;
     const s = this.deps.settings;
@@ -237,17 +237,20 @@ export class Runbook {
         answer.log,
       );
     }
-    const verified = await this.probe("verify-files");
-    const stillOld = outdatedFiles(verified, t.requiredVersions);
-    if (stillOld.length > 0 || verified.restartPending) {
-      const files = stillOld.map(
-        (f) => `${f} is ${verified.fileVersions[f] ?? "missing"}, not ${t.requiredVersions[f]} or later`,
+    const files = Object.keys(t.requiredVersions);
+    const verified = await this.step("verify-files", hostScripts.probe(t), (r) => {
+      const observed = observedFrom(parseProbeAnswer(r.stdout, files), t.requiredVersions);
+      const stillOld = outdatedFiles(observed, t.requiredVersions).map(
+        (f) => `${f} is ${observed.fileVersions[f] ?? "missing"}, not ${t.requiredVersions[f]} or later`,
       );
-      throw new StepFailure(
-        "verify-files",
-        `msiexec reported success but ${[...files, ...(verified.restartPending ? ["a restart is pending"] : [])].join("; ")}`,
-      );
-    }
+      if (stillOld.length > 0 || observed.restartPending) {
+        throw new StepFailure(
+          "verify-files",
+          `msiexec reported success but ${[...stillOld, ...(observed.restartPending ? ["a restart is pending"] : [])].join("; ")}`,
+        );
+      }
+      return observed;
+    });
     return verified;
   }
 

@@ -1,0 +1,105 @@
+import {
+  compareFileVersions,
+  FileVersionText,
+  parseFileVersion,
+  satisfies,
+  type FileVersion,
+} from "../../components/catalog/fileVersion";
+
+function version(text: string): FileVersion {
+  const parsed = parseFileVersion(text);
+  if (parsed === undefined) throw new Error(`test setup: ${text} should parse`);
+  return parsed;
+}
+
+describe("parseFileVersion", () => {
+  it.each([
+    ["13.3.609.1", [13, 3, 609, 1]],
+    ["0.0.0.0", [0, 0, 0, 0]],
+    ["65535.65535.65535.65535", [65535, 65535, 65535, 65535]],
+    ["13.3.1000.0", [13, 3, 1000, 0]],
+  ])("reads %s as four numbers", (text, expected) => {
+    expect(parseFileVersion(text)).toEqual(expected);
+  });
+
+  it.each([
+    ["13.3.609", "three parts"],
+    ["13.3.609.1.0", "five parts"],
+    ["a.b.c.d", "letters"],
+    ["65536.0.0.0", "a part above 65535"],
+    ["13.3.609.65536", "the last part above 65535"],
+    ["01.2.3.4", "a leading zero"],
+    ["13.3.0609.1", "a leading zero in the build part"],
+    ["", "nothing"],
+    ["13..609.1", "an empty part"],
+    ["13.3.609.", "a trailing dot"],
+    [" 13.3.609.1", "a leading space"],
+    ["13.3.609.1 ", "a trailing space"],
+    ["-1.3.609.1", "a negative part"],
+    ["+1.3.609.1", "a sign"],
+    ["1e1.3.609.1", "an exponent"],
+    ["0x1.3.609.1", "hexadecimal"],
+    ["123456.0.0.0", "six digits"],
+    ["13,3,609,1", "commas"],
+    ["13.3.609.1\n", "a newline"],
+    ["\u0661\u0663.3.609.1", "non-ASCII digits"],
+  ])("rejects %j (%s)", (text) => {
+    expect(parseFileVersion(text)).toBeUndefined();
+  });
+});
+
+describe("compareFileVersions", () => {
+  it("compares parts as numbers, not as text (13.3.1000.0 is later than 13.3.609.1)", () => {
+    // Sorting as text would put them the wrong way round.
+    expect(["13.3.609.1", "13.3.1000.0"].sort()).toEqual(["13.3.1000.0", "13.3.609.1"]);
+    expect(compareFileVersions(version("13.3.1000.0"), version("13.3.609.1"))).toBeGreaterThan(0);
+    expect(compareFileVersions(version("13.3.609.1"), version("13.3.1000.0"))).toBeLessThan(0);
+  });
+
+  it("treats a version as equal to itself", () => {
+    expect(compareFileVersions(version("13.3.609.1"), version("13.3.609.1"))).toBe(0);
+  });
+
+  it.each([
+    ["10.0.0.0", "9.0.0.0"],
+    ["13.4.0.0", "13.3.65535.65535"],
+    ["13.3.610.0", "13.3.609.65535"],
+    ["13.3.609.2", "13.3.609.1"],
+    ["13.3.609.10", "13.3.609.9"],
+  ])("%s is later than %s", (later, earlier) => {
+    expect(compareFileVersions(version(later), version(earlier))).toBeGreaterThan(0);
+    expect(compareFileVersions(version(earlier), version(later))).toBeLessThan(0);
+  });
+});
+
+describe("satisfies (the KB's 'or later file attributes')", () => {
+  it.each([
+    ["13.3.609.1", "13.3.609.1", true],
+    ["13.3.1000.0", "13.3.609.1", true],
+    ["13.3.609.2", "13.3.609.1", true],
+    ["14.0.0.0", "13.3.609.1", true],
+    ["13.3.600.0", "13.3.609.1", false],
+    ["13.3.609.0", "13.3.609.1", false],
+    ["12.65535.65535.65535", "13.3.609.1", false],
+    ["missing", "13.3.609.1", false],
+    ["", "13.3.609.1", false],
+    ["13.3.609", "13.3.609.1", false],
+    ["13.3.609.1", "not a version", false],
+  ])("%j satisfies %j: %s", (deployed, required, expected) => {
+    expect(satisfies(deployed, required)).toBe(expected);
+  });
+});
+
+describe("FileVersionText", () => {
+  it("accepts four numbers", () => {
+    expect(FileVersionText.parse("13.3.609.1")).toBe("13.3.609.1");
+  });
+
+  it("rejects anything else with the one explanation", () => {
+    const result = FileVersionText.safeParse("13.3.609");
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.message)).toEqual([
+      "must be a file version of four numbers, each 0-65535, such as 13.3.609.1",
+    ]);
+  });
+});

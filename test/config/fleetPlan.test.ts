@@ -1,0 +1,686 @@
+import { catalog, parseCatalog } from "../../components/catalog/catalog";
+import {
+  credentialNamesFor,
+  FleetConfigError,
+  formatPath,
+  planFleet,
+  type RawFleetSettings,
+} from "../../components/config/fleetPlan";
+import { PackageDir, pinnedKey, type RawCredential, type RawFleet } from "../support/fleetFixture";
+
+const stack = "lab-east";
+const mps01Password = "Pa55-MPS01-7hK2q";
+const mps03Password = "Pa55-MPS03-Vv81x";
+const relayKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nMGMT01-Key-9sd8f7\n-----END OPENSSH PRIVATE KEY-----";
+const secretValues = [mps01Password, mps03Password, relayKey, "MGMT01-Key-9sd8f7"];
+
+let packages: PackageDir;
+let kbSha: string;
+
+beforeAll(() => {
+  packages = new PackageDir();
+  kbSha = packages.add("packages/KB952089.msi", "the KB952089 package");
+});
+
+afterAll(() => packages.remove());
+
+/** A valid fleet: two engines over SSH (one pinned, one trusting), one behind a relay. */
+function validFleet(): RawFleet {
+  return {
+    hotfixes: ["KB952089"],
+    packages: { KB952089: { path: "packages/KB952089.msi", sha256: kbSha } },
+    relays: [{ name: "MGMT01", host: "mgmt01.corp.example", user: "mps-admin@corp.example", hostKey: pinnedKey }],
+    engines: [
+      { name: "MPS01", host: "mps01.corp.example", port: 2222, user: "CORP\\mps-admin", hostKey: pinnedKey },
+      { name: "MPS02", host: "mps02", relay: "MGMT01", binDir: "D:\\MPS (x86)\\Bin" },
+      { name: "MPS03", host: "10.20.30.3", user: "mps-admin", trustUnknownHostKey: true },
+    ],
+  };
+}
+
+function validCredentials(): Record<string, RawCredential> {
+  return {
+    MPS01: { password: mps01Password },
+    MPS03: { password: mps03Password },
+    MGMT01: { privateKey: relayKey },
+  };
+}
+
+function settings(fleet: unknown, overrides: Partial<RawFleetSettings> = {}): RawFleetSettings {
+  return {
+    stack,
+    fleet,
+    credentials: validCredentials(),
+    credentialsAreSecret: true,
+    baseDir: packages.dir,
+    ...overrides,
+  };
+}
+
+/** planFleet's FleetConfigError for the settings; fails the test when planFleet accepts them. */
+function rejection(raw: RawFleetSettings): FleetConfigError {
+  try {
+    planFleet(raw);
+  } catch (error) {
+    if (error instanceof FleetConfigError) return error;
+    throw error;
+  }
+  throw new Error("planFleet accepted a fleet it should reject");
+}
+
+/** The problems for a fleet changed by `edit`, checked for the message shape and leaked secrets. */
+function problemsAfter(
+  edit: (fleet: RawFleet, credentials: Record<string, RawCredential>) => void,
+  overrides: Partial<RawFleetSettings> = {},
+): readonly string[] {
+  const fleet = validFleet();
+  const credentials = validCredentials();
+  edit(fleet, credentials);
+  const error = rejection(settings(fleet, { credentials, ...overrides }));
+  expect(error.stackName).toBe(stack);
+  expect(error.name).toBe("FleetConfigError");
+  expect(error.message).toBe(
+    `stack ${stack}: the fleet configuration is invalid; nothing was run on any host:\n` +
+      error.problems.map((p) => `  - ${p}`).join("\n"),
+  );
+  for (const secret of secretValues) expect(error.message).not.toContain(secret);
+  return error.problems;
+}
+
+describe("planFleet with a valid fleet", () => {
+  it("resolves routes, defaults, requirements and the package path", () => {
+    const plan = planFleet(settings(validFleet()));
+    const kb = catalog[0]!;
+    const requirement = {
+      hotfix: kb,
+      files: [{ name: "Mapsproccntl.dll", version: "13.3.609.1" }],
+      packagePath: packages.path("packages/KB952089.msi"),
+      packageSha256: kbSha,
+    };
+    expect(plan).toEqual({
+      stack,
+      engines: [
+        {
+          name: "MPS01",
+          route: {
+            kind: "direct",
+            endpoint: {
+              name: "MPS01",
+              host: "mps01.corp.example",
+              port: 2222,
+              user: "CORP\\mps-admin",
+              hostKey: pinnedKey,
+            },
+          },
+          hotfixes: [requirement],
+          binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
+        },
+        {
+          name: "MPS02",
+          route: {
+            kind: "relay",
+            relay: {
+              name: "MGMT01",
+              host: "mgmt01.corp.example",
+              port: 22,
+              user: "mps-admin@corp.example",
+              hostKey: pinnedKey,
+            },
+            engineHost: "mps02",
+          },
+          hotfixes: [requirement],
+          binDir: "D:\\MPS (x86)\\Bin",
+        },
+        {
+          name: "MPS03",
+          route: {
+            kind: "direct",
+            endpoint: { name: "MPS03", host: "10.20.30.3", port: 22, user: "mps-admin", hostKey: "trust-unknown" },
+          },
+          hotfixes: [requirement],
+          binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
+        },
+      ],
+      rollout: {
+        maxUnavailable: 1,
+        leaveFailedEngineOut: false,
+        connectTimeoutSeconds: 20,
+        stepTimeoutSeconds: 600,
+        complusShutdownTimeoutSeconds: 120,
+        installAttempts: 4,
+        installRetryDelaySeconds: 15,
+      },
+      host: {
+        binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
+        stagingDir: "C:\\Windows\\Temp\\mps-hotfix",
+        comPlusApplication: "Provisioning Engine",
+        engineControlProgId: "Provisioning.EngineControl",
+      },
+    });
+  });
+
+  it("names the credentials each route uses: the engine's own, or its relay's", () => {
+    const plan = planFleet(settings(validFleet()));
+    expect(plan.engines.map(credentialNamesFor)).toEqual([["MPS01"], ["MGMT01"], ["MPS03"]]);
+  });
+
+  it("keeps rollout and host settings the stack gives", () => {
+    const fleet = validFleet();
+    fleet.rollout = {
+      maxUnavailable: 2,
+      leaveFailedEngineOut: true,
+      installAttempts: 7,
+      installRetryDelaySeconds: 0.5,
+    };
+    fleet.host = { stagingDir: "D:\\Staging", comPlusApplication: "Provisioning Engine 2" };
+    const plan = planFleet(settings(fleet));
+    expect(plan.rollout).toEqual({
+      maxUnavailable: 2,
+      leaveFailedEngineOut: true,
+      connectTimeoutSeconds: 20,
+      stepTimeoutSeconds: 600,
+      complusShutdownTimeoutSeconds: 120,
+      installAttempts: 7,
+      installRetryDelaySeconds: 0.5,
+    });
+    expect(plan.host).toEqual({
+      binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
+      stagingDir: "D:\\Staging",
+      comPlusApplication: "Provisioning Engine 2",
+      engineControlProgId: "Provisioning.EngineControl",
+    });
+  });
+
+  it("uses KB952089 when the fleet names no hotfixes", () => {
+    const fleet = validFleet();
+    delete fleet.hotfixes;
+    const plan = planFleet(settings(fleet));
+    expect(plan.engines.map((e) => e.hotfixes.map((h) => h.hotfix.id))).toEqual([
+      ["KB952089"],
+      ["KB952089"],
+      ["KB952089"],
+    ]);
+  });
+
+  it("gives every engine its hotfixes in catalog order, whatever order the stack lists them in", () => {
+    const kb = catalog[0]!;
+    const twoHotfixes = parseCatalog([
+      {
+        ...kb,
+        id: "KB9000001",
+        packageFile: "KB9000001.msi",
+        files: [{ ...kb.files[0]!, name: "Other.dll", version: "1.0.0.5" }],
+      },
+      kb,
+    ]);
+    const otherSha = packages.add("KB9000001.msi", "the other package");
+    const fleet = validFleet();
+    fleet.hotfixes = ["KB952089", "KB9000001"];
+    fleet.packages = { ...fleet.packages, KB9000001: { path: "KB9000001.msi", sha256: otherSha.toUpperCase() } };
+    fleet.engines![2]!.hotfixes = ["KB952089"];
+    const plan = planFleet(settings(fleet, { catalog: twoHotfixes }));
+    expect(plan.engines.map((e) => e.hotfixes.map((h) => h.hotfix.id))).toEqual([
+      ["KB9000001", "KB952089"],
+      ["KB9000001", "KB952089"],
+      ["KB952089"],
+    ]);
+    const other = plan.engines[0]!.hotfixes[0]!;
+    expect(other.files).toEqual([{ name: "Other.dll", version: "1.0.0.5" }]);
+    expect(other.packagePath).toBe(packages.path("KB9000001.msi"));
+    // The pinned SHA-256 is compared and kept in lowercase.
+    expect(other.packageSha256).toBe(otherSha);
+  });
+
+  it("raises a file's required version with minimumFileVersions (file names compared case-insensitively)", () => {
+    const fleet = validFleet();
+    fleet.minimumFileVersions = { "MAPSPROCCNTL.DLL": "13.3.1000.0" };
+    const plan = planFleet(settings(fleet));
+    for (const engine of plan.engines) {
+      expect(engine.hotfixes[0]!.files).toEqual([{ name: "Mapsproccntl.dll", version: "13.3.1000.0" }]);
+    }
+  });
+
+  it("never lowers a requirement below the catalog's", () => {
+    const fleet = validFleet();
+    fleet.minimumFileVersions = { "Mapsproccntl.dll": "13.3.600.0" };
+    const plan = planFleet(settings(fleet));
+    expect(plan.engines[0]!.hotfixes[0]!.files).toEqual([{ name: "Mapsproccntl.dll", version: "13.3.609.1" }]);
+  });
+
+  it("takes an absolute package path as it is", () => {
+    const fleet = validFleet();
+    fleet.packages = { KB952089: { path: packages.path("packages/KB952089.msi"), sha256: kbSha } };
+    const plan = planFleet(settings(fleet, { baseDir: "/nonexistent/elsewhere" }));
+    expect(plan.engines[0]!.hotfixes[0]!.packagePath).toBe(packages.path("packages/KB952089.msi"));
+  });
+
+  it("resolves a relative package path against baseDir, not the working directory", () => {
+    const fleet = validFleet();
+    expect(() => planFleet(settings(fleet, { baseDir: "/nonexistent/elsewhere" }))).toThrow(
+      "packages.KB952089.path: no such file: /nonexistent/elsewhere/packages/KB952089.msi",
+    );
+  });
+
+  it("reports every hop's missing credentials when the stack has none, secret or not", () => {
+    // credentialsAreSecret only matters when credentials are set; missing ones are reported per hop.
+    const problems = problemsAfter(() => undefined, { credentials: undefined, credentialsAreSecret: false });
+    expect(problems).toEqual([
+      "relays[0]: missing secret credentials.MGMT01 (a password or privateKey)",
+      "engine MPS01: engines[0]: missing secret credentials.MPS01 (a password or privateKey)",
+      "engine MPS03: engines[2]: missing secret credentials.MPS03 (a password or privateKey)",
+    ]);
+  });
+});
+
+describe("planFleet with bad input", () => {
+  it("reports a missing fleet", () => {
+    const error = rejection(settings(undefined));
+    expect(error.problems).toEqual(["mps-hotfix:fleet: is not set (the stack lists no engines)"]);
+    expect(error.message.startsWith(`stack ${stack}:`)).toBe(true);
+    expect(rejection(settings(null)).problems).toEqual(["mps-hotfix:fleet: is not set (the stack lists no engines)"]);
+  });
+
+  it("reports a fleet that is not an object", () => {
+    expect(rejection(settings("engines: []")).problems).toEqual([
+      "fleet: Invalid input: expected object, received string",
+    ]);
+  });
+
+  it("reports an empty engine list", () => {
+    expect(problemsAfter((f) => void (f.engines = []))).toEqual(["engines: must list at least one engine"]);
+  });
+
+  it("reports an empty fleet hotfix list", () => {
+    expect(problemsAfter((f) => void (f.hotfixes = []))).toEqual(["hotfixes: must name at least one hotfix"]);
+  });
+
+  it("reports duplicate engine names, compared case-insensitively", () => {
+    const problems = problemsAfter((f, c) => {
+      f.engines!.push({ name: "mps01", host: "mps09.corp.example", user: "mps-admin", trustUnknownHostKey: true });
+      c["mps01"] = { password: mps01Password };
+    });
+    expect(problems).toEqual(["engine mps01: engines[3].name: duplicate engine name (also engines[0])"]);
+  });
+
+  it("reports duplicate hosts (same host and port, compared case-insensitively)", () => {
+    const problems = problemsAfter((f, c) => {
+      f.engines!.push({
+        name: "MPS04",
+        host: "MPS01.corp.example",
+        port: 2222,
+        user: "mps-admin",
+        trustUnknownHostKey: true,
+      });
+      c["MPS04"] = { password: mps01Password };
+    });
+    expect(problems).toEqual(["engine MPS04: engines[3].host: duplicate host MPS01.corp.example (also engines[0])"]);
+  });
+
+  it("reports two relayed engines with the same host behind the same relay", () => {
+    const problems = problemsAfter((f) => void f.engines!.push({ name: "MPS05", host: "MPS02", relay: "mgmt01" }));
+    expect(problems).toEqual(["engine MPS05: engines[3].host: duplicate host MPS02 (also engines[1])"]);
+  });
+
+  it("allows one host on two ports", () => {
+    const fleet = validFleet();
+    fleet.engines!.push({
+      name: "MPS04",
+      host: "mps01.corp.example",
+      port: 2223,
+      user: "mps-admin",
+      trustUnknownHostKey: true,
+    });
+    const credentials = { ...validCredentials(), MPS04: { password: mps01Password } };
+    expect(planFleet(settings(fleet, { credentials })).engines.map((e) => e.name)).toEqual([
+      "MPS01",
+      "MPS02",
+      "MPS03",
+      "MPS04",
+    ]);
+  });
+
+  it("reports duplicate relay names", () => {
+    const problems = problemsAfter(
+      (f) => void f.relays!.push({ name: "mgmt01", host: "mgmt02", user: "x", trustUnknownHostKey: true }),
+    );
+    expect(problems).toEqual([
+      "relays[1].name: duplicate relay name mgmt01",
+      "relays[1]: missing secret credentials.mgmt01 (a password or privateKey)",
+    ]);
+  });
+
+  it.each(["13.3.609", "13.3.609.1.0", "a.b.c.d", "65536.0.0.0", "01.2.3.4"])(
+    "reports a minimumFileVersions version %j that is not four numbers",
+    (bad) => {
+      expect(problemsAfter((f) => void (f.minimumFileVersions = { "Mapsproccntl.dll": bad }))).toEqual([
+        "minimumFileVersions.Mapsproccntl.dll: must be a file version of four numbers, each 0-65535, such as 13.3.609.1",
+      ]);
+    },
+  );
+
+  it("reports a minimumFileVersions entry for a file no hotfix installs", () => {
+    expect(problemsAfter((f) => void (f.minimumFileVersions = { "Other.dll": "1.0.0.0" }))).toEqual([
+      "minimumFileVersions.Other.dll: no hotfix in the catalog installs Other.dll (version 1.0.0.0)",
+    ]);
+  });
+
+  it("reports an unknown hotfix in the fleet list", () => {
+    expect(problemsAfter((f) => void (f.hotfixes = ["KB952089", "KB999999"]))).toEqual([
+      "hotfixes[1]: unknown hotfix KB999999 (the catalog has KB952089)",
+      "packages: no package source for KB999999 (give packages.KB999999.path and packages.KB999999.sha256)",
+    ]);
+  });
+
+  it("reports an unknown hotfix of one engine, naming the engine", () => {
+    expect(problemsAfter((f) => void (f.engines![1]!.hotfixes = ["kb952089"]))).toEqual([
+      "engine MPS02: engines[1].hotfixes[0]: unknown hotfix kb952089 (the catalog has KB952089)",
+      "packages: no package source for kb952089 (give packages.kb952089.path and packages.kb952089.sha256)",
+    ]);
+  });
+
+  it("reports an engine that lists no hotfixes (EngineServer refuses such an engine later, after other engines are registered)", () => {
+    const problems = problemsAfter((f) => void (f.engines![2]!.hotfixes = []));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^engine MPS03: engines\[2\]\.hotfixes: /);
+  });
+
+  it("reports a hotfix without a package source", () => {
+    expect(problemsAfter((f) => void (f.packages = {}))).toEqual([
+      "packages: no package source for KB952089 (give packages.KB952089.path and packages.KB952089.sha256)",
+    ]);
+  });
+
+  it("reports a package path that does not exist, resolved against baseDir", () => {
+    expect(problemsAfter((f) => void (f.packages!["KB952089"]!.path = "packages/KB952089-missing.msi"))).toEqual([
+      `packages.KB952089.path: no such file: ${packages.path("packages/KB952089-missing.msi")}`,
+    ]);
+  });
+
+  it("reports a package path that is a directory", () => {
+    expect(problemsAfter((f) => void (f.packages!["KB952089"]!.path = "packages"))).toEqual([
+      `packages.KB952089.path: no such file: ${packages.path("packages")}`,
+    ]);
+  });
+
+  it("reports a package whose SHA-256 differs from the pinned one", () => {
+    const problems = problemsAfter((f) => void (f.packages!["KB952089"]!.sha256 = "0".repeat(64)));
+    expect(problems).toEqual([
+      `packages.KB952089.sha256: the package at ${packages.path("packages/KB952089.msi")} has SHA-256 ${kbSha}, not the one the stack pins`,
+    ]);
+  });
+
+  it("reports a pinned SHA-256 that is not 64 hex digits", () => {
+    expect(problemsAfter((f) => void (f.packages!["KB952089"]!.sha256 = "abc"))).toEqual([
+      "packages.KB952089.sha256: must be 64 hexadecimal digits",
+    ]);
+  });
+
+  it("reports missing credentials for an engine, naming the engine", () => {
+    expect(
+      problemsAfter((_f, c) => {
+        delete c["MPS03"];
+      }),
+    ).toEqual(["engine MPS03: engines[2]: missing secret credentials.MPS03 (a password or privateKey)"]);
+  });
+
+  it("matches credentials to engine names exactly", () => {
+    const problems = problemsAfter((_f, c) => {
+      c["mps03"] = c["MPS03"]!;
+      delete c["MPS03"];
+    });
+    expect(problems).toEqual(["engine MPS03: engines[2]: missing secret credentials.MPS03 (a password or privateKey)"]);
+  });
+
+  it("reports missing credentials for a relay", () => {
+    expect(
+      problemsAfter((_f, c) => {
+        delete c["MGMT01"];
+      }),
+    ).toEqual(["relays[0]: missing secret credentials.MGMT01 (a password or privateKey)"]);
+  });
+
+  it("does not ask for credentials of an engine behind a relay", () => {
+    const credentials = validCredentials();
+    expect(credentials["MPS02"]).toBeUndefined();
+    const plan = planFleet(settings(validFleet(), { credentials }));
+    expect(plan.engines[1]!.route.kind).toBe("relay");
+    expect(credentialNamesFor(plan.engines[1]!)).toEqual(["MGMT01"]);
+  });
+
+  it("reports credentials that are not stored as a secret", () => {
+    expect(problemsAfter(() => undefined, { credentialsAreSecret: false })).toEqual([
+      "credentials: must be stored as a Pulumi secret (pulumi config set --secret --path 'credentials.<name>.password')",
+    ]);
+  });
+
+  it("reports a credential that is empty, has neither password nor key, or has unknown keys, without echoing values", () => {
+    const problems = problemsAfter((_f, c) => {
+      c["MPS01"] = { password: "" };
+      c["MPS03"] = { passwd: mps03Password };
+      c["MGMT01"] = {};
+    });
+    expect(problems).toEqual([
+      "credentials.MPS01.password: is empty",
+      'credentials.MPS03: Unrecognized key: "passwd"',
+      "credentials.MPS03: needs a password or a privateKey",
+      "credentials.MGMT01: needs a password or a privateKey",
+      "relays[0]: missing secret credentials.MGMT01 (a password or privateKey)",
+      "engine MPS01: engines[0]: missing secret credentials.MPS01 (a password or privateKey)",
+      "engine MPS03: engines[2]: missing secret credentials.MPS03 (a password or privateKey)",
+    ]);
+  });
+
+  it("reports a password that is not a string without echoing it", () => {
+    const problems = problemsAfter((_f, c) => void (c["MPS01"] = { password: [mps01Password] }));
+    expect(problems[0]).toBe("credentials.MPS01.password: Invalid input: expected string, received array");
+  });
+
+  it("reports credentials that are a bare string without echoing the string", () => {
+    const fleet = validFleet();
+    const error = rejection(settings(fleet, { credentials: mps01Password }));
+    expect(error.problems[0]).toMatch(/^credentials\.?: Invalid input: expected record, received string$/);
+    expect(error.message).not.toContain(mps01Password);
+  });
+
+  it("reports an engine with neither hostKey nor trustUnknownHostKey", () => {
+    expect(
+      problemsAfter((f) => {
+        delete f.engines![0]!.hostKey;
+      }),
+    ).toEqual([
+      "engine MPS01: engines[0].hostKey: give exactly one of hostKey (the pinned SHA256 fingerprint) or trustUnknownHostKey: true",
+    ]);
+  });
+
+  it("reports an engine with both hostKey and trustUnknownHostKey", () => {
+    expect(problemsAfter((f) => void (f.engines![0]!.trustUnknownHostKey = true))).toEqual([
+      "engine MPS01: engines[0].hostKey: give exactly one of hostKey (the pinned SHA256 fingerprint) or trustUnknownHostKey: true",
+    ]);
+  });
+
+  it("reports trustUnknownHostKey: false (only true is an explicit opt-out)", () => {
+    const problems = problemsAfter((f) => {
+      delete f.engines![2]!.trustUnknownHostKey;
+      f.engines![2]!.trustUnknownHostKey = false;
+    });
+    expect(problems).toEqual(["engine MPS03: engines[2].trustUnknownHostKey: Invalid input: expected true"]);
+  });
+
+  it("reports a relay with neither hostKey nor trustUnknownHostKey", () => {
+    expect(
+      problemsAfter((f) => {
+        delete f.relays![0]!.hostKey;
+      }),
+    ).toEqual([
+      "relays[0].hostKey: give exactly one of hostKey (the pinned SHA256 fingerprint) or trustUnknownHostKey: true",
+    ]);
+  });
+
+  it("reports a malformed host key fingerprint", () => {
+    expect(problemsAfter((f) => void (f.engines![0]!.hostKey = "SHA256:short"))).toEqual([
+      "engine MPS01: engines[0].hostKey: must be a SHA256 host key fingerprint such as SHA256:2X3…(43 characters)",
+    ]);
+  });
+
+  it("reports an SSH engine without a user", () => {
+    expect(
+      problemsAfter((f) => {
+        delete f.engines![2]!.user;
+      }),
+    ).toEqual(["engine MPS03: engines[2].user: is required for an engine reached over SSH"]);
+  });
+
+  it("reports port, user and host key options on an engine reached through a relay", () => {
+    const problems = problemsAfter((f) => {
+      f.engines![1]!.port = 22;
+      f.engines![1]!.user = "mps-admin";
+      f.engines![1]!.trustUnknownHostKey = true;
+    });
+    expect(problems).toEqual([
+      "engine MPS02: engines[1].port: does not apply to an engine reached through relay MGMT01",
+      "engine MPS02: engines[1].user: does not apply to an engine reached through relay MGMT01",
+      "engine MPS02: engines[1].trustUnknownHostKey: does not apply to an engine reached through relay MGMT01",
+    ]);
+  });
+
+  it("reports an engine naming an unknown relay", () => {
+    expect(problemsAfter((f) => void (f.engines![1]!.relay = "MGMT09"))).toEqual([
+      "engine MPS02: engines[1].relay: names no relay in relays (MGMT01)",
+    ]);
+  });
+
+  it("reports an engine naming a relay when none is defined", () => {
+    expect(
+      problemsAfter((f) => {
+        delete f.relays;
+      }),
+    ).toEqual(["engine MPS02: engines[1].relay: names no relay in relays (none defined)"]);
+  });
+
+  it("reports unknown keys in an engine", () => {
+    const problems = problemsAfter((f) => {
+      Object.assign(f.engines![0]!, { password: mps01Password });
+    });
+    expect(problems).toEqual(['engine MPS01: engines[0]: Unrecognized key: "password"']);
+  });
+
+  it("labels an engine without a usable name by its position", () => {
+    expect(
+      problemsAfter((f) => {
+        delete f.engines![2]!.name;
+      }),
+    ).toEqual(["engine #3: engines[2].name: Invalid input: expected string, received undefined"]);
+  });
+
+  it("reports every problem at once", () => {
+    const problems = problemsAfter((f, c) => {
+      delete c["MPS01"];
+      f.engines![1]!.relay = "MGMT09";
+      f.packages!["KB952089"]!.sha256 = "f".repeat(64);
+    });
+    expect(problems).toEqual([
+      "engine MPS01: engines[0]: missing secret credentials.MPS01 (a password or privateKey)",
+      "engine MPS02: engines[1].relay: names no relay in relays (MGMT01)",
+      `packages.KB952089.sha256: the package at ${packages.path("packages/KB952089.msi")} has SHA-256 ${kbSha}, not the one the stack pins`,
+    ]);
+  });
+});
+
+describe("planFleet refuses values that could change a host command", () => {
+  const injections = [
+    "MPS01'; Remove-Item C:\\ -Recurse #",
+    "host$(whoami)",
+    'C:\\x\\`"; calc',
+    "a&b",
+    "x|y",
+    "MPS\u201901",
+    "MPS\u201801",
+    "a;b",
+    "a%PATH%b",
+    "a\nb",
+  ];
+
+  const nameMessage = "must be an engine name of letters, digits, '.', '_' and '-'";
+  const hostMessage = "must be a DNS host name or an IPv4 address";
+  const userMessage = "must be a user name such as mps-admin, CORP\\mps-admin or mps-admin@corp.example";
+  const dirMessage =
+    "must be an absolute Windows directory of letters, digits, spaces and . _ ( ) - (no quotes, $, %, ; or &)";
+  const comPlusMessage = "must be a COM+ application name of letters, digits, spaces, '.', '_' and '-'";
+
+  it.each(injections)("in an engine name: %j", (value) => {
+    expect(problemsAfter((f) => void (f.engines![0]!.name = value))).toEqual([
+      `engine ${value}: engines[0].name: ${nameMessage}`,
+    ]);
+  });
+
+  it.each(injections)("in an engine host: %j", (value) => {
+    expect(problemsAfter((f) => void (f.engines![1]!.host = value))).toEqual([
+      `engine MPS02: engines[1].host: ${hostMessage}`,
+    ]);
+  });
+
+  it.each(injections)("in an engine user: %j", (value) => {
+    expect(problemsAfter((f) => void (f.engines![0]!.user = value))).toEqual([
+      `engine MPS01: engines[0].user: ${userMessage}`,
+    ]);
+  });
+
+  it.each(injections.map((v) => `C:\\MPS\\${v}`))("in an engine binDir: %j", (value) => {
+    expect(problemsAfter((f) => void (f.engines![2]!.binDir = value))).toEqual([
+      `engine MPS03: engines[2].binDir: ${dirMessage}`,
+    ]);
+  });
+
+  it.each([...injections, 'C:\\x\\`"; calc'])("in the fleet binDir: %j", (value) => {
+    expect(problemsAfter((f) => void (f.host = { binDir: value }))).toEqual([`host.binDir: ${dirMessage}`]);
+  });
+
+  it.each(injections.map((v) => `C:\\Windows\\Temp\\${v}`))("in the stagingDir: %j", (value) => {
+    expect(problemsAfter((f) => void (f.host = { stagingDir: value }))).toEqual([`host.stagingDir: ${dirMessage}`]);
+  });
+
+  it.each(injections.map((v) => `Provisioning Engine ${v}`))("in the comPlusApplication: %j", (value) => {
+    expect(problemsAfter((f) => void (f.host = { comPlusApplication: value }))).toEqual([
+      `host.comPlusApplication: ${comPlusMessage}`,
+    ]);
+  });
+
+  it.each(["Provisioning.EngineControl'; calc", "Provisioning.Engine$(x)", "Provisioning"])(
+    "in the engineControlProgId: %j",
+    (value) => {
+      expect(problemsAfter((f) => void (f.host = { engineControlProgId: value }))).toEqual([
+        "host.engineControlProgId: must be a COM ProgID such as Vendor.Component",
+      ]);
+    },
+  );
+
+  it.each(injections)("in a relay host and user: %j", (value) => {
+    const problems = problemsAfter((f) => {
+      f.relays![0]!.host = value;
+      f.relays![0]!.user = value;
+    });
+    expect(problems).toEqual([`relays[0].host: ${hostMessage}`, `relays[0].user: ${userMessage}`]);
+  });
+
+  it("accepts the plain values the fields are for", () => {
+    const fleet = validFleet();
+    fleet.engines![0]!.name = "MPS-01_east.1";
+    fleet.host = {
+      binDir: "C:\\Program Files (x86)\\Microsoft Hosting\\Provisioning\\Bin\\",
+      stagingDir: "D:\\",
+      comPlusApplication: "Provisioning Engine_2.0",
+    };
+    const credentials = { ...validCredentials(), "MPS-01_east.1": { password: mps01Password } };
+    const plan = planFleet(settings(fleet, { credentials }));
+    expect(plan.engines[0]!.name).toBe("MPS-01_east.1");
+    expect(plan.host.binDir).toBe("C:\\Program Files (x86)\\Microsoft Hosting\\Provisioning\\Bin\\");
+  });
+});
+
+describe("formatPath", () => {
+  it("writes indices in brackets and keys after dots", () => {
+    expect(formatPath(["engines", 2, "host"])).toBe("engines[2].host");
+    expect(formatPath([0, "files", 1])).toBe("[0].files[1]");
+    expect(formatPath([])).toBe("");
+  });
+});
