@@ -85,6 +85,8 @@ export class SshSession {
     return new Promise((resolve, reject) => {
       const fail = (error: Error & { level?: string; code?: string }): void => {
         client.removeAllListeners("ready");
+        // ssh2 may emit a second error (a reset after a failed handshake); the first one decides.
+        client.on("error", () => undefined);
         client.end();
         const where = describe(endpoint);
         if (offered !== undefined && endpoint.hostKey !== "trust-unknown" && offered !== endpoint.hostKey) {

@@ -1,0 +1,354 @@
+import { createHash } from "node:crypto";
+import { compareFileVersions, parseFileVersion } from "../components/catalog/fileVersion";
+import type { ComPlusState, EngineActivity, EngineFaults, SimulatedEngine } from "./fleetFile";
+import { InstallLog } from "./installLog";
+import { readSimulatedPackage } from "./simulatedPackage";
+import { combinePath, fileNameOf, isInDirectory, pathKey } from "./windowsPath";
+
+export type Clock = () => Date;
+
+/** A failure inside a script on the host; the message is what `$_.Exception.Message` would say. */
+export class HostScriptError extends Error {
+  override readonly name = "HostScriptError";
+}
+
+export interface StagedPackageInfo {
+  readonly path: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+export interface EngineSnapshot {
+  readonly name: string;
+  readonly binDir: string;
+  /** File name to version, for the files present in binDir. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly engine: EngineActivity;
+  readonly complus: ComPlusState;
+  readonly complusInstances: number;
+  readonly restartPending: boolean;
+  /** Versions msiexec could not write because the file was in use; they land at the next restart. */
+  readonly pendingFiles: Readonly<Record<string, string>>;
+  /** False after the KB952089 symptom, until the host restarts. No probe can see it. */
+  readonly complusResponding: boolean;
+  readonly stagedPackages: readonly StagedPackageInfo[];
+  readonly installLogs: readonly string[];
+  readonly installAttempts: number;
+  readonly faults: EngineFaults;
+}
+
+/** An out-of-band change to a host, as an operator (or a test) would make it. */
+export interface EngineChange {
+  /** File name to version; null removes the file. */
+  readonly files?: Readonly<Record<string, string | null>>;
+  readonly engine?: EngineActivity;
+  readonly complus?: ComPlusState;
+  /** Replaces the host's faults (and restarts its installExitCodes sequence). */
+  readonly faults?: EngineFaults;
+}
+
+interface HostFile {
+  readonly name: string;
+  readonly version: string;
+}
+
+/** The exit codes the simulated msiexec uses, with their Windows Installer meaning. */
+export const msiExitCodes = {
+  success: 0,
+  fatalError: 1603,
+  anotherInstallRunning: 1618,
+  packageNotOpened: 1619,
+  restartRequired: 3010,
+} as const;
+
+const heldBy = "Name: dllhost, Id: 4242, Window Title: '(not determined yet)'";
+
+/**
+ * One simulated MPS engine server: its files, engine state, COM+ application, staged packages and
+ * install logs, with the KB952089 rules. Pure state: no I/O, time only from the injected clock.
+ */
+export class EngineHost {
+  readonly name: string;
+  readonly winrmName: string | undefined;
+  readonly binDir: string;
+  private readonly comPlusApplication: string;
+  private readonly engineControlProgId: string;
+  private readonly files = new Map<string, HostFile>();
+  private readonly pendingFiles = new Map<string, HostFile>();
+  private activity: EngineActivity;
+  private comPlusInstances: number;
+  private restartPending = false;
+  private comPlusResponding = true;
+  private readonly staged = new Map<string, { readonly path: string; readonly bytes: Buffer }>();
+  private readonly logs = new Map<string, { readonly path: string; readonly lines: readonly string[] }>();
+  private installAttempts = 0;
+  private forcedInstallCodes: number[];
+  private currentFaults: EngineFaults;
+
+  constructor(
+    engine: SimulatedEngine,
+    private readonly clock: Clock = () => new Date(),
+  ) {
+    this.name = engine.name;
+    this.winrmName = engine.winrmName;
+    this.binDir = engine.binDir;
+    this.comPlusApplication = engine.comPlusApplication;
+    this.engineControlProgId = engine.engineControlProgId;
+    for (const [name, version] of Object.entries(engine.files)) this.files.set(name.toLowerCase(), { name, version });
+    this.activity = engine.engine;
+    this.comPlusInstances = engine.complus === "running" ? 1 : 0;
+    this.currentFaults = engine.faults;
+    this.forcedInstallCodes = [...(engine.faults.installExitCodes ?? [])];
+  }
+
+  get faults(): EngineFaults {
+    return this.currentFaults;
+  }
+
+  /** What the probe reads from PendingFileRenameOperations. */
+  hasRestartPending(): boolean {
+    return this.restartPending;
+  }
+
+  /** Whether a relay's `-ComputerName` names this host. */
+  answersTo(computerName: string): boolean {
+    const wanted = computerName.toLowerCase();
+    return wanted === this.name.toLowerCase() || wanted === this.winrmName?.toLowerCase();
+  }
+
+  /** `[Diagnostics.FileVersionInfo]::GetVersionInfo`, or undefined when Test-Path fails. */
+  fileVersion(path: string): string | undefined {
+    if (!isInDirectory(path, this.binDir)) return undefined;
+    return this.files.get(fileNameOf(path).toLowerCase())?.version;
+  }
+
+  /** `New-Object -ComObject $EngineControlProgId`. */
+  openEngineControl(progId: string): void {
+    if (progId.toLowerCase() !== this.engineControlProgId.toLowerCase())
+      throw new HostScriptError(`Cannot load COM type ${progId}.`);
+  }
+
+  isActive(engineName: string): boolean {
+    this.requireEngine("IsActive", engineName);
+    return this.activity === "active";
+  }
+
+  deactivate(engineName: string): void {
+    this.requireEngine("Deactivate", engineName);
+    this.activity = "deactivated";
+  }
+
+  activate(engineName: string): void {
+    this.requireEngine("Activate", engineName);
+    this.activity = "active";
+  }
+
+  /** `Get-ComPlusInstanceCount` from the scripts. */
+  comPlusInstanceCount(application: string): number {
+    this.requireComPlusApplication(application);
+    return this.comPlusInstances;
+  }
+
+  /**
+   * COMAdminCatalog.ShutdownApplication. Returns the KB952089 symptom when the engine is still
+   * active: requests keep arriving at a stopped engine, and once the application starts again
+   * its component does not respond until the server restarts.
+   */
+  shutdownComPlus(application: string): string | undefined {
+    this.requireComPlusApplication(application);
+    this.comPlusInstances = 0;
+    if (this.activity !== "active") return undefined;
+    this.comPlusResponding = false;
+    return `COM+ application '${this.comPlusApplication}' was shut down while engine ${this.name} was active: the component stops responding until the server restarts (KB952089)`;
+  }
+
+  startComPlus(application: string): void {
+    this.requireComPlusApplication(application);
+    this.comPlusInstances = Math.max(this.comPlusInstances, 1);
+  }
+
+  /** Writes the package bytes under the staging directory; returns the path and the bytes stored. */
+  stagePackage(stagingDir: string, packageFile: string, bytes: Buffer): { path: string; stored: Buffer } {
+    const path = combinePath(stagingDir, packageFile);
+    const stored = this.currentFaults.corruptStagedPackage ? corrupt(bytes) : Buffer.from(bytes);
+    this.staged.set(pathKey(path), { path, bytes: stored });
+    return { path, stored };
+  }
+
+  /** `msiexec /i PackagePath /qn /norestart /L*v LogPath`; returns msiexec's exit code. */
+  install(packagePath: string, logPath: string): number {
+    this.installAttempts++;
+    const log = new InstallLog(
+      this.clock(),
+      `"C:\\WINDOWS\\system32\\msiexec.exe" /i "${packagePath}" /qn /norestart /L*v "${logPath}"`,
+    );
+    const exitCode = this.runInstall(packagePath, log);
+    this.logs.set(pathKey(logPath), { path: logPath, lines: log.finish(exitCode) });
+    return exitCode;
+  }
+
+  /** The lines of a log file msiexec wrote, or undefined when there is none at that path. */
+  installLog(path: string): readonly string[] | undefined {
+    return this.logs.get(pathKey(path))?.lines;
+  }
+
+  /** A server restart: pending file replacements land, and COM+ answers again. */
+  restart(): void {
+    for (const [key, file] of this.pendingFiles) this.files.set(key, file);
+    this.pendingFiles.clear();
+    this.restartPending = false;
+    this.comPlusResponding = true;
+    // COM+ starts on demand, so after a restart only an active engine has a running instance.
+    this.comPlusInstances = this.activity === "active" ? 1 : 0;
+  }
+
+  alter(change: EngineChange): void {
+    for (const [name, version] of Object.entries(change.files ?? {})) {
+      if (version === null) {
+        this.files.delete(name.toLowerCase());
+      } else {
+        if (parseFileVersion(version) === undefined)
+          throw new Error(`${this.name}: ${name} version ${version} is not a file version`);
+        this.files.set(name.toLowerCase(), { name, version });
+      }
+    }
+    if (change.engine !== undefined) this.activity = change.engine;
+    if (change.complus !== undefined) {
+      this.comPlusInstances = change.complus === "running" ? Math.max(this.comPlusInstances, 1) : 0;
+    }
+    if (change.faults !== undefined) {
+      this.currentFaults = change.faults;
+      this.forcedInstallCodes = [...(change.faults.installExitCodes ?? [])];
+    }
+  }
+
+  snapshot(): EngineSnapshot {
+    const versions = (files: Map<string, HostFile>): Record<string, string> =>
+      Object.fromEntries([...files.values()].map((file) => [file.name, file.version]));
+    return {
+      name: this.name,
+      binDir: this.binDir,
+      files: versions(this.files),
+      engine: this.activity,
+      complus: this.comPlusInstances > 0 ? "running" : "stopped",
+      complusInstances: this.comPlusInstances,
+      restartPending: this.restartPending,
+      pendingFiles: versions(this.pendingFiles),
+      complusResponding: this.comPlusResponding,
+      stagedPackages: [...this.staged.values()].map(({ path, bytes }) => ({
+        path,
+        bytes: bytes.length,
+        sha256: sha256Hex(bytes),
+      })),
+      installLogs: [...this.logs.values()].map((log) => log.path),
+      installAttempts: this.installAttempts,
+      faults: this.currentFaults,
+    };
+  }
+
+  private runInstall(packagePath: string, log: InstallLog): number {
+    const forced = this.forcedInstallCodes.shift();
+    if (forced !== undefined && forced !== msiExitCodes.success) {
+      log.client(
+        forced === msiExitCodes.anotherInstallRunning
+          ? "Failed to grab execution mutex. Another installation is already in progress. Complete that installation before proceeding with this install."
+          : `Installation failed with error ${forced}.`,
+      );
+      return forced;
+    }
+    const staged = this.staged.get(pathKey(packagePath));
+    if (staged === undefined) {
+      log.client(`Note: 1: 2203 2: ${packagePath} 3: -2147287038`);
+      log.client(
+        "This installation package could not be opened. Verify that the package exists and that you can access it.",
+      );
+      return msiExitCodes.packageNotOpened;
+    }
+    const manifest = readSimulatedPackage(staged.bytes);
+    if (manifest === undefined) {
+      log.server(`Note: 1: 2203 2: ${packagePath} 3: -2147286960`);
+      log.server(
+        `Product: ${fileNameOf(packagePath)} -- Installation failed: the package is not a valid simulated package.`,
+      );
+      return msiExitCodes.fatalError;
+    }
+
+    const product = manifest.simulatedPackage;
+    log.server(`Product: ${product} -- Installation started.`);
+    const replacements: HostFile[] = [];
+    for (const [name, version] of Object.entries(manifest.installs)) {
+      const target = combinePath(this.binDir, name);
+      const existing = this.files.get(name.toLowerCase());
+      const order = existing === undefined ? 1 : compareVersionTexts(version, existing.version);
+      if (order > 0) {
+        log.server(
+          `File: ${target};\tOverwrite;\tWon't patch;\t${existing === undefined ? "No existing file" : "Existing file is of a lesser version"}`,
+        );
+        replacements.push({ name: existing?.name ?? name, version });
+      } else {
+        log.server(
+          `File: ${target};\tWon't Overwrite;\tWon't patch;\tExisting file is of ${order === 0 ? "an equal" : "a greater"} version`,
+        );
+      }
+    }
+
+    // A running COM+ application holds the DLL: msiexec schedules the replacement for the next restart.
+    const held = replacements.length > 0 && this.comPlusInstances > 0;
+    for (const file of replacements) {
+      if (held) {
+        const target = combinePath(this.binDir, file.name);
+        log.server(
+          `Info 1603. The file ${target} is being held in use by the following process: ${heldBy}. Close that application and retry.`,
+        );
+        log.server(`Scheduling file '${target}' for replacement at the next restart (PendingFileRenameOperations).`);
+        this.pendingFiles.set(file.name.toLowerCase(), file);
+      } else {
+        this.files.set(file.name.toLowerCase(), file);
+      }
+    }
+    const productVersion = Object.values(manifest.installs)[0] ?? "";
+    log.server(`Product: ${product} -- Installation completed successfully.`);
+    if (held) {
+      this.restartPending = true;
+      log.server(
+        `Windows Installer requires a system restart. Product Name: ${product}. Product Version: ${productVersion}. Product Language: 1033. Type of System Restart: 1. Reason for Restart: 1.`,
+      );
+    }
+    log.server(
+      `Windows Installer installed the product. Product Name: ${product}. Product Version: ${productVersion}. Product Language: 1033. Installation success or error status: 0.`,
+    );
+    return held ? msiExitCodes.restartRequired : msiExitCodes.success;
+  }
+
+  private requireEngine(method: string, engineName: string): void {
+    if (engineName.toLowerCase() !== this.name.toLowerCase()) {
+      throw new HostScriptError(
+        `Exception calling "${method}" with "1" argument(s): "No provisioning engine named '${engineName}' is registered on this server."`,
+      );
+    }
+  }
+
+  private requireComPlusApplication(application: string): void {
+    if (application.toLowerCase() !== this.comPlusApplication.toLowerCase()) {
+      throw new HostScriptError(`COM+ application not found: ${application}`);
+    }
+  }
+}
+
+export function sha256Hex(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function compareVersionTexts(a: string, b: string): number {
+  const left = parseFileVersion(a);
+  const right = parseFileVersion(b);
+  if (left === undefined || right === undefined) throw new Error(`not file versions: ${a}, ${b}`);
+  return compareFileVersions(left, right);
+}
+
+function corrupt(bytes: Buffer): Buffer {
+  if (bytes.length === 0) return Buffer.from([0]);
+  const copy = Buffer.from(bytes);
+  copy[0] = (copy[0] ?? 0) ^ 0xff;
+  return copy;
+}

@@ -1,0 +1,30 @@
+export { parseCommandLine, type ParsedCommand, type ParsedScript, type ParseResult } from "./commandLine";
+export {
+  EngineHost,
+  HostScriptError,
+  msiExitCodes,
+  type Clock,
+  type EngineChange,
+  type EngineSnapshot,
+  type StagedPackageInfo,
+} from "./engineHost";
+export {
+  ComPlusState,
+  EngineActivity,
+  EngineFaults,
+  FleetFile,
+  RelayFaults,
+  SimulatedEngine,
+  SimulatedRelay,
+  StepDelays,
+  defaultBinDir,
+  defaultComPlusApplication,
+  defaultEngineControlProgId,
+  loadFleetFile,
+  parseFleetFile,
+  type FleetFileInput,
+} from "./fleetFile";
+export { runDirectScript, runRelayScript, type HostResponse, type ScriptRun } from "./scriptRunner";
+export { startSimulatedFleet, type SimulatedFleet, type SimulatedFleetOptions, type SimulatedHost } from "./server";
+export { SimulatedPackage, readSimulatedPackage, simulatedPackageBytes } from "./simulatedPackage";
+export type { StepDraft, StepKind, StepListener, StepRecord } from "./stepLog";

@@ -1,0 +1,412 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { Server as SshServer, utils as sshUtils, type Connection, type ServerChannel } from "ssh2";
+import { scriptDefinition } from "../components/host/scripts";
+import type { ScriptName } from "../components/host/steps";
+import { parseCommandLine } from "./commandLine";
+import { EngineHost, type Clock, type EngineChange, type EngineSnapshot } from "./engineHost";
+import type { FleetFile, RelayFaults, StepDelays } from "./fleetFile";
+import { runDirectScript, runRelayScript, type ScriptRun } from "./scriptRunner";
+import { StepLog, type StepListener, type StepRecord } from "./stepLog";
+
+export interface SimulatedHost {
+  readonly name: string;
+  readonly kind: "engine" | "relay";
+  readonly address: string;
+  readonly port: number;
+  /** "SHA256:" and the unpadded base64 of the key blob's SHA-256, as OpenSSH prints it. */
+  readonly hostKeySha256: string;
+}
+
+export interface SimulatedFleetOptions {
+  /** Time for step records and install logs; the system clock by default. */
+  readonly clock?: Clock;
+  /** Overrides the fleet file's stepDelaysMs, script by script. */
+  readonly stepDelaysMs?: StepDelays;
+}
+
+export interface SimulatedFleet {
+  /** Every SSH endpoint: engines with ssh: true, and relays. */
+  readonly hosts: readonly SimulatedHost[];
+  log(): readonly StepRecord[];
+  /** Calls `listener` with each step as it is recorded; returns the unsubscribe function. */
+  onStep(listener: StepListener): () => void;
+  /** TCP connections accepted so far, by the whole fleet or by one host. */
+  connectionCount(hostName?: string): number;
+  host(name: string): EngineSnapshot;
+  alter(name: string, change: EngineChange): void;
+  /** Restarts an engine server: pending file replacements land, COM+ responds again, open sessions drop. */
+  restartHost(name: string): void;
+  /** Closes every listener and open connection. */
+  stop(): Promise<void>;
+}
+
+/** The most stdin a script reads; a real ReadToEnd would exhaust the host long before. */
+const maxStdinBytes = 256 * 1024 * 1024;
+
+interface Listener {
+  readonly name: string;
+  readonly kind: "engine" | "relay";
+  readonly address: string;
+  port: number;
+  readonly faults: RelayFaults;
+  readonly engine: EngineHost | undefined;
+  readonly privateKey: string;
+  readonly hostKeySha256: string;
+  readonly sockets: Set<Socket>;
+  server: NetServer | undefined;
+  connections: number;
+}
+
+export async function startSimulatedFleet(
+  fleet: FleetFile,
+  options: SimulatedFleetOptions = {},
+): Promise<SimulatedFleet> {
+  const simulated = new Fleet(fleet, options);
+  try {
+    await simulated.listen();
+  } catch (error: unknown) {
+    await simulated.stop();
+    throw error;
+  }
+  return simulated;
+}
+
+class Fleet implements SimulatedFleet {
+  private readonly steps: StepLog;
+  private readonly engines: readonly EngineHost[];
+  private readonly listeners: readonly Listener[];
+  private readonly delays: StepDelays;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly fleet: FleetFile,
+    options: SimulatedFleetOptions,
+  ) {
+    const clock = options.clock ?? (() => new Date());
+    this.steps = new StepLog(clock);
+    this.delays = { ...fleet.stepDelaysMs, ...options.stepDelaysMs };
+    this.engines = fleet.engines.map((engine) => new EngineHost(engine, clock));
+    this.listeners = [
+      ...fleet.engines.flatMap((engine, index) =>
+        engine.ssh
+          ? [newListener(engine.name, "engine", engine.address, engine.port, engine.faults, this.engines[index])]
+          : [],
+      ),
+      ...fleet.relays.map((relay) =>
+        newListener(relay.name, "relay", relay.address, relay.port, relay.faults, undefined),
+      ),
+    ];
+  }
+
+  get hosts(): readonly SimulatedHost[] {
+    return this.listeners.map(({ name, kind, address, port, hostKeySha256 }) => ({
+      name,
+      kind,
+      address,
+      port,
+      hostKeySha256,
+    }));
+  }
+
+  async listen(): Promise<void> {
+    for (const listener of this.listeners) {
+      if (listener.faults.refuseConnections) {
+        // Nothing listens, so connecting is refused; an ephemeral port is picked and released.
+        if (listener.port === 0) listener.port = await reservePort(listener.address);
+        continue;
+      }
+      const server = createServer((socket) => this.accept(listener, socket));
+      listener.server = server;
+      listener.port = await listenOn(server, listener.name, listener.address, listener.port);
+    }
+  }
+
+  log(): readonly StepRecord[] {
+    return this.steps.all();
+  }
+
+  onStep(listener: StepListener): () => void {
+    return this.steps.subscribe(listener);
+  }
+
+  connectionCount(hostName?: string): number {
+    if (hostName === undefined) return this.listeners.reduce((sum, listener) => sum + listener.connections, 0);
+    return this.listenerNamed(hostName).connections;
+  }
+
+  host(name: string): EngineSnapshot {
+    return this.engineNamed(name).snapshot();
+  }
+
+  alter(name: string, change: EngineChange): void {
+    this.engineNamed(name).alter(change);
+  }
+
+  restartHost(name: string): void {
+    const engine = this.engineNamed(name);
+    engine.restart();
+    for (const listener of this.listeners) {
+      if (listener.engine === engine) for (const socket of listener.sockets) socket.destroy();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.all(
+      this.listeners.map(async (listener) => {
+        for (const socket of listener.sockets) socket.destroy();
+        const server = listener.server;
+        listener.server = undefined;
+        if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+      }),
+    );
+  }
+
+  private engineNamed(name: string): EngineHost {
+    const engine = this.engines.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+    if (engine === undefined) throw new Error(`no simulated engine named ${name}`);
+    return engine;
+  }
+
+  private listenerNamed(name: string): Listener {
+    const listener = this.listeners.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+    if (listener === undefined) throw new Error(`no simulated SSH host named ${name}`);
+    return listener;
+  }
+
+  private accept(listener: Listener, socket: Socket): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    listener.connections++;
+    listener.sockets.add(socket);
+    socket.once("close", () => listener.sockets.delete(socket));
+    socket.on("error", () => undefined);
+    if (listener.faults.hangAfterConnect) {
+      this.steps.append({
+        host: listener.name,
+        script: "connect",
+        detail: "fault hangAfterConnect: TCP accepted, no SSH banner",
+      });
+      return;
+    }
+    this.steps.append({ host: listener.name, script: "connect" });
+    // One ssh2 Server per socket, so each connection's handlers know the socket to drop.
+    const ssh = new SshServer({ hostKeys: [listener.privateKey] }, (client) => this.serve(listener, socket, client));
+    ssh.injectSocket(socket);
+  }
+
+  private serve(listener: Listener, socket: Socket, client: Connection): void {
+    const { user, password } = this.fleet.credentials;
+    client.on("error", () => undefined);
+    client.on("authentication", (ctx) => {
+      if (ctx.method === "none") {
+        ctx.reject(["password"]);
+        return;
+      }
+      const rejectAll = listener.faults.rejectAuth === true;
+      if (!rejectAll && ctx.method === "password" && ctx.username === user && sameText(ctx.password, password)) {
+        ctx.accept();
+        return;
+      }
+      const reason = rejectAll
+        ? "fault rejectAuth"
+        : ctx.method === "password"
+          ? "wrong user or password"
+          : "only password authentication is offered";
+      this.steps.append({
+        host: listener.name,
+        script: "auth-rejected",
+        detail: `${ctx.method} for ${ctx.username}: ${reason}`,
+      });
+      ctx.reject(["password"]);
+    });
+    client.on("ready", () => {
+      client.on("session", (acceptSession) => {
+        const session = acceptSession();
+        session.on("shell", (acceptShell) => {
+          const channel = acceptShell();
+          channel.stderr.write("This simulated host runs only the commands mps-hotfix sends (exec), not a shell.\r\n");
+          channel.exit(1);
+          channel.end();
+        });
+        session.on("exec", (acceptExec, _reject, info) => {
+          const channel = acceptExec();
+          this.exec(listener, socket, channel, info.command);
+        });
+      });
+    });
+  }
+
+  private exec(listener: Listener, socket: Socket, channel: ServerChannel, commandLine: string): void {
+    const parsed = parseCommandLine(commandLine);
+    if (!parsed.ok) {
+      this.refuse(listener, channel, parsed.reason);
+      return;
+    }
+    const command = parsed.command;
+    if (listener.kind === "engine" && command.kind === "relay") {
+      this.refuse(listener, channel, "this is an MPS engine server; it runs engine scripts, not relay scripts");
+      return;
+    }
+    if (listener.kind === "relay" && command.kind === "script") {
+      this.refuse(listener, channel, "this is a relay host; it runs relay scripts, not engine scripts");
+      return;
+    }
+
+    const scriptName = command.kind === "script" ? command.script.name : command.inner.name;
+    const readsStdin =
+      command.kind === "script" ? scriptDefinition(command.script.name).payload === true : command.forwardInput;
+    const run = (stdin: string): ScriptRun =>
+      command.kind === "script"
+        ? runDirectScript(this.hostOf(listener), command.script, stdin)
+        : runRelayScript(listener.name, command, stdin, this.engines);
+
+    const start = (stdin: string): void => {
+      this.afterDelay(scriptName, () => {
+        if (socket.destroyed) {
+          const host =
+            command.kind === "script"
+              ? listener.name
+              : (this.engines.find((engine) => engine.answersTo(command.engine))?.name ?? command.engine);
+          this.steps.append({
+            host,
+            ...(command.kind === "relay" ? { via: listener.name } : {}),
+            script: scriptName,
+            detail: "the client disconnected before the script finished; it did not complete",
+          });
+          return;
+        }
+        this.respond(socket, channel, run(stdin));
+      });
+    };
+
+    if (!readsStdin) {
+      start("");
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    channel.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxStdinBytes) socket.destroy();
+      else chunks.push(chunk);
+    });
+    channel.once("end", () => start(Buffer.concat(chunks).toString("utf8")));
+  }
+
+  private respond(socket: Socket, channel: ServerChannel, run: ScriptRun): void {
+    for (const step of run.steps) this.steps.append(step);
+    const response = run.response;
+    switch (response.kind) {
+      case "hang":
+        return;
+      case "drop":
+        socket.destroy();
+        return;
+      case "answer":
+        // Windows consoles end lines with CRLF, and so does what OpenSSH for Windows relays.
+        if (response.stdout.length > 0) channel.write(response.stdout.map((line) => `${line}\r\n`).join(""));
+        channel.exit(response.exitCode);
+        channel.end();
+    }
+  }
+
+  private refuse(listener: Listener, channel: ServerChannel, reason: string): void {
+    this.steps.append({ host: listener.name, script: "rejected-command", detail: reason });
+    channel.stderr.write(`mps-simulator: refusing the command: ${reason}\r\n`);
+    channel.exit(1);
+    channel.end();
+  }
+
+  private afterDelay(script: ScriptName, action: () => void): void {
+    const delay = this.delays[script] ?? this.delays.default ?? 0;
+    if (delay === 0) {
+      action();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, delay);
+    this.timers.add(timer);
+  }
+
+  private hostOf(listener: Listener): EngineHost {
+    if (listener.engine === undefined) throw new Error(`${listener.name} is not an engine`);
+    return listener.engine;
+  }
+}
+
+function newListener(
+  name: string,
+  kind: "engine" | "relay",
+  address: string,
+  port: number,
+  faults: RelayFaults,
+  engine: EngineHost | undefined,
+): Listener {
+  const hostKey = newHostKey();
+  return {
+    name,
+    kind,
+    address,
+    port,
+    faults,
+    engine,
+    privateKey: hostKey.privateKey,
+    hostKeySha256: `SHA256:${createHash("sha256").update(hostKey.publicBlob).digest("base64").replace(/=+$/, "")}`,
+    sockets: new Set(),
+    server: undefined,
+    connections: 0,
+  };
+}
+
+/**
+ * An ed25519 host key. ssh2's generator drops leading zero bytes of the public key, so about one
+ * key in 256 comes out malformed and cannot be parsed back (mscdex/ssh2 issue 1390): such a key is
+ * generated again.
+ */
+function newHostKey(): { privateKey: string; publicBlob: Buffer } {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const keys = sshUtils.generateKeyPairSync("ed25519");
+    const privateKey = sshUtils.parseKey(keys.private);
+    const publicKey = sshUtils.parseKey(keys.public);
+    if (!(privateKey instanceof Error) && !(publicKey instanceof Error)) {
+      return { privateKey: keys.private, publicBlob: publicKey.getPublicSSH() };
+    }
+  }
+  throw new Error("could not generate an ed25519 host key");
+}
+
+function listenOn(server: NetServer, name: string, address: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const fail = (error: Error): void =>
+      reject(new Error(`${name}: cannot listen on ${address}:${port}: ${error.message}`));
+    server.once("error", fail);
+    server.listen(port, address, () => {
+      server.off("error", fail);
+      server.on("error", () => undefined);
+      const bound = server.address();
+      resolve(typeof bound === "object" && bound !== null ? bound.port : port);
+    });
+  });
+}
+
+async function reservePort(address: string): Promise<number> {
+  const server = createServer();
+  const port = await listenOn(server, "port reservation", address, 0);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function sameText(given: string, expected: string): boolean {
+  const a = Buffer.from(given, "utf8");
+  const b = Buffer.from(expected, "utf8");
+  return a.length === b.length && timingSafeEqual(a, b);
+}

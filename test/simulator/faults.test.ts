@@ -1,0 +1,204 @@
+import { commandLineFor } from "../../components/host/scripts";
+import type { SimulatedFleet } from "../../simulator/server";
+import {
+  answer,
+  connect,
+  connectError,
+  delay,
+  direct,
+  execOn,
+  hostNamed,
+  logPathOf,
+  packageBase64,
+  packagePath,
+  packageSha256,
+  packageText,
+  run,
+  scripts,
+  startFleet,
+  steps,
+} from "./helpers";
+import { createHash } from "node:crypto";
+
+const dll = { "Mapsproccntl.dll": "13.3.600.0" };
+
+describe("simulated faults", () => {
+  let fleet: SimulatedFleet;
+  beforeEach(async () => {
+    fleet = await startFleet({
+      engines: [
+        { name: "REFUSE", faults: { refuseConnections: true } },
+        { name: "SILENT", faults: { hangAfterConnect: true } },
+        { name: "LOCKED", faults: { rejectAuth: true } },
+        { name: "HANG", files: dll, faults: { hangOnScript: "shutdown-complus" } },
+        { name: "DROPAFTER", files: dll, faults: { dropConnectionAfter: "deactivate-engine" } },
+        { name: "DROPDURING", files: dll, complus: "stopped", faults: { dropConnectionDuring: "install-package" } },
+        { name: "BUSY", files: dll, complus: "stopped", faults: { installExitCodes: [1618, 1603, 0] } },
+        { name: "GARBAGE", files: dll, faults: { probeAnswer: "garbage" } },
+        { name: "EMPTY", files: dll, faults: { probeAnswer: "empty" } },
+        { name: "BADVERSION", files: dll, faults: { probeAnswer: "bad-version" } },
+        { name: "CORRUPT", files: dll, complus: "stopped", faults: { corruptStagedPackage: true } },
+      ],
+    });
+  });
+  afterEach(() => fleet.stop());
+  const host = (name: string) => hostNamed(fleet, name);
+
+  test("refuseConnections: nothing listens on the host's port", async () => {
+    expect(host("REFUSE").port).toBeGreaterThan(0);
+    expect(await connectError(host("REFUSE"))).toBe(
+      `connect ECONNREFUSED ${host("REFUSE").address}:${host("REFUSE").port}`,
+    );
+    expect(fleet.connectionCount("REFUSE")).toBe(0);
+    expect(fleet.log()).toEqual([]);
+  });
+
+  test("hangAfterConnect: TCP is accepted and no SSH banner ever comes", async () => {
+    expect(await connectError(host("SILENT"), { readyTimeout: 300 })).toBe("Timed out while waiting for handshake");
+    expect(fleet.connectionCount("SILENT")).toBe(1);
+    expect(steps(fleet)).toEqual([
+      { seq: 1, host: "SILENT", script: "connect", detail: "fault hangAfterConnect: TCP accepted, no SSH banner" },
+    ]);
+  });
+
+  test("rejectAuth: even the right password is refused", async () => {
+    expect(await connectError(host("LOCKED"))).toBe("All configured authentication methods failed");
+    expect(steps(fleet)).toEqual([
+      { seq: 1, host: "LOCKED", script: "connect" },
+      { seq: 2, host: "LOCKED", script: "auth-rejected", detail: "password for mps-admin: fault rejectAuth" },
+    ]);
+  });
+
+  test("hangOnScript: the script is accepted and never answered until the client leaves; it has no effect", async () => {
+    const client = await connect(host("HANG"));
+    const pending = execOn(client, commandLineFor(scripts.shutdown(), direct));
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await delay(300);
+    expect(settled).toBe(false);
+    client.end();
+    expect(await pending).toEqual({ stdout: "", stderr: "", exitCode: null });
+    expect(fleet.host("HANG")).toMatchObject({ complus: "running", complusResponding: true });
+    expect(await run(host("HANG"), scripts.deactivate("HANG"))).toEqual(answer(["engine=deactivated", "exit=0"]));
+    expect(steps(fleet)).toEqual([
+      { seq: 1, host: "HANG", script: "connect" },
+      { seq: 2, host: "HANG", script: "shutdown-complus", detail: "fault hangOnScript: accepted and never answered" },
+      { seq: 3, host: "HANG", script: "connect" },
+      { seq: 4, host: "HANG", script: "deactivate-engine", exitCode: 0 },
+    ]);
+  });
+
+  test("dropConnectionAfter: the script takes effect, then the connection dies before the exit status", async () => {
+    expect(await run(host("DROPAFTER"), scripts.deactivate("DROPAFTER"))).toEqual({
+      stdout: "",
+      stderr: "",
+      exitCode: null,
+    });
+    expect(fleet.host("DROPAFTER").engine).toBe("deactivated");
+    expect(steps(fleet)).toEqual([
+      { seq: 1, host: "DROPAFTER", script: "connect" },
+      {
+        seq: 2,
+        host: "DROPAFTER",
+        script: "deactivate-engine",
+        exitCode: 0,
+        detail: "fault dropConnectionAfter: the script took effect; connection destroyed before its exit status",
+      },
+    ]);
+  });
+
+  test("dropConnectionDuring install-package: the connection dies mid-install and nothing is installed", async () => {
+    await run(host("DROPDURING"), scripts.stage());
+    expect(await run(host("DROPDURING"), scripts.install("DROPDURING"))).toEqual({
+      stdout: "",
+      stderr: "",
+      exitCode: null,
+    });
+    expect(fleet.host("DROPDURING")).toMatchObject({
+      files: dll,
+      restartPending: false,
+      installAttempts: 0,
+      installLogs: [],
+    });
+    expect(steps(fleet).slice(-1)).toEqual([
+      {
+        seq: 4,
+        host: "DROPDURING",
+        script: "install-package",
+        detail: "fault dropConnectionDuring: connection destroyed while the script ran; it did not complete",
+      },
+    ]);
+  });
+
+  test("installExitCodes: each attempt returns the next code; failed attempts change nothing; then normal behaviour", async () => {
+    await run(host("BUSY"), scripts.stage());
+    const install = () => run(host("BUSY"), scripts.install("BUSY"));
+    const installAnswer = (code: number) => ({
+      ...answer([`msiexec.exit=${code}`, `log=${logPathOf("BUSY")}`, `exit=${code}`]),
+      exitCode: code,
+    });
+
+    expect(await install()).toEqual(installAnswer(1618));
+    expect((await run(host("BUSY"), scripts.readLog("BUSY", "4"))).stdout.split("\r\n").slice(0, 2)).toEqual([
+      `log:MSI (c) (3C:40) [11:42:00:000]: Command Line: "C:\\WINDOWS\\system32\\msiexec.exe" /i "${packagePath}" /qn /norestart /L*v "${logPathOf("BUSY")}"`,
+      "log:MSI (c) (3C:40) [11:42:00:000]: Failed to grab execution mutex. Another installation is already in progress. Complete that installation before proceeding with this install.",
+    ]);
+    expect(fleet.host("BUSY").files).toEqual(dll);
+    expect(await install()).toEqual(installAnswer(1603));
+    expect(fleet.host("BUSY").files).toEqual(dll);
+    expect(await install()).toEqual(installAnswer(0));
+    expect(fleet.host("BUSY").files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+    expect(await install()).toEqual(installAnswer(0));
+    expect(fleet.host("BUSY").installAttempts).toBe(4);
+  });
+
+  test("probeAnswer garbage: lines no probe prints, ending in exit=0", async () => {
+    expect(await run(host("GARBAGE"), scripts.probe("GARBAGE"))).toEqual(
+      answer([
+        "#< CLIXML",
+        '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S S="Error">Mapsproccntl.dll_x000D__x000A_</S></Objs>',
+        "file:Mapsproccntl.dll",
+        "engine=",
+        "complus.instances=several",
+        "restart=unknown",
+        "exit=0",
+      ]),
+    );
+  });
+
+  test("probeAnswer empty: nothing at all, exit 0", async () => {
+    expect(await run(host("EMPTY"), scripts.probe("EMPTY"))).toEqual({ stdout: "", stderr: "", exitCode: 0 });
+  });
+
+  test("probeAnswer bad-version: a file version of three numbers", async () => {
+    expect(await run(host("BADVERSION"), scripts.probe("BADVERSION"))).toEqual(
+      answer([
+        "file:Mapsproccntl.dll=13.3.600",
+        "engine=active",
+        "complus.instances=1",
+        "complus=running",
+        "restart=none",
+        "exit=0",
+      ]),
+    );
+  });
+
+  test("corruptStagedPackage: the stored bytes differ, so does their sha256, and the install fails", async () => {
+    const corrupted = Buffer.from(packageText);
+    corrupted[0] = 0x7b ^ 0xff;
+    const corruptedSha = createHash("sha256").update(corrupted).digest("hex");
+    expect(corruptedSha).not.toBe(packageSha256);
+    expect(await run(host("CORRUPT"), scripts.stage(packageBase64))).toEqual(
+      answer([`sha256=${corruptedSha}`, `bytes=${packageText.length}`, `path=${packagePath}`, "exit=0"]),
+    );
+    expect((await run(host("CORRUPT"), scripts.install("CORRUPT"))).exitCode).toBe(1603);
+    expect(fleet.host("CORRUPT").files).toEqual(dll);
+  });
+
+  test("a fault can be cleared out of band, as when the network is fixed", async () => {
+    fleet.alter("DROPAFTER", { faults: {} });
+    expect(await run(host("DROPAFTER"), scripts.deactivate("DROPAFTER"))).toEqual(
+      answer(["engine=deactivated", "exit=0"]),
+    );
+  });
+});

@@ -1,0 +1,186 @@
+import { createHash } from "node:crypto";
+import { Client } from "ssh2";
+import { commandLineFor, type HostScript, type Route } from "../../components/host/scripts";
+import { parseFleetFile, type FleetFileInput } from "../../simulator/fleetFile";
+import {
+  startSimulatedFleet,
+  type SimulatedFleet,
+  type SimulatedFleetOptions,
+  type SimulatedHost,
+} from "../../simulator/server";
+
+export const user = "mps-admin";
+export const password = "test-only-password";
+export const binDir = "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin";
+export const dllPath = `${binDir}\\Mapsproccntl.dll`;
+export const stagingDir = "C:\\Windows\\Temp\\mps-hotfix";
+export const packagePath = `${stagingDir}\\KB952089.msi`;
+export const logPathOf = (engine: string): string => `${stagingDir}\\KB952089-${engine}.log`;
+
+/** Every step record and install log line carries this time, so tests compare them exactly. */
+export const fixedTime = "2008-05-08T11:42:00.000Z";
+export const fixedClock = (): Date => new Date(fixedTime);
+
+export const packageText = '{"simulatedPackage":"KB952089","installs":{"Mapsproccntl.dll":"13.3.609.1"}}';
+export const packageSha256 = createHash("sha256").update(packageText).digest("hex");
+export const packageBase64 = Buffer.from(packageText).toString("base64");
+
+/** The scripts of the KB952089 runbook, with the parameters the product uses by default. */
+export const scripts = {
+  probe: (engine: string): HostScript => ({
+    name: "probe",
+    params: {
+      FilePaths: [dllPath],
+      EngineName: engine,
+      EngineControlProgId: "Provisioning.EngineControl",
+      ComPlusApplication: "Provisioning Engine",
+    },
+  }),
+  stage: (payload: string = packageBase64): HostScript => ({
+    name: "stage-package",
+    params: { StagingDir: stagingDir, PackageFile: "KB952089.msi" },
+    stdin: payload,
+  }),
+  deactivate: (engine: string): HostScript => ({
+    name: "deactivate-engine",
+    params: { EngineName: engine, EngineControlProgId: "Provisioning.EngineControl" },
+  }),
+  shutdown: (): HostScript => ({
+    name: "shutdown-complus",
+    params: { ComPlusApplication: "Provisioning Engine", TimeoutSeconds: "120" },
+  }),
+  install: (engine: string): HostScript => ({
+    name: "install-package",
+    params: { PackagePath: packagePath, LogPath: logPathOf(engine) },
+  }),
+  start: (): HostScript => ({ name: "start-complus", params: { ComPlusApplication: "Provisioning Engine" } }),
+  activate: (engine: string): HostScript => ({
+    name: "activate-engine",
+    params: { EngineName: engine, EngineControlProgId: "Provisioning.EngineControl" },
+  }),
+  readLog: (engine: string, lines = "50"): HostScript => ({
+    name: "read-install-log",
+    params: { LogPath: logPathOf(engine), Lines: lines },
+  }),
+};
+
+export const direct: Route = { kind: "direct" };
+export const via = (engineHost: string): Route => ({ kind: "relay", engineHost });
+
+export function startFleet(
+  input: Omit<FleetFileInput, "credentials">,
+  options: SimulatedFleetOptions = {},
+): Promise<SimulatedFleet> {
+  return startSimulatedFleet(parseFleetFile({ credentials: { user, password }, ...input }), {
+    clock: fixedClock,
+    ...options,
+  });
+}
+
+export function hostNamed(fleet: SimulatedFleet, name: string): SimulatedHost {
+  const host = fleet.hosts.find((candidate) => candidate.name === name);
+  if (host === undefined) throw new Error(`no host ${name}`);
+  return host;
+}
+
+export function fingerprintOf(key: Buffer): string {
+  return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
+}
+
+export interface ConnectOptions {
+  readonly user?: string;
+  readonly password?: string;
+  readonly readyTimeout?: number;
+}
+
+/** Connects with a real SSH client, pinning the host key the simulator reports. */
+export function connect(host: SimulatedHost, options: ConnectOptions = {}): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    // A failing handshake can report more than one error; the first decides.
+    client.on("error", reject);
+    client.once("ready", () => resolve(client));
+    client.connect({
+      host: host.address,
+      port: host.port,
+      username: options.user ?? user,
+      password: options.password ?? password,
+      readyTimeout: options.readyTimeout ?? 5000,
+      hostVerifier: (key: Buffer): boolean => fingerprintOf(key) === host.hostKeySha256,
+    });
+  });
+}
+
+export interface ExecResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** null when the connection ended without an exit status. */
+  readonly exitCode: number | null;
+}
+
+export function execOn(client: Client, commandLine: string, stdin?: string): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    let stdout = "";
+    let stderr = "";
+    let exitCode: number | null = null;
+    let settled = false;
+    const settle = (): void => {
+      if (settled) return;
+      settled = true;
+      resolve({ stdout, stderr, exitCode });
+    };
+    client.once("close", settle);
+    client.exec(commandLine, (error, channel) => {
+      if (error) {
+        reject(error);
+        return;
+      }
+      channel.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+      channel.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+      channel.on("exit", (code: number | null) => (exitCode = code));
+      channel.on("close", settle);
+      channel.end(stdin);
+    });
+  });
+}
+
+/** One command on a fresh connection, as the product runs each step. */
+export async function run(host: SimulatedHost, script: HostScript, route: Route = direct): Promise<ExecResult> {
+  return runLine(host, commandLineFor(script, route), script.stdin);
+}
+
+export async function runLine(host: SimulatedHost, commandLine: string, stdin?: string): Promise<ExecResult> {
+  const client = await connect(host);
+  try {
+    return await execOn(client, commandLine, stdin);
+  } finally {
+    client.end();
+  }
+}
+
+/** The answer a script gives: its lines as the host printed them (CRLF) and its exit code. */
+export function answer(lines: readonly string[], exitCode = 0): ExecResult {
+  return { stdout: lines.map((line) => `${line}\r\n`).join(""), stderr: "", exitCode };
+}
+
+export function connectError(host: SimulatedHost, options: ConnectOptions = {}): Promise<string> {
+  return connect(host, options).then(
+    (client) => {
+      client.end();
+      throw new Error("connected unexpectedly");
+    },
+    (error: unknown) => messageOf(error),
+  );
+}
+
+/** Errors from Node's own sockets come from another realm under jest, so instanceof Error fails. */
+export function messageOf(error: unknown): string {
+  return typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error);
+}
+
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The log without the fixed-time field, for exact comparisons that read well. */
+export function steps(fleet: SimulatedFleet): object[] {
+  return fleet.log().map(({ at: _at, ...rest }) => rest);
+}
