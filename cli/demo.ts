@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { loadFleetFile } from "../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet } from "../simulator/server";
-import { hotfixSteps, isHotfixResource } from "./hotfixSteps";
+import { engineOf, hotfixSteps, isHotfixResource } from "./hotfixSteps";
 import { openStack, projectRoot } from "./workspace";
 
 /**
@@ -38,7 +38,7 @@ async function demo(fleet: SimulatedFleet): Promise<void> {
   await stack.preview({ refresh: true, diff: true, onOutput: print, onEvent: (e) => events.push(e) });
   const drifted = hotfixSteps(events)
     .filter((step) => step.op === "update")
-    .map((step) => step.name);
+    .map((step) => engineOf(step));
   print(`\n${drifted.length} of ${fleet.hosts.length} engines need work: ${drifted.join(", ") || "none"}\n`);
 
   heading("up: the KB952089 runbook, one engine at a time");

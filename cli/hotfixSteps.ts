@@ -28,3 +28,9 @@ export function hotfixSteps(events: readonly EngineEvent[]): HotfixStep[] {
   }
   return [...steps.entries()].map(([urn, step]) => ({ ...step, failed: failed.has(urn) }));
 }
+
+/** The engine a step is for, from the resource's inputs. */
+export function engineOf(step: HotfixStep): string {
+  const inputs = step.metadata.new?.inputs as { engine?: unknown } | undefined;
+  return typeof inputs?.engine === "string" ? inputs.engine : step.name;
+}

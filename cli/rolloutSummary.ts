@@ -1,4 +1,4 @@
-import type { HotfixStep } from "./hotfixSteps";
+import { engineOf, type HotfixStep } from "./hotfixSteps";
 
 export interface RolloutSummary {
   readonly patched: readonly string[];
@@ -6,11 +6,6 @@ export interface RolloutSummary {
   readonly failed: readonly string[];
   /** Engines the run never reached because the rollout halted at a failure. */
   readonly skipped: readonly string[];
-}
-
-function engineOf(step: HotfixStep): string {
-  const inputs = step.metadata.new?.inputs as { engine?: unknown } | undefined;
-  return typeof inputs?.engine === "string" ? inputs.engine : step.name;
 }
 
 /** Sorts every engine of the plan into patched, already compliant, failed or skipped. */

@@ -28,13 +28,15 @@ function connectionOf(inputs: HotfixResourceInputs): EngineConnection {
 }
 
 /**
- * Ctrl-C reaches every process of the terminal's process group, this provider host included.
- * Exiting then could leave an engine deactivated, so the host stays up: the runbook finishes the
- * step under way, starts no further step that takes the engine down, and puts it back into
- * rotation; the engine itself waits for in-flight operations when it is interrupted.
+ * The engine stops its plugins with SIGINT, and a terminal's Ctrl-C may reach this host too.
+ * Exiting while a runbook runs could leave an engine deactivated, so then the host stays up: the
+ * runbook finishes the step under way, starts no further step that takes the engine down, and
+ * puts the engine back into rotation. With no runbook running, SIGINT ends the host as usual.
  */
 let interrupted = false;
+let runbooksInProgress = 0;
 process.on("SIGINT", () => {
+  if (runbooksInProgress === 0) process.exit(0);
   if (!interrupted) {
     console.error("interrupt received: finishing the current step, then putting the engine back into rotation");
   }
@@ -103,6 +105,7 @@ async function converge(
   serializedProvider: unknown,
 ): Promise<HotfixResourceInputs> {
   const connection = connectionOf(inputs);
+  runbooksInProgress += 1;
   try {
     const runbook = runbookFor(inputs, connection, true);
     const observed = inputs.adoptOnly === true ? await runbook.probe() : await runbook.converge();
@@ -115,6 +118,7 @@ async function converge(
     if (error.rotation === "untouched") throw new Error(message);
     throw new PartialStateError(message, id, await probeAfterFailure(inputs), serializedProvider);
   } finally {
+    runbooksInProgress -= 1;
     connection.close();
   }
 }
