@@ -97,7 +97,10 @@ export const RolloutSettings = z.strictObject({
   /** Leave an engine deactivated when its install fails, instead of putting it back into rotation. */
   leaveFailedEngineOut: z.boolean().default(false),
   connectTimeoutSeconds: z.number().int().min(1).max(600).default(20),
-  /** Upper bound for any one step on a host; a host that stops answering ends the run. */
+  /**
+   * Upper bound for any one step on a host; a host that stops answering ends the run. The COM+
+   * shutdown step may take up to complusShutdownTimeoutSeconds + 30 s when that is longer.
+   */
   stepTimeoutSeconds: z.number().int().min(1).max(7200).default(600),
   complusShutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
   /** msiexec attempts while another installation is running (exit code 1618). */

@@ -313,7 +313,7 @@ export function rotationNotice(error: RunbookError): string {
     case "restored":
       return `engine ${error.engine} is back in rotation (COM+ application started, engine activated)`;
     case "left-out-by-request":
-      return `ENGINE ${error.engine} IS LEFT OUT OF ROTATION, as the stack asks (rollout.leaveFailedEngineOut): it stays deactivated until you act`;
+      return `ENGINE ${error.engine} IS LEFT OUT OF ROTATION, as the stack asks (rollout.leaveFailedEngineOut): it stays deactivated, its COM+ application possibly stopped, until you act`;
     case "left-out-restore-failed":
       return `ENGINE ${error.engine} IS OUT OF ROTATION: it could not be put back (deactivated, COM+ application possibly stopped); act now: the next "up" retries`;
   }

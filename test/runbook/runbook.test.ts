@@ -581,7 +581,7 @@ describe("Runbook.converge", () => {
     expect(error.exitCode).toBe(1603);
     const notice = rotationNotice(error);
     expect(notice).toBe(
-      "ENGINE MPS01 IS LEFT OUT OF ROTATION, as the stack asks (rollout.leaveFailedEngineOut): it stays deactivated until you act",
+      "ENGINE MPS01 IS LEFT OUT OF ROTATION, as the stack asks (rollout.leaveFailedEngineOut): it stays deactivated, its COM+ application possibly stopped, until you act",
     );
     expect(notice.startsWith("ENGINE MPS01 IS LEFT OUT OF ROTATION")).toBe(true);
   });

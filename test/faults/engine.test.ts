@@ -1,0 +1,306 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { projectRoot } from "../../cli/workspace";
+import {
+  backendText,
+  e2eEnv,
+  recordOf,
+  removeBackend,
+  simulatedPackage,
+  simulatorPassword,
+  simulatorUser,
+  startScenario,
+  type OperationRecord,
+  type Scenario,
+} from "../e2e/scenario";
+
+/**
+ * Faults the real Pulumi engine has to handle, through the Automation API against the simulated
+ * fleet: bad stack input (refused before any host is contacted), two updates of one stack at the
+ * same time, and secrets that must never reach the state, the output or an error in plain text.
+ */
+
+const oldDll = { "Mapsproccntl.dll": "13.3.600.0" };
+const newDll = { "Mapsproccntl.dll": "13.3.609.1" };
+
+function messageOf(error: unknown): string {
+  return typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error);
+}
+
+/** The rejection of a promise that must fail, and whatever record the scenario attached to it. */
+async function failureOf(run: Promise<unknown>): Promise<{ message: string; error: unknown }> {
+  const outcome = await run.then(
+    () => ({ failed: false as const, error: undefined }),
+    (error: unknown) => ({ failed: true as const, error }),
+  );
+  if (!outcome.failed) throw new Error("expected the run to fail, and it succeeded");
+  return { message: messageOf(outcome.error), error: outcome.error };
+}
+
+/** Where the password appears in a text, spelled as it is, in base64 or in hex; undefined when nowhere. */
+function passwordLeak(text: string): string | undefined {
+  for (const spelling of [
+    simulatorPassword,
+    Buffer.from(simulatorPassword).toString("base64"),
+    Buffer.from(simulatorPassword).toString("hex"),
+  ]) {
+    const at = text.indexOf(spelling);
+    if (at >= 0) return `…${text.slice(Math.max(0, at - 400), at + spelling.length + 100)}…`;
+  }
+  return undefined;
+}
+
+function expectNoPassword(text: string): void {
+  expect(passwordLeak(text)).toBeUndefined();
+}
+
+function installsOn(scenario: Scenario, host: string): number {
+  return scenario.sim.log().filter((r) => r.host === host && r.script === "install-package").length;
+}
+
+afterAll(() => removeBackend());
+
+/**
+ * The same inline program and workspace as Scenario.preview, run in a child Node process. A program
+ * that throws is reported by the Pulumi SDK through the process's unhandled-rejection hook, which
+ * jest would count against this suite; a separate process keeps that where it belongs.
+ */
+const previewRunner = `
+const { openStack } = require(process.env.FAULTS_WORKSPACE_MODULE);
+openStack({ stackName: process.env.FAULTS_STACK, env: JSON.parse(process.env.FAULTS_ENGINE_ENV) })
+  .then((stack) => stack.preview({ refresh: true, diff: true, onOutput: (text) => process.stdout.write(text) }))
+  .then(
+    () => process.exit(0),
+    (error) => {
+      process.stderr.write(String(error && error.message));
+      process.exit(1);
+    },
+  );
+`;
+
+function previewElsewhere(stackName: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["-e", previewRunner],
+      {
+        cwd: projectRoot,
+        maxBuffer: 16 * 1024 * 1024,
+        env: {
+          ...process.env,
+          FAULTS_WORKSPACE_MODULE: join(projectRoot, "dist", "cli", "workspace.js"),
+          FAULTS_STACK: stackName,
+          FAULTS_ENGINE_ENV: JSON.stringify(e2eEnv),
+        },
+      },
+      (error, stdout, stderr) => {
+        if (error === null) resolve();
+        else reject(new Error(`preview of ${stackName} failed:\n${stdout}\n${stderr}`));
+      },
+    );
+  });
+}
+
+describe("bad stack input is refused before any host is contacted", () => {
+  let scenario: Scenario;
+  /** The fleet config startScenario wrote, with real endpoints and pinned keys. */
+  let valid: Record<string, unknown>;
+  let engines: Record<string, unknown>[];
+
+  beforeAll(async () => {
+    scenario = await startScenario("badinput", {
+      engines: [
+        { name: "MPS01", files: oldDll },
+        { name: "MPS02", files: oldDll },
+      ],
+    });
+    valid = scenario.fleetConfig;
+    engines = valid["engines"] as Record<string, unknown>[];
+  });
+  afterAll(async () => {
+    await scenario.dispose();
+  });
+
+  /** Sets the fleet config, runs a preview, and returns the error text; no host may be contacted. */
+  async function previewError(fleet: Record<string, unknown>): Promise<string> {
+    scenario.fleetConfig = fleet;
+    await scenario.applyConfig();
+    const { message } = await failureOf(previewElsewhere(scenario.stackName));
+    expect(message).toContain(
+      `stack ${scenario.stackName}: the fleet configuration is invalid; nothing was run on any host:`,
+    );
+    expect(scenario.sim.connectionCount()).toBe(0);
+    expect(scenario.sim.log()).toEqual([]);
+    expectNoPassword(message);
+    return message;
+  }
+
+  test("a missing engine list, and a minimum file version that is not four numbers", async () => {
+    const { engines: _engines, ...noEngines } = valid;
+    const message = await previewError({ ...noEngines, minimumFileVersions: { "Mapsproccntl.dll": "13.3.609" } });
+    expect(message).toMatch(/ {2}- engines: .*expected array/);
+    expect(message).toContain(
+      "  - minimumFileVersions.Mapsproccntl.dll: must be a file version of four numbers, each 0-65535, such as 13.3.609.1",
+    );
+  });
+
+  test("an empty engine list", async () => {
+    const message = await previewError({ ...valid, engines: [] });
+    expect(message).toContain("  - engines: must list at least one engine");
+  });
+
+  test("injection characters in an engine's name, host, user and binDir", async () => {
+    const message = await previewError({
+      ...valid,
+      engines: [
+        { ...engines[0], name: "MPS01';calc;'" },
+        { ...engines[1], host: "127.0.0.1;calc", user: "mps-admin & calc", binDir: "C:\\MPS$(calc)\\Bin" },
+      ],
+    });
+    expect(message).toContain(
+      "  - engine MPS01';calc;': engines[0].name: must be an engine name of letters, digits, '.', '_' and '-'",
+    );
+    expect(message).toContain("  - engine MPS02: engines[1].host: must be a DNS host name or an IPv4 address");
+    expect(message).toMatch(/ {2}- engine MPS02: engines\[1\]\.user: must be a user name/);
+    expect(message).toMatch(/ {2}- engine MPS02: engines\[1\]\.binDir: must be an absolute Windows directory/);
+  });
+
+  test("duplicate names and hosts, an unknown hotfix, a missing secret, a package path that does not exist", async () => {
+    const missingPackage = "stacks/demo-packages/missing';calc;'.msi";
+    const message = await previewError({
+      ...valid,
+      packages: { KB952089: { ...simulatedPackage, path: missingPackage } },
+      engines: [
+        engines[0],
+        { ...engines[1], name: "MPS01" },
+        { ...engines[0], name: "MPS02" },
+        // No credentials.MPS09 is set: applyConfig writes secrets for the simulated engines only.
+        {
+          name: "MPS09",
+          host: "127.0.0.9",
+          port: 22,
+          user: simulatorUser,
+          trustUnknownHostKey: true,
+          hotfixes: ["KB999999"],
+        },
+      ],
+    });
+    expect(message).toContain("  - engine MPS01: engines[1].name: duplicate engine name (also engines[0])");
+    expect(message).toContain("  - engine MPS02: engines[2].host: duplicate host 127.0.0.1 (also engines[0])");
+    expect(message).toContain(
+      "  - engine MPS09: engines[3]: missing secret credentials.MPS09 (a password or privateKey)",
+    );
+    expect(message).toMatch(
+      / {2}- engine MPS09: engines\[3\]\.hotfixes\[0\]: unknown hotfix KB999999 \(the catalog has KB952089\)/,
+    );
+    expect(message).toContain(`  - packages.KB952089.path: no such file: ${join(projectRoot, missingPackage)}`);
+  });
+});
+
+describe("two updates of one stack at the same time", () => {
+  let scenario: Scenario;
+  /** The engine output of the update that won the lock. */
+  let winnerOutput: string | undefined;
+
+  beforeAll(async () => {
+    scenario = await startScenario("lock", {
+      engines: [{ name: "MPS01", files: oldDll }],
+      stepDelaysMs: { "install-package": 1500 },
+    });
+  });
+  afterAll(async () => {
+    await scenario.dispose();
+  });
+
+  test("exactly one fails on the backend's lock; the runbook runs once; the stack is usable after", async () => {
+    const results = await Promise.allSettled([scenario.up(), scenario.up()]);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    const succeeded = results.filter((r): r is PromiseFulfilledResult<OperationRecord> => r.status === "fulfilled");
+    expect(failed.map((r) => messageOf(r.reason).match(/the stack is currently locked by \d+ lock\(s\)/)?.[0])).toEqual(
+      ["the stack is currently locked by 1 lock(s)"],
+    );
+    expect(succeeded).toHaveLength(1);
+    expect(succeeded[0]?.value.steps).toEqual({ "fleet-mps01-kb952089": "create" });
+    const loser = failed[0];
+    if (loser !== undefined) {
+      expect(messageOf(loser.reason)).toContain("Either wait for the other process(es) to end");
+      // The loser never reached the engine: it took no step on any resource.
+      expect(recordOf(loser.reason).steps).toEqual({});
+      expectNoPassword(messageOf(loser.reason));
+    }
+
+    expect(installsOn(scenario, "MPS01")).toBe(1);
+    expect(scenario.sim.log().filter((r) => r.script === "deactivate-engine")).toHaveLength(1);
+    const host = scenario.sim.host("MPS01");
+    expect(host.files).toEqual(newDll);
+    expect(host.engine).toBe("active");
+    expect(host.complus).toBe("running");
+
+    winnerOutput = succeeded[0]?.value.output;
+
+    // The lock was released: the next preview runs and has nothing to change.
+    const stack = await scenario.stack();
+    const preview = await stack.preview({ refresh: true, expectNoChanges: true });
+    expect(preview.changeSummary).toEqual({ same: 4 });
+  });
+
+  test("the run nobody interrupted does not say it was interrupted", () => {
+    // The engine stops its plugins with SIGINT at the end of every run; that is no operator's Ctrl-C.
+    expect(winnerOutput).toBeDefined();
+    expect(winnerOutput).not.toContain("interrupt received");
+  });
+});
+
+describe("secrets stay secret through an up and a failed up", () => {
+  let scenario: Scenario;
+
+  beforeAll(async () => {
+    scenario = await startScenario("secrets", {
+      engines: [
+        { name: "MPS01", files: oldDll },
+        { name: "MPS02", files: newDll },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await scenario.dispose();
+  });
+
+  test("no plaintext password in the state backend, the stack config, the engine output or any error", async () => {
+    const outputs: string[] = [];
+    const events: EngineEvent[] = [];
+
+    const up = await scenario.up();
+    outputs.push(up.output);
+    events.push(...up.events);
+    expect(up.steps).toEqual({ "fleet-mps01-kb952089": "create", "fleet-mps02-kb952089": "create" });
+
+    scenario.sim.alter("MPS02", { files: oldDll, faults: { installExitCodes: [1603] } });
+    const { message, error } = await failureOf(scenario.up());
+    const failed = recordOf(error);
+    outputs.push(failed.output);
+    events.push(...failed.events);
+    expect(failed.output).toContain("engine MPS02: step install-package failed: msiexec exit code 1603");
+    expect(failed.output).toContain("engine MPS02 is back in rotation");
+    expect(scenario.sim.host("MPS02").engine).toBe("active");
+    expect(scenario.sim.host("MPS02").complus).toBe("running");
+
+    const state = backendText();
+    // The credentials are in the state (every resource's inputs and outputs), encrypted.
+    expect(state).toContain('"ciphertext"');
+    expectNoPassword(state);
+    expectNoPassword(readFileSync(join(projectRoot, "stacks", `Pulumi.${scenario.stackName}.yaml`), "utf8"));
+    expectNoPassword(message);
+    expectNoPassword(outputs.join("\n"));
+    // Debug diagnostics are left out: the Pulumi SDK logs each RegisterResource response at debug
+    // level with its secret outputs decrypted, which only `--debug` or verbose logging shows.
+    // (The SDK's event type leaves "debug" out of the severities, but the engine sends it.)
+    const shown = events.filter((e) => {
+      const severity: string | undefined = e.diagnosticEvent?.severity;
+      return severity !== "debug";
+    });
+    expectNoPassword(JSON.stringify(shown));
+  });
+});
