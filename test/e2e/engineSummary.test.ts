@@ -1,0 +1,29 @@
+import { removeBackend, startScenario, type Scenario } from "./scenario";
+
+describe("the real engine's own change summary", () => {
+  let scenario: Scenario;
+
+  beforeAll(async () => {
+    scenario = await startScenario("summary", {
+      engines: [
+        { name: "MPS01", files: { "Mapsproccntl.dll": "13.3.600.0" } },
+        { name: "MPS02", files: { "Mapsproccntl.dll": "13.3.609.1" } },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await scenario.dispose();
+    removeBackend();
+  });
+
+  it("creates everything on the first up, then a preview has nothing to change", async () => {
+    const stack = await scenario.stack();
+    const up = await stack.up({ refresh: true });
+    expect(up.summary.result).toBe("succeeded");
+    // The stack, the Fleet, two EngineServers and two HotfixOnEngine resources.
+    expect(up.summary.resourceChanges).toEqual({ create: 6 });
+    const preview = await stack.preview({ refresh: true, expectNoChanges: true });
+    expect(preview.changeSummary).toEqual({ same: 6 });
+    expect(scenario.sim.host("MPS01").files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+  });
+});
