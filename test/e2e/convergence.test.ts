@@ -1,18 +1,10 @@
 import { buildDriftReport, DriftReport, renderMarkdown } from "../../cli/driftReport";
 import { hotfixSteps } from "../../cli/hotfixSteps";
 import { renderRolloutSummary, summarizeRollout } from "../../cli/rolloutSummary";
+import { kbRunbookScripts } from "../support/kbRunbook";
 import { startScenario, removeBackend, type Scenario } from "./scenario";
 
-const runbookOrder = [
-  "probe",
-  "stage-package",
-  "deactivate-engine",
-  "shutdown-complus",
-  "install-package",
-  "probe",
-  "start-complus",
-  "activate-engine",
-];
+const runbookOrder = kbRunbookScripts;
 
 describe("a mixed fleet: preview shows drift, up converges, the next preview is clean", () => {
   let scenario: Scenario;

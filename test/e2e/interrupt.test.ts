@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { projectRoot } from "../../cli/workspace";
+import { kbRunbookScripts } from "../support/kbRunbook";
 import { backendText, e2eEnv, removeBackend, simulatorPassword, startScenario, type Scenario } from "./scenario";
 
 describe("Ctrl-C during an up", () => {
@@ -58,16 +59,7 @@ describe("Ctrl-C during an up", () => {
       .log()
       .filter((r) => r.host === "MPS01" && r.script !== "connect")
       .map((r) => r.script);
-    expect(scripts).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
-      "install-package",
-      "probe",
-      "start-complus",
-      "activate-engine",
-    ]);
+    expect(scripts).toEqual(kbRunbookScripts);
     expect(scenario.sim.host("MPS01")).toMatchObject({ engine: "active", complus: "running", complusResponding: true });
     expect(
       scenario.sim.log().filter((r) => r.host === "MPS02" && r.script !== "probe" && r.script !== "connect"),

@@ -6,6 +6,7 @@ import { parseResourceProps, type HotfixResourceInputs } from "../../components/
 import { parseFleetFile, type FleetFileInput } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet, type SimulatedHost } from "../../simulator/server";
 import type { StepRecord } from "../../simulator/stepLog";
+import { kbRunbookScripts } from "../support/kbRunbook";
 
 /**
  * Fault injection against the dynamic provider's handlers, over real SSH to the simulated fleet,
@@ -212,16 +213,7 @@ function recordsOn(host: string, from = 0): StepRecord[] {
     .filter((r) => r.host === host);
 }
 
-const fullRunbook = [
-  "probe",
-  "stage-package",
-  "deactivate-engine",
-  "shutdown-complus",
-  "install-package",
-  "probe",
-  "start-complus",
-  "activate-engine",
-];
+const fullRunbook = kbRunbookScripts;
 
 /** Runs the handler again with the fault gone and checks the engine is compliant and in rotation. */
 async function expectRerunConverges(
