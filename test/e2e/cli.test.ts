@@ -1,0 +1,96 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { DriftReport } from "../../cli/driftReport";
+import { projectRoot } from "../../cli/workspace";
+import { e2eEnv, removeBackend, simulatorPassword, startScenario, type Scenario } from "./scenario";
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built CLI as an operator would; asynchronously, since the simulated fleet lives in this process. */
+function mpsHotfix(...args: string[]): Promise<Run> {
+  const child = spawn(process.execPath, [join(projectRoot, "dist", "cli", "main.js"), ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...e2eEnv },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+}
+
+describe("the mps-hotfix command line", () => {
+  let scenario: Scenario;
+
+  beforeAll(async () => {
+    scenario = await startScenario("cli", {
+      engines: [
+        { name: "MPS01", files: { "Mapsproccntl.dll": "13.3.600.0" } },
+        { name: "MPS02", files: { "Mapsproccntl.dll": "13.3.1000.0" } },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await scenario.dispose();
+    removeBackend();
+  });
+
+  it("refuses a missing stack, an unknown command and an unknown format with exit code 2", async () => {
+    expect(await mpsHotfix("preview")).toMatchObject({ status: 2, stderr: "mps-hotfix: --stack is required\n" });
+    const unknown = await mpsHotfix("patch", "--stack", "x");
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("mps-hotfix: unknown command patch");
+    expect(await mpsHotfix("report", "--stack", "x", "--format", "csv")).toMatchObject({
+      status: 2,
+      stderr: "mps-hotfix: --format must be markdown or json, not csv\n",
+    });
+  });
+
+  it("adopts, then reports drift as markdown and as JSON, on stdout alone", async () => {
+    expect((await mpsHotfix("adopt", "--stack", scenario.stackName)).status).toBe(0);
+    const markdown = await mpsHotfix("report", "--stack", scenario.stackName);
+    expect(markdown.status).toBe(0);
+    expect(markdown.stdout).toBe(
+      [
+        `### mps-hotfix drift report: stack \`${scenario.stackName}\``,
+        "",
+        "**1 of 2 engines need KB952089.**",
+        "",
+        "| Engine | Hotfix | File | Deployed | Required | Engine state | COM+ | `up` will |",
+        "|---|---|---|---|---|---|---|---|",
+        "| MPS01 | KB952089 | Mapsproccntl.dll | 13.3.600.0 ⚠ | 13.3.609.1 | active | running | run the runbook |",
+        "| MPS02 | KB952089 | Mapsproccntl.dll | 13.3.1000.0 | 13.3.609.1 | active | running | nothing (compliant) |",
+        "",
+      ].join("\n"),
+    );
+    const json = await mpsHotfix("report", "--stack", scenario.stackName, "--format", "json");
+    const report = DriftReport.parse(JSON.parse(json.stdout));
+    expect(report.summary).toEqual({ KB952089: { needWork: 1, engines: 2 } });
+    expect(report.engines.map((e) => [e.engine, e.action])).toEqual([
+      ["MPS01", "runbook"],
+      ["MPS02", "none"],
+    ]);
+  });
+
+  it("converges with up, prints the end summary, and exits 0", async () => {
+    const up = await mpsHotfix("up", "--stack", scenario.stackName);
+    expect(up.status).toBe(0);
+    expect(up.stdout).toContain(
+      [
+        "Rollout summary:",
+        "  1 patched (MPS01)",
+        "  1 already compliant (MPS02)",
+        "  0 failed",
+        "  0 skipped: the rollout halted before them",
+      ].join("\n"),
+    );
+    expect(up.stdout + up.stderr).not.toContain(simulatorPassword);
+    const preview = await mpsHotfix("preview", "--stack", scenario.stackName);
+    expect(preview.status).toBe(0);
+    expect(preview.stdout).toMatch(/Resources:\n\s+6 unchanged/);
+  });
+});
