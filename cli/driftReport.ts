@@ -74,6 +74,8 @@ export function buildDriftReport(stack: string, steps: readonly HotfixStep[]): D
       restartPending: observed?.restartPending ?? null,
     };
   });
+  // A preview runs engines in parallel, so events arrive in any order; the report reads by name.
+  engines.sort((a, b) => a.engine.localeCompare(b.engine, "en", { numeric: true }) || a.hotfix.localeCompare(b.hotfix));
   const summary: DriftReport["summary"] = {};
   for (const entry of engines) {
     const line = summary[entry.hotfix] ?? { needWork: 0, engines: 0 };

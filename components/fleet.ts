@@ -52,7 +52,8 @@ export class Fleet extends pulumi.ComponentResource {
             position: `${index + 1} of ${total}`,
             ...(args.adoptOnly === true ? { adoptOnly: true } : {}),
           },
-          { parent: this, dependsOn: previousBatch },
+          // The batches order the rollout; a preview changes nothing, so it need not wait for them.
+          { parent: this, dependsOn: pulumi.runtime.isDryRun() ? [] : previousBatch },
         ),
       );
     });

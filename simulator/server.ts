@@ -117,7 +117,8 @@ class Fleet implements SimulatedFleet {
         if (listener.port === 0) listener.port = await reservePort(listener.address);
         continue;
       }
-      const server = createServer((socket) => this.accept(listener, socket));
+      // A Windows host answers each script promptly; Nagle's algorithm would add a delay per script.
+      const server = createServer({ noDelay: true }, (socket) => this.accept(listener, socket));
       listener.server = server;
       listener.port = await listenOn(server, listener.name, listener.address, listener.port);
     }

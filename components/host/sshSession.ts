@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { connect } from "node:net";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import type { SshEndpoint } from "../config/fleetPlan";
 
@@ -67,7 +68,10 @@ export class SshSession {
   static open(endpoint: SshEndpoint, credential: SshCredential, connectTimeoutMs: number): Promise<SshSession> {
     const client = new Client();
     let offered: string | undefined;
+    // Each step is one small request and answer; Nagle's algorithm would hold every one back.
+    const sock = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
     const config: ConnectConfig = {
+      sock,
       host: endpoint.host,
       port: endpoint.port,
       username: endpoint.user,
