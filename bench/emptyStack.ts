@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { engineEnvironment, ensureToolchain } from "../cli/workspace";
+import { onCleanup } from "./cleanup";
+
+/**
+ * A stack with no resources at all, in a project of its own: what any preview costs on this
+ * machine before the first engine (CLI start, backend and secrets setup, the inline program's
+ * language host, an empty program, the snapshot).
+ */
+export const emptyProjectName = "mps-hotfix-bench-empty";
+
+/** Selects (or creates) the empty stack in `workDir`, which holds the project's Pulumi.yaml. */
+export async function selectEmptyStack(
+  stackName: string,
+  workDir: string,
+  env: Readonly<Record<string, string>>,
+): Promise<Stack> {
+  const pulumiCommand = await PulumiCommand.get({ root: join(ensureToolchain(), "..") });
+  return LocalWorkspace.createOrSelectStack(
+    { stackName, projectName: emptyProjectName, program: async () => ({}) },
+    { workDir, pulumiCommand, envVars: engineEnvironment(stackName, env) },
+  );
+}
+
+/** A temporary project folder for the empty stack; removing it also removes the stack. */
+export async function createEmptyStack(
+  stackName: string,
+  env: Readonly<Record<string, string>>,
+): Promise<{ readonly workDir: string; dispose(): Promise<void> }> {
+  const workDir = mkdtempSync(join(tmpdir(), "mps-hotfix-bench-empty-"));
+  const dispose = onCleanup(`stack ${stackName}`, async () => {
+    try {
+      await (await selectEmptyStack(stackName, workDir, env)).workspace.removeStack(stackName, { force: true });
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+  writeFileSync(
+    join(workDir, "Pulumi.yaml"),
+    `name: ${emptyProjectName}\nruntime: nodejs\ndescription: the bench fixed cost, a stack without resources\n`,
+  );
+  await selectEmptyStack(stackName, workDir, env);
+  return { workDir, dispose };
+}

@@ -1,0 +1,40 @@
+import type { FleetPlan } from "../components/config/fleetPlan";
+import { connect, run } from "./sshClient";
+import { directEndpoint, probeCommandLine } from "./sshFloor";
+
+/**
+ * What one script costs on a session that already ran one, as the runbook's later steps do:
+ * the probe command line sent `execs` times in a row over one connection, with Nagle's
+ * algorithm on (as the product's SshSession leaves the socket) and off (TCP_NODELAY). The
+ * first exec of each connection is not counted: it never waits behind an unacknowledged packet.
+ */
+export interface ExecLatency {
+  readonly execs: number;
+  /** Mean milliseconds per exec after the first, with the socket as the product leaves it. */
+  readonly nagleMs: number;
+  /** The same with TCP_NODELAY on the client socket. */
+  readonly noDelayMs: number;
+}
+
+async function meanExecMs(plan: FleetPlan, password: string, execs: number, noDelay: boolean): Promise<number> {
+  const engine = plan.engines[0]!;
+  const client = await connect(directEndpoint(engine), password);
+  try {
+    if (noDelay) client.setNoDelay(true);
+    const commandLine = probeCommandLine(plan, engine);
+    await run(client, commandLine);
+    const started = performance.now();
+    for (let i = 1; i < execs; i++) await run(client, commandLine);
+    return (performance.now() - started) / (execs - 1);
+  } finally {
+    client.end();
+  }
+}
+
+export async function measureExecLatency(plan: FleetPlan, password: string, execs = 9): Promise<ExecLatency> {
+  return {
+    execs,
+    nagleMs: await meanExecMs(plan, password, execs, false),
+    noDelayMs: await meanExecMs(plan, password, execs, true),
+  };
+}

@@ -1,0 +1,121 @@
+import { fork } from "node:child_process";
+import { openStack } from "../cli/workspace";
+import { onCleanup } from "./cleanup";
+import { selectEmptyStack } from "./emptyStack";
+import type { MemoryReport, MemorySampler } from "./memorySampler";
+import { timeOperation, type OperationKind, type TimedOperation } from "./operations";
+
+/**
+ * Each measured operation runs in a fresh runner process, as one `mps-hotfix preview` or `up`
+ * would: the runner hosts the inline program (the Automation API's language host), starts the
+ * Pulumi CLI, which starts the dynamic-provider hosts. Its process tree is what is measured, so
+ * memory the coordinating bench process kept from earlier measurements is not counted.
+ */
+
+export type StackRef =
+  | { readonly kind: "fleet"; readonly name: string; readonly adoptOnly: boolean }
+  | { readonly kind: "empty"; readonly name: string; readonly workDir: string };
+
+export interface OperationRequest {
+  readonly stack: StackRef;
+  readonly operation: OperationKind;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface OperationMeasure extends TimedOperation {
+  readonly memory: MemoryReport;
+}
+
+type RunnerMessage =
+  | { readonly type: "ready" }
+  | { readonly type: "done"; readonly result: TimedOperation }
+  | { readonly type: "failed"; readonly error: string };
+
+/** Node options for the runners, such as `--cpu-prof --cpu-prof-dir=…` (see run.ts --cpu-prof-dir). */
+let runnerExecArgv: readonly string[] = [];
+export function setRunnerExecArgv(execArgv: readonly string[]): void {
+  runnerExecArgv = execArgv;
+}
+
+/**
+ * Opens the stack in a runner, then times the operation there while the sampler watches the
+ * runner's process tree; `watch` names processes outside it (the simulator) for CPU time only.
+ */
+export async function measureOperation(
+  request: OperationRequest,
+  sampler: MemorySampler,
+  watch: Readonly<Record<string, number>>,
+): Promise<OperationMeasure> {
+  // A process group of its own: an interrupted bench ends the runner with the CLI and the
+  // provider hosts it started, and a terminal's Ctrl-C reaches the bench alone.
+  const runner = fork(__filename, ["--runner"], {
+    stdio: ["ignore", "inherit", "pipe", "ipc"],
+    execArgv: [...runnerExecArgv],
+    detached: true,
+  });
+  const stopRunner = onCleanup("operation runner", () => {
+    if (runner.pid !== undefined && runner.exitCode === null && runner.signalCode === null) {
+      try {
+        process.kill(-runner.pid, "SIGTERM");
+      } catch {
+        // the group is gone already
+      }
+    }
+  });
+  // The toolchain check prints a line per process; the runner's stderr is shown only on failure.
+  let stderr = "";
+  runner.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const next = (): Promise<RunnerMessage> =>
+    new Promise((resolve, reject) => {
+      const onExit = (code: number | null): void => reject(new Error(`operation runner exited (${code ?? "signal"})`));
+      runner.once("exit", onExit);
+      runner.once("message", (message: RunnerMessage) => {
+        runner.off("exit", onExit);
+        resolve(message);
+      });
+    });
+  const exited = new Promise((resolve) => runner.once("exit", resolve));
+  try {
+    const opening = next();
+    runner.send(request);
+    const ready = await opening;
+    if (ready.type === "failed") throw new Error(ready.error);
+    const [message, memory] = await sampler.during(runner.pid ?? -1, watch, async () => {
+      const finished = next();
+      runner.send({ type: "go" });
+      return finished;
+    });
+    if (message.type !== "done") throw new Error(message.type === "failed" ? message.error : "runner: no result");
+    return { ...message.result, memory };
+  } catch (error) {
+    if (stderr !== "") console.error(stderr);
+    throw error;
+  } finally {
+    if (runner.connected) runner.disconnect();
+    await exited;
+    await stopRunner();
+  }
+}
+
+/** The runner: open the stack, say so, run the operation when told, report, exit. */
+function serve(): void {
+  const send = (message: RunnerMessage): void => void process.send?.(message);
+  const fail = (error: unknown): void =>
+    send({ type: "failed", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.once("message", (request: OperationRequest) => {
+    const { stack: ref, env } = request;
+    const opening =
+      ref.kind === "fleet"
+        ? openStack({ stackName: ref.name, adoptOnly: ref.adoptOnly, env })
+        : selectEmptyStack(ref.name, ref.workDir, env);
+    opening.then((stack) => {
+      process.once("message", () => {
+        timeOperation(stack, request.operation).then((result) => send({ type: "done", result }), fail);
+      });
+      send({ type: "ready" });
+    }, fail);
+  });
+  process.on("disconnect", () => process.exit(0));
+}
+
+if (require.main === module && process.argv.includes("--runner")) serve();

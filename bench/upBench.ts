@@ -1,0 +1,74 @@
+import { benchStack } from "./benchStack";
+import { onCleanup } from "./cleanup";
+import { accountSteps } from "./criticalPath";
+import { measureExecLatency, type ExecLatency } from "./execLatency";
+import { benchFile, benchPassword, driftedVersion, engineNames, fleetPlan, simulatedFleet } from "./fleets";
+import type { MemorySampler } from "./memorySampler";
+import { measureOperation } from "./operationRunner";
+import type { UpResult } from "./results";
+import { FleetProcess } from "./simulatorProcess";
+
+export interface UpContext {
+  readonly env: Readonly<Record<string, string>>;
+  readonly sampler: MemorySampler;
+  readonly fixedCostMs: number;
+  readonly stepDelayMs: number;
+  readonly maxUnavailable: readonly number[];
+}
+
+/**
+ * Ups over a drifted fleet of `engines` whose hosts wait `stepDelayMs` before answering each
+ * script: one per rollout.maxUnavailable, the fleet set back to drifted between them. The
+ * simulator's step log of each up gives the delays on its critical path.
+ */
+export async function benchUps(
+  engines: number,
+  ctx: UpContext,
+): Promise<{ ups: UpResult[]; execLatency: ExecLatency }> {
+  const fleet = await FleetProcess.start(simulatedFleet(engines, driftedVersion), { default: ctx.stepDelayMs });
+  const stopFleet = onCleanup(`simulated fleet of ${engines} (ups)`, () => fleet.stop());
+  const stack = benchStack(`test-bench-${process.pid}-up-${engines}`, fleet.hosts, ctx.env);
+  const results: UpResult[] = [];
+  const names = engineNames(engines);
+  try {
+    const plan = fleetPlan(stack.name, fleet.hosts);
+    const execLatency = await measureExecLatency(plan, benchPassword);
+    for (const [index, maxUnavailable] of ctx.maxUnavailable.entries()) {
+      await stack.configure(maxUnavailable);
+      if (index === 0) await (await stack.open(true)).up({ refresh: true });
+      else await fleet.alter(names, { files: { [benchFile]: driftedVersion } });
+
+      const before = (await fleet.log()).length;
+      const operation = await measureOperation(
+        { stack: { kind: "fleet", name: stack.name, adoptOnly: false }, operation: "up", env: ctx.env },
+        ctx.sampler,
+        { simulator: fleet.pid },
+      );
+      if ((operation.steps.update ?? 0) !== engines) {
+        throw new Error(`up of ${engines}: ${operation.steps.update ?? 0} engines updated, not ${engines}`);
+      }
+      const batches = Array.from({ length: Math.ceil(engines / maxUnavailable) }, (_, b) =>
+        names.slice(b * maxUnavailable, (b + 1) * maxUnavailable),
+      );
+      const simulated = accountSteps((await fleet.log()).slice(before), ctx.stepDelayMs, batches);
+      const compliant = operation.outputs?.["compliantEngines"];
+      const overhead = operation.ms - ctx.fixedCostMs - simulated.criticalPathDelayMs;
+      results.push({
+        maxUnavailable,
+        ms: operation.ms,
+        peakMemoryBytes: operation.memory.peakBytes,
+        memory: operation.memory,
+        steps: operation.steps,
+        phases: operation.phases,
+        simulated,
+        overheadPerEngineMs: overhead / engines,
+        ratioToDelays: operation.ms / simulated.criticalPathDelayMs,
+        compliantEnginesAfter: typeof compliant === "number" ? compliant : -1,
+      });
+    }
+    return { ups: results, execLatency };
+  } finally {
+    await stack.dispose();
+    await stopFleet();
+  }
+}
