@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import type { FleetPlan } from "../components/config/fleetPlan";
@@ -39,8 +40,13 @@ export function engineEnvironment(
   extra: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
   const binDir = ensureToolchain();
+  const localState = join(projectRoot, ".pulumi-state");
+  // The file backend expects its folder to exist; a fresh clone has none yet.
+  if (process.env["PULUMI_BACKEND_URL"] === undefined && extra["PULUMI_BACKEND_URL"] === undefined) {
+    mkdirSync(localState, { recursive: true });
+  }
   const env: Record<string, string> = {
-    PULUMI_BACKEND_URL: process.env["PULUMI_BACKEND_URL"] ?? `file://${join(projectRoot, ".pulumi-state")}`,
+    PULUMI_BACKEND_URL: process.env["PULUMI_BACKEND_URL"] ?? `file://${localState}`,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_DISABLE_REGISTRY_RESOLVE: "true",
