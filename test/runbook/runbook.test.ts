@@ -4,6 +4,7 @@ import { TransportError, type ExecResult } from "../../components/host/sshSessio
 import type { ScriptName, StepName } from "../../components/host/steps";
 import { Runbook, RunbookError, rotationNotice, type StepEvent } from "../../components/runbook/runbook";
 import type { HotfixTarget, RunbookSettings } from "../../components/runbook/target";
+import { kbRunbookScripts } from "../support/kbRunbook";
 
 const target: HotfixTarget = {
   engineName: "MPS01",
@@ -193,16 +194,7 @@ describe("Runbook.converge", () => {
       "start-complus",
       "activate-engine",
     ]);
-    expect(runner.scripts).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
-      "install-package",
-      "probe",
-      "start-complus",
-      "activate-engine",
-    ]);
+    expect(runner.scripts).toEqual(kbRunbookScripts);
     expectKbOrder(runner.scripts);
     expect(sleeps).toEqual([]);
     expect(events.filter((e) => e.status === "failed" || e.status === "retrying")).toEqual([]);

@@ -19,6 +19,7 @@ import {
   steps,
   via,
 } from "./helpers";
+import { kbRunbookScripts } from "../support/kbRunbook";
 
 const probeLines = (version: string, engine: string, instances: number, restart: "none" | "pending"): string[] => [
   `file:Mapsproccntl.dll=${version}`,
@@ -91,17 +92,7 @@ describe("the KB952089 runbook against a simulated engine", () => {
       ),
     );
 
-    const order = [
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
-      "install-package",
-      "probe",
-      "start-complus",
-      "activate-engine",
-      "read-install-log",
-    ];
+    const order = [...kbRunbookScripts, "read-install-log"];
     expect(fleet.log()).toEqual(
       order.flatMap((script, index) => [
         { seq: index * 2 + 1, at: fixedTime, host: "MPS01", script: "connect" },
