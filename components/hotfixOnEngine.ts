@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HotfixResourceInputs } from "./provider/resourceState";
 import { hotfixProvider } from "./provider/providerShim";
+import { inRotation } from "./runbook/observedState";
 
 type InputsOf<T> = { readonly [K in keyof T]: pulumi.Input<T[K]> };
 
@@ -33,9 +34,7 @@ export class HotfixOnEngine extends pulumi.dynamic.Resource {
       {
         ...rest,
         ...(adoptOnly === true ? { adoptOnly } : {}),
-        engineState: "active",
-        comPlusState: "running",
-        restartPending: false,
+        ...inRotation,
       },
       { ...opts, additionalSecretOutputs: ["credentials"] },
       "mpshotfix",

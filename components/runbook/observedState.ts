@@ -10,9 +10,12 @@ export interface ObservedState {
   readonly restartPending: boolean;
 }
 
+/** In rotation, COM+ running, no restart owed: what every engine is driven to besides its files. */
+export const inRotation = { engineState: "active", comPlusState: "running", restartPending: false } as const;
+
 /** The state every engine is driven to: required files, in rotation, COM+ running, no restart owed. */
 export function desiredState(requiredVersions: Readonly<Record<string, string>>): ObservedState {
-  return { fileVersions: requiredVersions, engineState: "active", comPlusState: "running", restartPending: false };
+  return { fileVersions: requiredVersions, ...inRotation };
 }
 
 export function observedFrom(answer: ProbeAnswer, requiredVersions: Readonly<Record<string, string>>): ObservedState {

@@ -5,7 +5,7 @@ import type { ExecResult } from "../host/sshSession";
 import type { StepName } from "../host/steps";
 import { hostScripts, installLogPath } from "./hostScripts";
 import { classifyMsiexecExit } from "./msiexecExit";
-import { observedFrom, outdatedFiles, type ObservedState } from "./observedState";
+import { inRotation, observedFrom, outdatedFiles, type ObservedState } from "./observedState";
 import type { HotfixTarget, RunbookSettings } from "./target";
 
 export type StepStatus = "started" | "succeeded" | "failed" | "retrying";
@@ -166,7 +166,7 @@ export class Runbook {
     } catch (error) {
       throw await this.restoreAfter(error);
     }
-    return { ...observed, engineState: "active", comPlusState: "running" };
+    return { ...observed, ...inRotation };
   }
 
   private async stageAndVerify(): Promise<void> {
