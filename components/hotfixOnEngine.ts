@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HotfixResourceInputs } from "./provider/resourceState";
-import { hotfixProvider } from "./provider/providerShim";
+import { providerSource } from "./provider/providerShim";
 import { inRotation } from "./runbook/observedState";
 
 type InputsOf<T> = { readonly [K in keyof T]: pulumi.Input<T[K]> };
@@ -18,8 +18,9 @@ export type HotfixOnEngineArgs = InputsOf<
  * what the stack requires. `read` probes the host, `diff` compares, `create`/`update` run the
  * KB952089 runbook. A dynamic resource rather than a command: a command resource cannot read a
  * host's state, so it could never show drift, and it reruns only when its own inputs change.
+ * It is what `pulumi.dynamic.Resource` registers, with a short `__provider` (see providerShim.ts).
  */
-export class HotfixOnEngine extends pulumi.dynamic.Resource {
+export class HotfixOnEngine extends pulumi.CustomResource {
   /** File name => deployed version ("missing" when absent). */
   declare public readonly fileVersions: pulumi.Output<Record<string, string>>;
   declare public readonly engineState: pulumi.Output<"active" | "deactivated">;
@@ -29,16 +30,15 @@ export class HotfixOnEngine extends pulumi.dynamic.Resource {
   constructor(name: string, args: HotfixOnEngineArgs, opts?: pulumi.CustomResourceOptions) {
     const { adoptOnly, ...rest } = args;
     super(
-      hotfixProvider,
+      "pulumi-nodejs:dynamic/mpshotfix:HotfixOnEngine",
       name,
       {
         ...rest,
         ...(adoptOnly === true ? { adoptOnly } : {}),
         ...inRotation,
+        __provider: providerSource,
       },
       { ...opts, additionalSecretOutputs: ["credentials"] },
-      "mpshotfix",
-      "HotfixOnEngine",
     );
   }
 }

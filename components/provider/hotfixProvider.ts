@@ -173,3 +173,6 @@ export async function read(id: string, props: unknown): Promise<pulumi.dynamic.R
 export async function remove(): Promise<void> {
   return Promise.resolve();
 }
+
+/** What the dynamic-provider host calls (see providerShim.ts). */
+export const provider: pulumi.dynamic.ResourceProvider = { check, diff, create, update, read, delete: remove };

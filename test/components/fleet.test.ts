@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { catalog, parseCatalog } from "../../components/catalog/catalog";
 import type { Credential } from "../../components/config/fleetConfig";
 import { planFleet, type FleetPlan } from "../../components/config/fleetPlan";
+import { providerSource } from "../../components/provider/providerShim";
 import type { EngineServer as EngineServerClass } from "../../components/engineServer";
 import type { Fleet as FleetClass } from "../../components/fleet";
 import { directFleet, PackageDir, pinnedKey, type RawCredential, type RawFleet } from "../support/fleetFixture";
@@ -122,7 +123,7 @@ describe("Fleet", () => {
     const { plan, credentials } = directPlan(4, 1);
     await deploy(plan, credentials);
     const { __provider: provider, ...inputs } = named("fleet-mps02-kb952089").inputs;
-    expect(typeof provider).toBe("string");
+    expect(provider).toBe(providerSource);
     expect(inputs).toEqual({
       engine: "MPS02",
       hotfixId: "KB952089",
