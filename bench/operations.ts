@@ -1,5 +1,6 @@
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 
+import { previewFleet } from "../cli/workspace";
 /**
  * One timed engine operation (preview or up, refresh included), and when the engine's events
  * arrived: enough to tell the engine's start and finish from the per-resource work between.
@@ -37,7 +38,7 @@ export async function timeOperation(stack: Stack, kind: OperationKind): Promise<
     if (event.summaryEvent !== undefined) phases.summaryMs = at;
   };
   if (kind === "preview") {
-    await stack.preview({ refresh: true, onEvent });
+    await previewFleet(stack, { onEvent });
     return { ms: performance.now() - started, steps, phases };
   }
   const result = await stack.up({ refresh: true, onEvent });

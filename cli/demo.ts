@@ -4,7 +4,7 @@ import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { loadFleetFile } from "../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet } from "../simulator/server";
 import { engineOf, hotfixSteps, isHotfixResource } from "./hotfixSteps";
-import { openStack, projectRoot } from "./workspace";
+import { openStack, previewFleet, projectRoot } from "./workspace";
 
 /**
  * The demo: start the simulated fleet of stacks/Pulumi.demo.yaml, adopt it if the stack does not
@@ -35,7 +35,7 @@ async function demo(fleet: SimulatedFleet): Promise<void> {
   const stack = await openStack({ stackName });
   heading("preview: which engines are older than required");
   const events: EngineEvent[] = [];
-  await stack.preview({ refresh: true, diff: true, onOutput: print, onEvent: (e) => events.push(e) });
+  await previewFleet(stack, { diff: true, onOutput: print, onEvent: (e) => events.push(e) });
   const drifted = hotfixSteps(events)
     .filter((step) => step.op === "update")
     .map((step) => engineOf(step));
@@ -48,7 +48,7 @@ async function demo(fleet: SimulatedFleet): Promise<void> {
   );
 
   heading("preview again: nothing left to change");
-  await stack.preview({ refresh: true, expectNoChanges: true, onOutput: print });
+  await previewFleet(stack, { expectNoChanges: true, onOutput: print });
   const wedged = fleet.hosts.filter((h) => h.kind === "engine" && !fleet.host(h.name).complusResponding);
   if (wedged.length > 0) throw new Error(`COM+ not responding on ${wedged.map((h) => h.name).join(", ")}`);
   print("\nEvery engine is compliant, in rotation, with its COM+ application running and responding.\n");

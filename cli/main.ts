@@ -5,7 +5,7 @@ import type { FleetPlan } from "../components/config/fleetPlan";
 import { buildDriftReport, renderMarkdown } from "./driftReport";
 import { hotfixSteps } from "./hotfixSteps";
 import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
-import { openStack } from "./workspace";
+import { openStack, previewFleet } from "./workspace";
 
 const usage = `usage: mps-hotfix <command> --stack <name> [--format markdown|json]
 
@@ -46,11 +46,11 @@ export async function run(invocation: Invocation): Promise<void> {
   const common = { onOutput: print, color: "auto" as const, onEvent: (e: EngineEvent) => events.push(e) };
   switch (invocation.command) {
     case "preview":
-      await stack.preview({ ...common, refresh: true, diff: true });
+      await previewFleet(stack, { ...common, diff: true });
       return;
     case "report": {
       // The report is the only thing on stdout, so it can be piped or posted as it is.
-      await stack.preview({ ...common, onOutput: () => undefined, refresh: true });
+      await previewFleet(stack, { ...common, onOutput: () => undefined });
       const report = buildDriftReport(invocation.stackName, hotfixSteps(events));
       print(invocation.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report));
       return;

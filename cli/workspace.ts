@@ -1,7 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import {
+  LocalWorkspace,
+  PulumiCommand,
+  type PreviewOptions,
+  type PreviewResult,
+  type Stack,
+} from "@pulumi/pulumi/automation";
 import type { FleetPlan } from "../components/config/fleetPlan";
 import { fleetProgram } from "../components/program";
 import { findProjectRoot } from "./projectRoot";
@@ -73,4 +79,25 @@ export async function openStack(options: StackOptions): Promise<Stack> {
     { stackName: options.stackName, projectName: "mps-hotfix", program },
     { workDir: projectRoot, pulumiCommand, envVars: engineEnvironment(options.stackName, options.env) },
   );
+}
+
+/**
+ * Every preview of the product: refreshed from the hosts first, and without checkpoints. A preview
+ * persists nothing, yet the engine serializes the whole snapshot after each step and discards it;
+ * at 200 engines that was half a preview's time and most of the engine's memory. An up keeps its
+ * checkpoints, so the state of an interrupted rollout records each engine that completed.
+ */
+export async function previewFleet(
+  stack: Stack,
+  options: Omit<PreviewOptions, "refresh"> = {},
+): Promise<PreviewResult> {
+  const env = stack.workspace.envVars;
+  const had = env["PULUMI_SKIP_CHECKPOINTS"];
+  env["PULUMI_SKIP_CHECKPOINTS"] = "true";
+  try {
+    return await stack.preview({ ...options, refresh: true });
+  } finally {
+    if (had === undefined) delete env["PULUMI_SKIP_CHECKPOINTS"];
+    else env["PULUMI_SKIP_CHECKPOINTS"] = had;
+  }
 }

@@ -1,4 +1,5 @@
 import { buildDriftReport, DriftReport, renderMarkdown } from "../../cli/driftReport";
+import { previewFleet } from "../../cli/workspace";
 import { hotfixSteps } from "../../cli/hotfixSteps";
 import { renderRolloutSummary, summarizeRollout } from "../../cli/rolloutSummary";
 import { kbRunbookScripts } from "../support/kbRunbook";
@@ -152,7 +153,7 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
 
   it("has nothing to change on the next preview", async () => {
     const stack = await scenario.stack();
-    const result = await stack.preview({ refresh: true, expectNoChanges: true });
+    const result = await previewFleet(stack, { expectNoChanges: true });
     expect(result.changeSummary).toEqual({ same: 10 });
   });
 

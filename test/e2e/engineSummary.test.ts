@@ -1,3 +1,4 @@
+import { previewFleet } from "../../cli/workspace";
 import { removeBackend, startScenario, type Scenario } from "./scenario";
 
 describe("the real engine's own change summary", () => {
@@ -22,7 +23,7 @@ describe("the real engine's own change summary", () => {
     expect(up.summary.result).toBe("succeeded");
     // The stack, the Fleet, two EngineServers and two HotfixOnEngine resources.
     expect(up.summary.resourceChanges).toEqual({ create: 6 });
-    const preview = await stack.preview({ refresh: true, expectNoChanges: true });
+    const preview = await previewFleet(stack, { expectNoChanges: true });
     expect(preview.changeSummary).toEqual({ same: 6 });
     expect(scenario.sim.host("MPS01").files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
   });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import type { z } from "zod";
 import { hotfixSteps } from "../../cli/hotfixSteps";
-import { openStack, projectRoot } from "../../cli/workspace";
+import { openStack, previewFleet, projectRoot } from "../../cli/workspace";
 import { FleetFile } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet } from "../../simulator/server";
 
@@ -98,8 +98,7 @@ export async function startScenario(
       const events: EngineEvent[] = [];
       let output = "";
       const stack = await scenario.stack();
-      await stack.preview({
-        refresh: true,
+      await previewFleet(stack, {
         diff: true,
         onEvent: (e) => events.push(e),
         onOutput: (s) => (output += s),
