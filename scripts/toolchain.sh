@@ -3,7 +3,7 @@
 #   - a `pulumi` on PATH at the pinned version or later is used as it is;
 #   - otherwise the pinned CLI is built from its Go modules into .tools/bin (once: a binary
 #     already there at the pinned version is kept).
-# The dynamic-provider host that ships with @pulumi/pulumi is linked beside it with its run bit,
+# A launcher of the dynamic-provider host that ships with @pulumi/pulumi is written beside it,
 # because the engine looks for `pulumi-resource-pulumi-nodejs` on PATH or next to the CLI.
 set -euo pipefail
 
@@ -20,17 +20,19 @@ at_least() { # at_least HAVE WANT
   [ -n "$1" ] && [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
 }
 
-link_dynamic_provider() {
-  local host="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+write_dynamic_provider_host() {
+  local host="$root/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"
   if [ ! -f "$host" ]; then
     say "node_modules/@pulumi/pulumi is missing: run 'npm ci' first"
     exit 1
   fi
-  chmod +x "$host"
-  ln -sf "$host" "$tools/pulumi-resource-pulumi-nodejs"
+  # The SDK's own launcher starts one more node process only to resolve this path, on every host start.
+  printf '#!/bin/sh\nexec node '"'%s'"' "$@"\n' "${host//\'/\'\\\'\'}" >"$tools/pulumi-resource-pulumi-nodejs.partial.$$"
+  chmod +x "$tools/pulumi-resource-pulumi-nodejs.partial.$$"
+  mv -f "$tools/pulumi-resource-pulumi-nodejs.partial.$$" "$tools/pulumi-resource-pulumi-nodejs"
 }
 
-link_dynamic_provider
+write_dynamic_provider_host
 
 if [ -z "${MPS_HOTFIX_BUILD_PULUMI:-}" ] && installed=$(command -v pulumi 2>/dev/null) \
   && [ "$installed" != "$tools/pulumi" ] && at_least "$(version_of "$installed")" "$pinned"; then
