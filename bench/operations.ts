@@ -1,6 +1,6 @@
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 
-import { previewFleet } from "../cli/workspace";
+import { previewFleet, upFleet } from "../cli/workspace";
 /**
  * One timed engine operation (preview or up, refresh included), and when the engine's events
  * arrived: enough to tell the engine's start and finish from the per-resource work between.
@@ -41,7 +41,7 @@ export async function timeOperation(stack: Stack, kind: OperationKind): Promise<
     await previewFleet(stack, { onEvent });
     return { ms: performance.now() - started, steps, phases };
   }
-  const result = await stack.up({ refresh: true, onEvent });
+  const result = await upFleet(stack, { onEvent });
   const ms = performance.now() - started;
   const outputs = Object.fromEntries(Object.entries(result.outputs).map(([key, output]) => [key, output.value]));
   return { ms, steps, phases, outputs };

@@ -4,7 +4,7 @@ import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { loadFleetFile } from "../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet } from "../simulator/server";
 import { engineOf, hotfixSteps, isHotfixResource } from "./hotfixSteps";
-import { openStack, previewFleet, projectRoot } from "./workspace";
+import { openStack, previewFleet, projectRoot, upFleet } from "./workspace";
 
 /**
  * The demo: start the simulated fleet of stacks/Pulumi.demo.yaml, adopt it if the stack does not
@@ -29,7 +29,7 @@ async function demo(fleet: SimulatedFleet): Promise<void> {
 
   if (!(await managesEngines(await openStack({ stackName })))) {
     heading("adopt: record what each engine has, changing nothing (the stack does not manage them yet)");
-    await (await openStack({ stackName, adoptOnly: true })).up({ refresh: true, onOutput: print });
+    await upFleet(await openStack({ stackName, adoptOnly: true }), { onOutput: print });
   }
 
   const stack = await openStack({ stackName });
@@ -42,7 +42,7 @@ async function demo(fleet: SimulatedFleet): Promise<void> {
   print(`\n${drifted.length} of ${fleet.hosts.length} engines need work: ${drifted.join(", ") || "none"}\n`);
 
   heading("up: the KB952089 runbook, one engine at a time");
-  const up = await stack.up({ refresh: true, onOutput: print });
+  const up = await upFleet(stack, { onOutput: print });
   print(
     `\ncompliant engines: ${String(up.outputs["compliantEngines"]?.value)} of ${String(up.outputs["totalEngines"]?.value)}\n`,
   );

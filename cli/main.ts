@@ -5,7 +5,7 @@ import type { FleetPlan } from "../components/config/fleetPlan";
 import { buildDriftReport, renderMarkdown } from "./driftReport";
 import { hotfixSteps } from "./hotfixSteps";
 import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
-import { openStack, previewFleet } from "./workspace";
+import { openStack, previewFleet, upFleet } from "./workspace";
 
 const usage = `usage: mps-hotfix <command> --stack <name> [--format markdown|json]
 
@@ -56,11 +56,11 @@ export async function run(invocation: Invocation): Promise<void> {
       return;
     }
     case "adopt":
-      await stack.up({ ...common, refresh: true });
+      await upFleet(stack, common);
       return;
     case "up":
       try {
-        await stack.up({ ...common, refresh: true });
+        await upFleet(stack, common);
       } finally {
         if (plan)
           print(

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -7,9 +8,12 @@ import {
   type PreviewOptions,
   type PreviewResult,
   type Stack,
+  type UpOptions,
+  type UpResult,
 } from "@pulumi/pulumi/automation";
 import type { FleetPlan } from "../components/config/fleetPlan";
 import { fleetProgram } from "../components/program";
+import { z } from "zod";
 import { findProjectRoot } from "./projectRoot";
 
 export const projectRoot = findProjectRoot();
@@ -99,5 +103,31 @@ export async function previewFleet(
   } finally {
     if (had === undefined) delete env["PULUMI_SKIP_CHECKPOINTS"];
     else env["PULUMI_SKIP_CHECKPOINTS"] = had;
+  }
+}
+
+/**
+ * Every up of the product: refreshed from the hosts first, with room for a whole batch. The
+ * engine runs at most PULUMI_PARALLEL (default 4 x CPUs) resource operations at once, which
+ * would split a batch of `rollout.maxUnavailable` engines into waves.
+ */
+export async function upFleet(stack: Stack, options: Omit<UpOptions, "refresh" | "parallel"> = {}): Promise<UpResult> {
+  const batch = await maxUnavailableOf(stack);
+  const engineDefault = Number(process.env["PULUMI_PARALLEL"] ?? stack.workspace.envVars["PULUMI_PARALLEL"] ?? 0);
+  const parallel = engineDefault > 0 ? engineDefault : availableParallelism() * 4;
+  return stack.up({ ...options, refresh: true, ...(batch > parallel ? { parallel: batch } : {}) });
+}
+
+const RolloutOfConfig = z.object({ rollout: z.object({ maxUnavailable: z.number().int().min(1) }) });
+
+/** The stack's rollout.maxUnavailable; 1 when unset or unreadable (the program reports bad config). */
+async function maxUnavailableOf(stack: Stack): Promise<number> {
+  const config = await stack.getAllConfig();
+  const fleet = config["mps-hotfix:fleet"];
+  if (fleet === undefined) return 1;
+  try {
+    return RolloutOfConfig.parse(JSON.parse(fleet.value)).rollout.maxUnavailable;
+  } catch {
+    return 1;
   }
 }

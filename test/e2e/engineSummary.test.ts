@@ -1,4 +1,4 @@
-import { previewFleet } from "../../cli/workspace";
+import { previewFleet, upFleet } from "../../cli/workspace";
 import { removeBackend, startScenario, type Scenario } from "./scenario";
 
 describe("the real engine's own change summary", () => {
@@ -19,7 +19,7 @@ describe("the real engine's own change summary", () => {
 
   it("creates everything on the first up, then a preview has nothing to change", async () => {
     const stack = await scenario.stack();
-    const up = await stack.up({ refresh: true });
+    const up = await upFleet(stack);
     expect(up.summary.result).toBe("succeeded");
     // The stack, the Fleet, two EngineServers and two HotfixOnEngine resources.
     expect(up.summary.resourceChanges).toEqual({ create: 6 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import type { z } from "zod";
 import { hotfixSteps } from "../../cli/hotfixSteps";
-import { openStack, previewFleet, projectRoot } from "../../cli/workspace";
+import { openStack, previewFleet, projectRoot, upFleet } from "../../cli/workspace";
 import { FleetFile } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet } from "../../simulator/server";
 
@@ -110,7 +110,7 @@ export async function startScenario(
       let output = "";
       const stack = await scenario.stack(options.adoptOnly === true);
       try {
-        await stack.up({ refresh: true, onEvent: (e) => events.push(e), onOutput: (s) => (output += s) });
+        await upFleet(stack, { onEvent: (e) => events.push(e), onOutput: (s) => (output += s) });
       } catch (error) {
         throw Object.assign(error as Error, { record: { steps: stepsByName(events), output, events } });
       }
