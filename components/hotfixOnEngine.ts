@@ -7,7 +7,7 @@ type InputsOf<T> = { readonly [K in keyof T]: pulumi.Input<T[K]> };
 
 /** The inputs of one hotfix on one engine; the desired-state keys are set by the resource itself. */
 export type HotfixOnEngineArgs = InputsOf<
-  Omit<HotfixResourceInputs, "engineState" | "comPlusState" | "restartPending" | "adoptOnly">
+  Omit<HotfixResourceInputs, "engineState" | "comPlusState" | "restartPending" | "adoptOnly" | "requiredFileVersions">
 > & {
   /** Register what is deployed without changing the host (taking over an existing fleet). */
   readonly adoptOnly?: boolean;

@@ -65,6 +65,11 @@ function withObserved(inputs: HotfixResourceInputs, observed: ObservedState): Ho
   return { ...rest, ...observed };
 }
 
+/** The state a create or update records: what the probe observed, and the requirement it was held to. */
+function stateAfter(inputs: HotfixResourceInputs, observed: ObservedState): HotfixResourceInputs {
+  return { ...withObserved(inputs, observed), requiredFileVersions: inputs.fileVersions };
+}
+
 /**
  * A failed create or update still records where the engine stands, so the next preview shows it.
  * The dynamic-provider host stores these properties as they are, so they must carry the
@@ -91,9 +96,14 @@ function serializedProviderOf(props: unknown): unknown {
 async function probeAfterFailure(inputs: HotfixResourceInputs): Promise<HotfixResourceInputs> {
   const connection = connectionOf(inputs);
   try {
-    return withObserved(inputs, await runbookFor(inputs, connection, false).probe());
+    return stateAfter(inputs, await runbookFor(inputs, connection, false).probe());
   } catch {
-    return { ...inputs, engineState: "deactivated", comPlusState: "stopped" };
+    return {
+      ...inputs,
+      engineState: "deactivated",
+      comPlusState: "stopped",
+      requiredFileVersions: inputs.fileVersions,
+    };
   } finally {
     connection.close();
   }
@@ -109,7 +119,7 @@ async function converge(
   try {
     const runbook = runbookFor(inputs, connection, true);
     const observed = inputs.adoptOnly === true ? await runbook.probe() : await runbook.converge();
-    return withObserved(inputs, observed);
+    return stateAfter(inputs, observed);
   } catch (error) {
     connection.close();
     if (!(error instanceof RunbookError)) throw error;
@@ -154,14 +164,21 @@ export async function update(id: string, _olds: unknown, newProps: unknown): Pro
   return { outs: await converge(id, inputs, serializedProviderOf(newProps)) };
 }
 
-/** Probes the host; the observed values become both state and inputs, so diffs compare live state. */
+/**
+ * Probes the host. The observation becomes the state; when the engine falls short of the
+ * requirement it also becomes the inputs, so the engine's diff reads `"13.3.600.0" => "13.3.609.1"`.
+ * An engine that meets the requirement keeps the stack's inputs: an engine newer than required
+ * would otherwise show a change on every refresh.
+ */
 export async function read(id: string, props: unknown): Promise<pulumi.dynamic.ReadResult> {
   const state = parseResourceProps("HotfixOnEngine state", props);
   const connection = connectionOf(state);
   try {
     const observed = await runbookFor(state, connection, false).probe();
     const refreshed = withObserved(state, observed);
-    return { id, props: refreshed, inputs: refreshed };
+    const { requiredFileVersions: required, ...observedAsInputs } = refreshed;
+    const meetsRequirement = required !== undefined && driftReasons(observed, required).length === 0;
+    return meetsRequirement ? { id, props: refreshed } : { id, props: refreshed, inputs: observedAsInputs };
   } catch (error) {
     throw new Error(`engine ${state.engine}: refresh could not probe the host: ${(error as Error).message}`);
   } finally {

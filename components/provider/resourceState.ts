@@ -53,6 +53,8 @@ export const HotfixResourceInputs = z.strictObject({
   engineState: z.enum(["active", "deactivated"]),
   comPlusState: z.enum(["running", "stopped"]),
   restartPending: z.boolean(),
+  /** State only: the file versions the observation was last held to (see `read`). */
+  requiredFileVersions: z.record(z.string(), FileVersionText).optional(),
 });
 export type HotfixResourceInputs = z.infer<typeof HotfixResourceInputs>;
 

@@ -1,3 +1,4 @@
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { buildDriftReport, DriftReport, renderMarkdown } from "../../cli/driftReport";
 import { previewFleet } from "../../cli/workspace";
 import { hotfixSteps } from "../../cli/hotfixSteps";
@@ -151,10 +152,19 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
     });
   });
 
-  it("has nothing to change on the next preview", async () => {
+  it("has nothing to change on the next preview, and its refresh changes nothing either", async () => {
     const stack = await scenario.stack();
-    const result = await previewFleet(stack, { expectNoChanges: true });
+    const events: EngineEvent[] = [];
+    const result = await previewFleet(stack, { expectNoChanges: true, onEvent: (e) => events.push(e) });
     expect(result.changeSummary).toEqual({ same: 10 });
+    // MPS04 carries a newer version than required: its refresh keeps the stack's inputs, so the
+    // preview shows no refresh diff for it.
+    const refreshes = events.flatMap((event) => {
+      const metadata = event.resOutputsEvent?.metadata;
+      return metadata?.op === "refresh" && metadata.type.endsWith(":HotfixOnEngine") ? [metadata] : [];
+    });
+    expect(refreshes).toHaveLength(4);
+    for (const refresh of refreshes) expect(refresh.new?.inputs).toEqual(refresh.old?.inputs);
   });
 
   it("shows an out-of-band rollback on that engine alone", async () => {
