@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { availableParallelism } from "node:os";
 import { mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import {
   LocalWorkspace,
@@ -11,9 +11,9 @@ import {
   type UpOptions,
   type UpResult,
 } from "@pulumi/pulumi/automation";
+import { z } from "zod";
 import type { FleetPlan } from "../components/config/fleetPlan";
 import { fleetProgram } from "../components/program";
-import { z } from "zod";
 import { findProjectRoot } from "./projectRoot";
 
 export const projectRoot = findProjectRoot();
@@ -113,7 +113,8 @@ export async function previewFleet(
  */
 export async function upFleet(stack: Stack, options: Omit<UpOptions, "refresh" | "parallel"> = {}): Promise<UpResult> {
   const batch = await maxUnavailableOf(stack);
-  const engineDefault = Number(process.env["PULUMI_PARALLEL"] ?? stack.workspace.envVars["PULUMI_PARALLEL"] ?? 0);
+  // The workspace's variables override the process's for the engine, as the Automation API passes them.
+  const engineDefault = Number(stack.workspace.envVars["PULUMI_PARALLEL"] ?? process.env["PULUMI_PARALLEL"] ?? 0);
   const parallel = engineDefault > 0 ? engineDefault : availableParallelism() * 4;
   return stack.up({ ...options, refresh: true, ...(batch > parallel ? { parallel: batch } : {}) });
 }
