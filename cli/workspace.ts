@@ -89,7 +89,9 @@ export async function openStack(options: StackOptions): Promise<Stack> {
  * Every preview of the product: refreshed from the hosts first, and without checkpoints. A preview
  * persists nothing, yet the engine serializes the whole snapshot after each step and discards it;
  * at 200 engines that was half a preview's time and most of the engine's memory. An up keeps its
- * checkpoints, so the state of an interrupted rollout records each engine that completed.
+ * checkpoints, so the state of an interrupted rollout records each engine that completed. The
+ * setting lives in the workspace for the preview's duration: do not run an up on the same Stack
+ * object meanwhile.
  */
 export async function previewFleet(
   stack: Stack,
@@ -108,25 +110,25 @@ export async function previewFleet(
 
 /**
  * Every up of the product: refreshed from the hosts first, with room for a whole batch. The
- * engine runs at most PULUMI_PARALLEL (default 4 x CPUs) resource operations at once, which
- * would split a batch of `rollout.maxUnavailable` engines into waves.
+ * engine runs at most PULUMI_PARALLEL resource operations at once (by default 4 x the CPUs its Go
+ * runtime sees, which a container's CPU quota can lower), which would split a batch of
+ * `rollout.maxUnavailable` engines into waves; so any batch larger than one sets `parallel`.
  */
 export async function upFleet(stack: Stack, options: Omit<UpOptions, "refresh" | "parallel"> = {}): Promise<UpResult> {
   const batch = await maxUnavailableOf(stack);
   // The workspace's variables override the process's for the engine, as the Automation API passes them.
-  const engineDefault = Number(stack.workspace.envVars["PULUMI_PARALLEL"] ?? process.env["PULUMI_PARALLEL"] ?? 0);
-  const parallel = engineDefault > 0 ? engineDefault : availableParallelism() * 4;
-  return stack.up({ ...options, refresh: true, ...(batch > parallel ? { parallel: batch } : {}) });
+  const configured = Number(stack.workspace.envVars["PULUMI_PARALLEL"] ?? process.env["PULUMI_PARALLEL"] ?? 0);
+  const usual = configured > 0 ? configured : availableParallelism() * 4;
+  return stack.up({ ...options, refresh: true, ...(batch > 1 ? { parallel: Math.max(batch, usual) } : {}) });
 }
 
 const RolloutOfConfig = z.object({ rollout: z.object({ maxUnavailable: z.number().int().min(1) }) });
 
 /** The stack's rollout.maxUnavailable; 1 when unset or unreadable (the program reports bad config). */
 async function maxUnavailableOf(stack: Stack): Promise<number> {
-  const config = await stack.getAllConfig();
-  const fleet = config["mps-hotfix:fleet"];
-  if (fleet === undefined) return 1;
   try {
+    // One key, not getAllConfig: that one decrypts every secret of the stack.
+    const fleet = await stack.getConfig("mps-hotfix:fleet");
     return RolloutOfConfig.parse(JSON.parse(fleet.value)).rollout.maxUnavailable;
   } catch {
     return 1;
