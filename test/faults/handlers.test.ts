@@ -1,9 +1,9 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { findHotfix } from "../../components/catalog/catalog";
 import { create, diff, read, update } from "../../components/provider/hotfixProvider";
 import { parseResourceProps, type HotfixResourceInputs } from "../../components/provider/resourceState";
-import { driftReasons } from "../../components/runbook/observedState";
 import { parseFleetFile, type FleetFileInput } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet, type SimulatedHost } from "../../simulator/server";
 import type { StepRecord } from "../../simulator/stepLog";
@@ -179,20 +179,19 @@ function observedOf(
   };
 }
 
-/**
- * A refresh (read) of the given state reports what the host really has; it also replaces the
- * inputs with it unless the engine meets the requirement the state was held to.
- */
-async function expectRefreshShowsTruth(engine: string, state: unknown): Promise<void> {
+/** The state without the key only the state has. */
+function observedAsInputsOf(props: unknown): Record<string, unknown> {
+  const { requiredFileVersions: _required, ...rest } = props as Record<string, unknown>;
+  return rest;
+}
+
+/** A refresh (read) of the given state reports what the host really has; inputs it gives do too. */
+async function expectRefreshShowsTruth(engine: string, state: unknown): Promise<pulumi.dynamic.ReadResult> {
   const refreshed = await read(idOf(engine), state);
   expect(refreshed.id).toBe(idOf(engine));
   expect(observedOf(refreshed.props)).toEqual(truthOf(engine));
-  const required = parseResourceProps("state", state).requiredFileVersions;
-  if (required !== undefined && driftReasons(truthOf(engine), required).length === 0) {
-    expect(refreshed.inputs).toBeUndefined();
-  } else {
-    expect(observedOf(refreshed.inputs)).toEqual(truthOf(engine));
-  }
+  if (refreshed.inputs !== undefined) expect(observedOf(refreshed.inputs)).toEqual(truthOf(engine));
+  return refreshed;
 }
 
 function expectInRotation(engine: string): void {
@@ -243,7 +242,8 @@ async function expectRerunConverges(
   expect(fleet().host(engine).files).toEqual({ [dll]: requiredVersion });
   expectInRotation(engine);
   expect(scriptsOn(engine, before)).toEqual(expectedScripts);
-  await expectRefreshShowsTruth(engine, result);
+  // Compliant now: the refresh keeps the stack's inputs.
+  expect((await expectRefreshShowsTruth(engine, result)).inputs).toBeUndefined();
   expect((await diff(idOf(engine), result, props)).changes).toBe(false);
 }
 
@@ -260,6 +260,35 @@ async function hostComesBack(engine: EngineInput): Promise<void> {
   await pause(300);
   await startFleet([{ ...engine, port, faults: {} }]);
 }
+
+describe("a refresh, against the requirement the state was held to", () => {
+  const stateOf = (engine: string, requiredFileVersions?: Record<string, string>): Record<string, unknown> => ({
+    ...propsFor(engine),
+    fileVersions: { [dll]: "13.3.500.0" },
+    ...(requiredFileVersions === undefined ? {} : { requiredFileVersions }),
+  });
+
+  it("keeps the stack's inputs for an engine newer than required", async () => {
+    await startFleet([{ name: "MPS01", files: { [dll]: "13.3.1000.0" } }]);
+    const refreshed = await read(idOf("MPS01"), stateOf("MPS01", { [dll]: requiredVersion }));
+    expect(observedOf(refreshed.props).fileVersions).toEqual({ [dll]: "13.3.1000.0" });
+    expect(refreshed.inputs).toBeUndefined();
+  });
+
+  it("gives the observation as inputs for an engine behind it, so the diff reads old => required", async () => {
+    await startFleet([{ name: "MPS01", files: { [dll]: "13.3.600.0" } }]);
+    const refreshed = await read(idOf("MPS01"), stateOf("MPS01", { [dll]: requiredVersion }));
+    expect(refreshed.inputs).toEqual({ ...observedAsInputsOf(refreshed.props) });
+    expect(observedOf(refreshed.inputs).fileVersions).toEqual({ [dll]: "13.3.600.0" });
+    expect(refreshed.inputs).not.toHaveProperty("requiredFileVersions");
+  });
+
+  it("gives the observation as inputs when the state has no requirement (written before it was recorded)", async () => {
+    await startFleet([{ name: "MPS01", files: { [dll]: "13.3.1000.0" } }]);
+    const refreshed = await read(idOf("MPS01"), stateOf("MPS01"));
+    expect(observedOf(refreshed.inputs).fileVersions).toEqual({ [dll]: "13.3.1000.0" });
+  });
+});
 
 describe("the host cannot be reached or refuses us: nothing is touched", () => {
   const engine: EngineInput = { name: "MPS01", files: { [dll]: oldVersion } };
