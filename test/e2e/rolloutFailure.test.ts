@@ -1,6 +1,7 @@
 import { hotfixSteps } from "../../cli/hotfixSteps";
 import { summarizeRollout } from "../../cli/rolloutSummary";
 import { backendText, recordOf, removeBackend, simulatorPassword, startScenario, type Scenario } from "./scenario";
+import { takeDownScripts } from "../support/kbRunbook";
 
 describe("a failed install on the second engine", () => {
   let scenario: Scenario;
@@ -42,10 +43,7 @@ describe("a failed install on the second engine", () => {
         .filter((r) => r.host === host && r.script !== "connect")
         .map((r) => r.script);
     expect(scriptsOf("MPS02")).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
+      ...takeDownScripts,
       "install-package",
       "read-install-log",
       "start-complus",

@@ -7,7 +7,7 @@ import { parseResourceProps, type HotfixResourceInputs } from "../../components/
 import { parseFleetFile, type FleetFileInput } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet, type SimulatedHost } from "../../simulator/server";
 import type { StepRecord } from "../../simulator/stepLog";
-import { kbRunbookScripts } from "../support/kbRunbook";
+import { bringBackScripts, kbRunbookScripts, takeDownScripts } from "../support/kbRunbook";
 
 /**
  * Fault injection against the dynamic provider's handlers, over real SSH to the simulated fleet,
@@ -154,6 +154,14 @@ async function failureOf(run: Promise<unknown>): Promise<Failure> {
   return { message, properties };
 }
 
+/** What the probe reports of an engine that carries the hotfix and is back in rotation. */
+const patchedInRotation = {
+  fileVersions: { [dll]: requiredVersion },
+  engineState: "active",
+  comPlusState: "running",
+  restartPending: false,
+};
+
 /** The state keys as the host really has them. */
 function truthOf(
   engine: string,
@@ -221,24 +229,17 @@ function recordsOn(host: string, from = 0): StepRecord[] {
     .filter((r) => r.host === host);
 }
 
-const fullRunbook = kbRunbookScripts;
-
 /** Runs the handler again with the fault gone and checks the engine is compliant and in rotation. */
 async function expectRerunConverges(
   engine: string,
   props: Props,
   previousState: unknown,
-  expectedScripts: readonly string[] = fullRunbook,
+  expectedScripts: readonly string[] = kbRunbookScripts,
 ): Promise<void> {
   const before = fleet().log().length;
   const result: unknown =
     previousState === undefined ? (await create(props)).outs : (await update(idOf(engine), previousState, props)).outs;
-  expect(observedOf(result)).toEqual({
-    fileVersions: { [dll]: requiredVersion },
-    engineState: "active",
-    comPlusState: "running",
-    restartPending: false,
-  });
+  expect(observedOf(result)).toEqual(patchedInRotation);
   expect(fleet().host(engine).files).toEqual({ [dll]: requiredVersion });
   expectInRotation(engine);
   expect(scriptsOn(engine, before)).toEqual(expectedScripts);
@@ -504,10 +505,7 @@ describe("a host that stops answering a script", () => {
     const records = recordsOn("MPS01");
     expect(records.map((r) => r.script)).toEqual([
       "connect",
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
+      ...takeDownScripts,
       "connect",
       "start-complus",
       "activate-engine",
@@ -534,14 +532,7 @@ describe("a host that stops answering a script", () => {
         "  engine MPS01 is back in rotation (COM+ application started, engine activated)",
     );
     expectNoSecret(failure);
-    expect(scriptsOn("MPS01")).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
-      "install-package",
-      ...restoreAndProbe,
-    ]);
+    expect(scriptsOn("MPS01")).toEqual([...takeDownScripts, "install-package", ...restoreAndProbe]);
     expectInRotation("MPS01");
     expect(fleet().host("MPS01").files).toEqual({ [dll]: oldVersion });
     await expectRefreshShowsTruth("MPS01", failure.properties);
@@ -563,15 +554,7 @@ describe("msiexec exit codes", () => {
       /\n {2}engine MPS01 is back in rotation \(COM\+ application started, engine activated\)$/,
     );
     expectNoSecret(failure);
-    expect(scriptsOn("MPS01")).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
-      "install-package",
-      "read-install-log",
-      ...restoreAndProbe,
-    ]);
+    expect(scriptsOn("MPS01")).toEqual([...takeDownScripts, "install-package", "read-install-log", ...restoreAndProbe]);
     expectInRotation("MPS01");
     expect(observedOf(failure.properties)).toEqual(truthOf("MPS01"));
     await expectRefreshShowsTruth("MPS01", failure.properties);
@@ -586,26 +569,16 @@ describe("msiexec exit codes", () => {
     const result = await create(props);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(result.id).toBe(idOf("MPS01"));
-    expect(observedOf(result.outs)).toEqual({
-      fileVersions: { [dll]: requiredVersion },
-      engineState: "active",
-      comPlusState: "running",
-      restartPending: false,
-    });
+    expect(observedOf(result.outs)).toEqual(patchedInRotation);
     const installs = recordsOn("MPS01").filter((r) => r.script === "install-package");
     expect(installs.map((r) => r.exitCode)).toEqual([1618, 1618, 0]);
     expect(fleet().host("MPS01").installAttempts).toBe(3);
     expect(scriptsOn("MPS01")).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
+      ...takeDownScripts,
       "install-package",
       "install-package",
       "install-package",
-      "probe",
-      "start-complus",
-      "activate-engine",
+      ...bringBackScripts,
     ]);
     const retries = said.filter((line) => line.includes("install-package: msiexec exit code 1618"));
     expect(retries).toEqual([
@@ -681,12 +654,7 @@ describe("msiexec exit codes", () => {
     // After the restart the replaced file is in place: the refresh shows it and nothing is left to do.
     fleet().restartHost("MPS01");
     const refreshed = await read(idOf("MPS01"), failure.properties);
-    expect(observedOf(refreshed.props)).toEqual({
-      fileVersions: { [dll]: requiredVersion },
-      engineState: "active",
-      comPlusState: "running",
-      restartPending: false,
-    });
+    expect(observedOf(refreshed.props)).toEqual(patchedInRotation);
     expect((await diff(idOf("MPS01"), refreshed.props, props)).changes).toBe(false);
     await expectRerunConverges("MPS01", props, refreshed.props, ["probe"]);
   });
@@ -700,15 +668,7 @@ describe("msiexec exit codes", () => {
       "ENGINE MPS01 IS LEFT OUT OF ROTATION, as the stack asks (rollout.leaveFailedEngineOut): it stays deactivated, its COM+ application possibly stopped, until you act",
     );
     expectNoSecret(failure);
-    expect(scriptsOn("MPS01")).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
-      "install-package",
-      "read-install-log",
-      "probe",
-    ]);
+    expect(scriptsOn("MPS01")).toEqual([...takeDownScripts, "install-package", "read-install-log", "probe"]);
     expect(fleet().host("MPS01").engine).toBe("deactivated");
     expect(fleet().host("MPS01").complus).toBe("stopped");
     expect(observedOf(failure.properties)).toEqual({

@@ -4,7 +4,7 @@ import { TransportError, type ExecResult } from "../../components/host/sshSessio
 import type { ScriptName, StepName } from "../../components/host/steps";
 import { Runbook, RunbookError, rotationNotice, type StepEvent } from "../../components/runbook/runbook";
 import type { HotfixTarget, RunbookSettings } from "../../components/runbook/target";
-import { kbRunbookScripts } from "../support/kbRunbook";
+import { bringBackScripts, kbRunbookScripts, takeDownScripts } from "../support/kbRunbook";
 
 const target: HotfixTarget = {
   engineName: "MPS01",
@@ -185,10 +185,7 @@ describe("Runbook.converge", () => {
       restartPending: false,
     });
     expect(steps()).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
+      ...takeDownScripts,
       "install-package",
       "verify-files",
       "start-complus",
@@ -320,16 +317,7 @@ describe("Runbook.converge", () => {
       "activate-engine": [activated],
     });
     await setup(runner).runbook.converge();
-    expect(runner.scripts).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
-      "install-package",
-      "probe",
-      "start-complus",
-      "activate-engine",
-    ]);
+    expect(runner.scripts).toEqual(kbRunbookScripts);
   });
 
   it("(d) reports msiexec 1603 with engine, step, exit code, log path and tail, after putting the engine back", async () => {
@@ -358,10 +346,7 @@ describe("Runbook.converge", () => {
     expect(error.message).toBe(`engine MPS01: step install-package failed: ${error.reason}`);
     expect(rotationNotice(error)).toBe("engine MPS01 is back in rotation (COM+ application started, engine activated)");
     expect(runner.scripts).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
+      ...takeDownScripts,
       "install-package",
       "read-install-log",
       "start-complus",
@@ -433,16 +418,11 @@ describe("Runbook.converge", () => {
       "msiexec exit code 1618 (another installation is already in progress); attempt 3 of 4 in 3s",
     ]);
     expect(runner.scripts).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
+      ...takeDownScripts,
       "install-package",
       "install-package",
       "install-package",
-      "probe",
-      "start-complus",
-      "activate-engine",
+      ...bringBackScripts,
     ]);
     expect(steps().filter((s) => s === "deactivate-engine" || s === "shutdown-complus")).toEqual([
       "deactivate-engine",
@@ -558,14 +538,7 @@ describe("Runbook.converge", () => {
     });
     const { runbook, steps } = setup(runner, { leaveFailedEngineOut: true });
     const error = await failure(runbook.converge());
-    expect(runner.scripts).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
-      "install-package",
-      "read-install-log",
-    ]);
+    expect(runner.scripts).toEqual([...takeDownScripts, "install-package", "read-install-log"]);
     expect(steps()).not.toContain("start-complus");
     expect(steps()).not.toContain("activate-engine");
     expect(error.rotation).toBe("left-out-by-request");
@@ -620,14 +593,7 @@ describe("Runbook.converge", () => {
       "activate-engine": [new TransportError("connection-lost", "connection to MPS01 (10.0.0.1:22) lost: ECONNRESET")],
     });
     const error = await failure(setup(runner).runbook.converge());
-    expect(runner.scripts).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
-      "start-complus",
-      "activate-engine",
-    ]);
+    expect(runner.scripts).toEqual([...takeDownScripts, "start-complus", "activate-engine"]);
     expect(error.step).toBe("shutdown-complus");
     expect(error.exitCode).toBe(2);
     expect(error.rotation).toBe("left-out-restore-failed");
@@ -671,21 +637,9 @@ describe("Runbook.converge", () => {
     expect(error.reason).toBe("msiexec reported success but Mapsproccntl.dll is 13.3.600.0, not 13.3.609.1 or later");
     expect(error.exitCode).toBeUndefined();
     expect(error.rotation).toBe("restored");
-    expect(runner.scripts).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
-      "install-package",
-      "probe",
-      "start-complus",
-      "activate-engine",
-    ]);
+    expect(runner.scripts).toEqual(kbRunbookScripts);
     expect(steps()).toEqual([
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
+      ...takeDownScripts,
       "install-package",
       "verify-files",
       "start-complus",

@@ -1,6 +1,7 @@
 import { powershellCommandLine } from "../../components/host/powershell";
 import { commandLineFor, renderRelayScript, renderScript } from "../../components/host/scripts";
 import type { SimulatedFleet } from "../../simulator/server";
+import { takeDownScripts } from "../support/kbRunbook";
 import {
   answer,
   connect,
@@ -96,15 +97,7 @@ describe("relays: Invoke-Command from a management host to engines without SSH",
       complusResponding: true,
     });
 
-    const order = [
-      "probe",
-      "stage-package",
-      "deactivate-engine",
-      "shutdown-complus",
-      "install-package",
-      "start-complus",
-      "activate-engine",
-    ];
+    const order = [...takeDownScripts, "install-package", "start-complus", "activate-engine"];
     expect(fleet.log()).toEqual(
       order.flatMap((script, index) => [
         { seq: index * 2 + 1, at: fixedTime, host: "RELAY01", script: "connect" },
