@@ -10,7 +10,7 @@ import { onCleanup } from "./cleanup";
  * machine before the first engine (CLI start, backend and secrets setup, the inline program's
  * language host, an empty program, the snapshot).
  */
-export const emptyProjectName = "mps-hotfix-bench-empty";
+const emptyProjectName = "mps-hotfix-bench-empty";
 
 /** Selects (or creates) the empty stack in `workDir`, which holds the project's Pulumi.yaml. */
 export async function selectEmptyStack(

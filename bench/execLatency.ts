@@ -5,14 +5,15 @@ import { directEndpoint, probeCommandLine } from "./sshFloor";
 /**
  * What one script costs on a session that already ran one, as the runbook's later steps do:
  * the probe command line sent `execs` times in a row over one connection, with Nagle's
- * algorithm on (as the product's SshSession leaves the socket) and off (TCP_NODELAY). The
- * first exec of each connection is not counted: it never waits behind an unacknowledged packet.
+ * algorithm on (as sessions were before the product set TCP_NODELAY) and off (as the product's
+ * SshSession now leaves the socket). The first exec of each connection is not counted: it never
+ * waits behind an unacknowledged packet.
  */
 export interface ExecLatency {
   readonly execs: number;
-  /** Mean milliseconds per exec after the first, with the socket as the product leaves it. */
+  /** Mean milliseconds per exec after the first, with Nagle's algorithm on (the socket's default). */
   readonly nagleMs: number;
-  /** The same with TCP_NODELAY on the client socket. */
+  /** The same with TCP_NODELAY on the client socket, as the product's SshSession sets it. */
   readonly noDelayMs: number;
 }
 

@@ -8,7 +8,7 @@ export const driftedVersion = "13.3.600.0";
 export const compliantVersion = "13.3.609.1";
 export const benchFile = "Mapsproccntl.dll";
 
-export const benchUser = "mps-admin";
+const benchUser = "mps-admin";
 export const benchPassword = "bench-simulated-password-41c9";
 
 /** The demo's simulated KB952089 package (the same one the end-to-end tests stage). */

@@ -1,5 +1,6 @@
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 
+import { isHotfixResource } from "../cli/hotfixSteps";
 import { previewFleet, upFleet } from "../cli/workspace";
 /**
  * One timed engine operation (preview or up, refresh included), and when the engine's events
@@ -30,7 +31,7 @@ export async function timeOperation(stack: Stack, kind: OperationKind): Promise<
     const at = performance.now() - started;
     if (Number.isNaN(phases.firstEventMs)) phases.firstEventMs = at;
     const metadata = event.resourcePreEvent?.metadata ?? event.resOutputsEvent?.metadata;
-    if (metadata !== undefined && metadata.type.endsWith("HotfixOnEngine")) {
+    if (metadata !== undefined && isHotfixResource(metadata.type)) {
       if (Number.isNaN(phases.firstResourceMs)) phases.firstResourceMs = at;
       phases.lastResourceMs = at;
       if (event.resourcePreEvent !== undefined) steps[metadata.op] = (steps[metadata.op] ?? 0) + 1;

@@ -65,7 +65,6 @@ export async function benchPreviews(
       return {
         fleet: state,
         ms: operation.ms,
-        peakMemoryBytes: operation.memory.peakBytes,
         memory: operation.memory,
         steps: operation.steps,
         phases: operation.phases,

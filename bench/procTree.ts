@@ -17,7 +17,7 @@ function readText(path: string): string | undefined {
 }
 
 /** The direct children of a process, from /proc/<pid>/task/<tid>/children of each of its threads. */
-export function childrenOf(pid: number): number[] {
+function childrenOf(pid: number): number[] {
   let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
@@ -56,7 +56,7 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
 }
 
 /** User plus system CPU time a process has used so far, in clock ticks (USER_HZ, 100 on Linux). */
-export function cpuTicks(pid: number): number | undefined {
+function cpuTicks(pid: number): number | undefined {
   const stat = readText(`/proc/${pid}/stat`);
   if (stat === undefined) return undefined;
   // The command name (field 2) may contain spaces: fields after it start behind the last ')'.

@@ -6,14 +6,14 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
 /** The targets, judged at the largest fleet measured (200 engines in a full run). */
-export function evaluateTargets(sizes: readonly SizeResult[], fixedCostMs: number): Target[] {
+export function evaluateTargets(sizes: readonly SizeResult[]): Target[] {
   const largest = [...sizes].sort((a, b) => b.engines - a.engines)[0];
   if (largest === undefined) return [];
   const engines = largest.engines;
   const targets: Target[] = [];
   const compliant = largest.previews.find((p) => p.fleet === "compliant");
   if (compliant !== undefined) {
-    const ratio = compliant.ms / (fixedCostMs + compliant.floorMs);
+    const ratio = compliant.ratio;
     targets.push({
       name: "compliant-fleet preview / (fixed cost + floor)",
       engines,
@@ -34,8 +34,8 @@ export function evaluateTargets(sizes: readonly SizeResult[], fixedCostMs: numbe
     });
   }
   const peak = Math.max(
-    ...largest.previews.map((p) => p.peakMemoryBytes),
-    ...largest.ups.map((u) => u.peakMemoryBytes),
+    ...largest.previews.map((p) => p.memory.peakBytes),
+    ...largest.ups.map((u) => u.memory.peakBytes),
   );
   targets.push({
     name: "peak memory (previews and ups)",
@@ -80,7 +80,7 @@ export function renderReport(results: BenchResults): string {
       s(p.floorMs),
       `${p.ratio.toFixed(2)}x`,
       String(p.steps.update ?? 0),
-      mib(p.peakMemoryBytes),
+      mib(p.memory.peakBytes),
     ]),
   );
   const upRows = results.sizes.flatMap((size) =>
@@ -94,7 +94,7 @@ export function renderReport(results: BenchResults): string {
       `${u.overheadPerEngineMs.toFixed(0)} ms`,
       `${u.ratioToDelays.toFixed(2)}x`,
       `${u.compliantEnginesAfter}/${size.engines}`,
-      mib(u.peakMemoryBytes),
+      mib(u.memory.peakBytes),
     ]),
   );
   const stateRows = results.sizes.map((size) => [
@@ -114,7 +114,7 @@ export function renderReport(results: BenchResults): string {
   );
   const m = results.machine;
   return [
-    `mps-hotfix bench: ${m.cpus} CPUs, node ${m.node}, pulumi ${m.pulumi}, engine parallelism ${m.engineParallelism}, ` +
+    `mps-hotfix bench: ${m.cpus} CPUs, node ${m.node}, pulumi ${m.pulumi}, engine parallelism ${m.engineParallelism} (ups: at least maxUnavailable), ` +
       `load average ${m.loadAverage.before.toFixed(2)} before, ${m.loadAverage.after.toFixed(2)} after`,
     ...(Object.keys(results.engineEnv).length > 0
       ? [

@@ -19,7 +19,6 @@ export interface FixedCost {
 export interface PreviewResult {
   readonly fleet: "drifted" | "compliant";
   readonly ms: number;
-  readonly peakMemoryBytes: number;
   readonly memory: MemoryReport;
   readonly steps: Readonly<Partial<Record<OpType, number>>>;
   readonly phases: OperationMeasure["phases"];
@@ -33,7 +32,6 @@ export interface PreviewResult {
 export interface UpResult {
   readonly maxUnavailable: number;
   readonly ms: number;
-  readonly peakMemoryBytes: number;
   readonly memory: MemoryReport;
   readonly steps: Readonly<Partial<Record<OpType, number>>>;
   readonly phases: OperationMeasure["phases"];
@@ -72,7 +70,7 @@ export interface BenchResults {
     readonly memoryBytes: number;
     readonly node: string;
     readonly pulumi: string;
-    /** Resource operations the engine runs at once: 4 x CPUs unless --engine-env sets PULUMI_PARALLEL. */
+    /** Resource operations the engine runs at once (4 x CPUs unless PULUMI_PARALLEL); ups raise it to maxUnavailable. */
     readonly engineParallelism: number;
     /** 1-minute load average before and after the run: other work on the machine skews the numbers. */
     readonly loadAverage: { readonly before: number; readonly after: number };

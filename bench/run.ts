@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
-import { ensureToolchain, projectRoot } from "../cli/workspace";
+import { ensureToolchain, projectRoot, usualParallelism } from "../cli/workspace";
 import { cleanUpAll, cleanUpOnSignals, onCleanup } from "./cleanup";
 import { measureFixedCost } from "./fixedCost";
 import { MemorySampler } from "./memorySampler";
@@ -114,14 +114,14 @@ async function main(): Promise<void> {
       memoryBytes: totalmem(),
       node: process.version,
       pulumi: pulumi.version?.toString() ?? "unknown",
-      engineParallelism: Number(options.engineEnv["PULUMI_PARALLEL"] ?? cpus * 4),
+      engineParallelism: usualParallelism(options.engineEnv),
       loadAverage: { before: loadBefore, after: loadavg()[0]! },
     },
     stepDelayMs: options.stepDelayMs,
     engineEnv: options.engineEnv,
     fixedCost,
     sizes,
-    targets: evaluateTargets(sizes, fixedCost.previewMs),
+    targets: evaluateTargets(sizes),
   };
   const path = join(projectRoot, "bench", "results", "latest.json");
   writeResults(path, results);

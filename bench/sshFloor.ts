@@ -11,14 +11,14 @@ import { connect, run } from "./sshClient";
  * provider, no state: what reading the fleet's file versions costs at least.
  */
 
-export interface FloorResult {
+interface FloorResult {
   readonly ms: number;
   /** Engines whose answer reported exactly the expected version for every required file. */
   readonly matched: number;
 }
 
 /** The probe's target for an engine's first hotfix, as EngineServer builds it for the provider. */
-export function probeTarget(plan: FleetPlan, engine: EnginePlan): HotfixTarget {
+function probeTarget(plan: FleetPlan, engine: EnginePlan): HotfixTarget {
   const requirement = engine.hotfixes[0]!;
   return {
     engineName: engine.name,

@@ -1,4 +1,5 @@
 import type { Stack } from "@pulumi/pulumi/automation";
+import { isHotfixResource } from "../cli/hotfixSteps";
 
 /** How big the stack's state is, and how much of each engine's resource is the serialized provider. */
 export interface StateSize {
@@ -17,7 +18,7 @@ interface ResourceLike {
 export async function stateSize(stack: Stack): Promise<StateSize> {
   const exported = await stack.exportStack();
   const deployment = exported.deployment as { resources?: readonly ResourceLike[] } | undefined;
-  const hotfixes = (deployment?.resources ?? []).filter((r) => r.type?.endsWith("HotfixOnEngine") === true);
+  const hotfixes = (deployment?.resources ?? []).filter((r) => r.type !== undefined && isHotfixResource(r.type));
   const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value ?? null), "utf8");
   const count = Math.max(1, hotfixes.length);
   return {

@@ -56,7 +56,6 @@ export async function benchUps(
       results.push({
         maxUnavailable,
         ms: operation.ms,
-        peakMemoryBytes: operation.memory.peakBytes,
         memory: operation.memory,
         steps: operation.steps,
         phases: operation.phases,

@@ -116,10 +116,15 @@ export async function previewFleet(
  */
 export async function upFleet(stack: Stack, options: Omit<UpOptions, "refresh" | "parallel"> = {}): Promise<UpResult> {
   const batch = await maxUnavailableOf(stack);
-  // The workspace's variables override the process's for the engine, as the Automation API passes them.
-  const configured = Number(stack.workspace.envVars["PULUMI_PARALLEL"] ?? process.env["PULUMI_PARALLEL"] ?? 0);
-  const usual = configured > 0 ? configured : availableParallelism() * 4;
+  const usual = usualParallelism(stack.workspace.envVars);
   return stack.up({ ...options, refresh: true, ...(batch > 1 ? { parallel: Math.max(batch, usual) } : {}) });
+}
+
+/** The engine's parallelism without a `parallel` option: PULUMI_PARALLEL, or 4 x CPUs. */
+export function usualParallelism(workspaceEnv: Readonly<Record<string, string>>): number {
+  // The workspace's variables override the process's for the engine, as the Automation API passes them.
+  const configured = Number(workspaceEnv["PULUMI_PARALLEL"] ?? process.env["PULUMI_PARALLEL"] ?? 0);
+  return configured > 0 ? configured : availableParallelism() * 4;
 }
 
 const RolloutOfConfig = z.object({ rollout: z.object({ maxUnavailable: z.number().int().min(1) }) });
