@@ -2,6 +2,7 @@ import { planFleet, type FleetPlan } from "../components/config/fleetPlan";
 import { projectRoot } from "../cli/workspace";
 import { FleetFile } from "../simulator/fleetFile";
 import type { SimulatedHost } from "../simulator/server";
+import { simulatedKb952089 } from "../simulator/simulatedPackage";
 
 /** The file versions of the bench: drifted engines are behind KB952089, compliant ones carry it. */
 export const driftedVersion = "13.3.600.0";
@@ -10,12 +11,6 @@ export const benchFile = "Mapsproccntl.dll";
 
 const benchUser = "mps-admin";
 export const benchPassword = "bench-simulated-password-41c9";
-
-/** The demo's simulated KB952089 package (the same one the end-to-end tests stage). */
-export const simulatedPackage = {
-  path: "stacks/demo-packages/KB952089.simulated.json",
-  sha256: "7e72cac3c2610cfafb16258d42daa4b5b13c3ec35f646baea5502efa2dbaedba",
-};
 
 export function engineNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `BENCH${String(i + 1).padStart(3, "0")}`);
@@ -38,7 +33,7 @@ export function simulatedFleet(count: number, version: string): FleetFile {
 export function fleetConfig(hosts: readonly SimulatedHost[], maxUnavailable: number): Record<string, unknown> {
   return {
     hotfixes: ["KB952089"],
-    packages: { KB952089: simulatedPackage },
+    packages: { KB952089: simulatedKb952089 },
     rollout: { maxUnavailable },
     engines: hosts
       .filter((host) => host.kind === "engine")

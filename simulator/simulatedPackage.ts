@@ -31,3 +31,10 @@ export function readSimulatedPackage(bytes: Buffer): SimulatedPackage | undefine
   const result = SimulatedPackage.safeParse(data);
   return result.success ? result.data : undefined;
 }
+
+/** The project's simulated KB952089 package: the demo stack's, staged by the tests and the bench. */
+export const simulatedKb952089 = {
+  /** Relative to the project directory. */
+  path: "stacks/demo-packages/KB952089.simulated.json",
+  sha256: "7e72cac3c2610cfafb16258d42daa4b5b13c3ec35f646baea5502efa2dbaedba",
+} as const;

@@ -7,11 +7,8 @@ import { hotfixSteps } from "../../cli/hotfixSteps";
 import { openStack, previewFleet, projectRoot, upFleet } from "../../cli/workspace";
 import { FleetFile } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet } from "../../simulator/server";
+import { simulatedKb952089 } from "../../simulator/simulatedPackage";
 
-export const simulatedPackage = {
-  path: "stacks/demo-packages/KB952089.simulated.json",
-  sha256: "7e72cac3c2610cfafb16258d42daa4b5b13c3ec35f646baea5502efa2dbaedba",
-};
 export const simulatorUser = "mps-admin";
 export const simulatorPassword = "e2e-simulated-password-7f3a";
 
@@ -73,7 +70,7 @@ export async function startScenario(
     stackName,
     fleetConfig: {
       hotfixes: ["KB952089"],
-      packages: { KB952089: simulatedPackage },
+      packages: { KB952089: simulatedKb952089 },
       rollout: { stepTimeoutSeconds: 20, connectTimeoutSeconds: 5, installRetryDelaySeconds: 0.05, ...rollout },
       relays,
       engines: fleet.engines.map((engine) => ({ name: engine.name, user: simulatorUser, ...endpoint(engine.name) })),

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { simulatedKb952089 } from "../../simulator/simulatedPackage";
 
 const root = join(__dirname, "..", "..");
 const examplePath = join(root, "examples", "library", "index.ts");
@@ -32,11 +33,11 @@ describe("the README's library example", () => {
   });
 
   it("declares a fleet with its engines and their hotfixes", async () => {
-    const sha256 = "7e72cac3c2610cfafb16258d42daa4b5b13c3ec35f646baea5502efa2dbaedba";
+    const { sha256 } = simulatedKb952089;
     pulumi.runtime.setAllConfig(
       {
         "mps-hotfix:fleet": JSON.stringify({
-          packages: { KB952089: { path: join(root, "stacks", "demo-packages", "KB952089.simulated.json"), sha256 } },
+          packages: { KB952089: { path: join(root, simulatedKb952089.path), sha256 } },
           engines: [
             { name: "MPS01", host: "mps01.example", user: "svc", trustUnknownHostKey: true },
             { name: "MPS02", host: "mps02.example", user: "svc", trustUnknownHostKey: true },

@@ -3,12 +3,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { projectRoot } from "../../cli/workspace";
+import { simulatedKb952089 } from "../../simulator/simulatedPackage";
 import {
   backendText,
   e2eEnv,
   recordOf,
   removeBackend,
-  simulatedPackage,
   simulatorPassword,
   simulatorUser,
   startScenario,
@@ -171,7 +171,7 @@ describe("bad stack input is refused before any host is contacted", () => {
     const missingPackage = "stacks/demo-packages/missing';calc;'.msi";
     const message = await previewError({
       ...valid,
-      packages: { KB952089: { ...simulatedPackage, path: missingPackage } },
+      packages: { KB952089: { ...simulatedKb952089, path: missingPackage } },
       engines: [
         engines[0],
         { ...engines[1], name: "MPS01" },

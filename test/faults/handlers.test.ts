@@ -6,6 +6,7 @@ import { create, diff, read, update } from "../../components/provider/hotfixProv
 import { parseResourceProps, type HotfixResourceInputs } from "../../components/provider/resourceState";
 import { parseFleetFile, type FleetFileInput } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet, type SimulatedHost } from "../../simulator/server";
+import { simulatedKb952089 } from "../../simulator/simulatedPackage";
 import type { StepRecord } from "../../simulator/stepLog";
 import { bringBackScripts, kbRunbookScripts, takeDownScripts } from "../support/kbRunbook";
 
@@ -26,8 +27,8 @@ const packageFile = ((): string => {
 const dll = "Mapsproccntl.dll";
 const oldVersion = "13.3.600.0";
 const requiredVersion = "13.3.609.1";
-const packagePath = join(projectRoot, "stacks", "demo-packages", "KB952089.simulated.json");
-const packageSha256 = "7e72cac3c2610cfafb16258d42daa4b5b13c3ec35f646baea5502efa2dbaedba";
+const packagePath = join(projectRoot, simulatedKb952089.path);
+const packageSha256 = simulatedKb952089.sha256;
 /** A well-formed fingerprint of no key the simulator holds. */
 const otherHostKey = `SHA256:${createHash("sha256").update("some other host").digest("base64").replace(/=+$/, "")}`;
 
