@@ -1,4 +1,4 @@
-import { scriptNames, type ScriptName } from "../components/host/steps";
+import { scriptNames, type ScriptName } from "../components/host/scriptNames";
 import type { StepRecord } from "../simulator/stepLog";
 
 /**

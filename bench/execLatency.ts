@@ -22,7 +22,7 @@ async function meanExecMs(plan: FleetPlan, password: string, execs: number, noDe
   const client = await connect(directEndpoint(engine), password);
   try {
     if (noDelay) client.setNoDelay(true);
-    const commandLine = probeCommandLine(plan, engine);
+    const commandLine = probeCommandLine(engine);
     await run(client, commandLine);
     const started = performance.now();
     for (let i = 1; i < execs; i++) await run(client, commandLine);

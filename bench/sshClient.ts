@@ -1,5 +1,5 @@
 import { Client } from "ssh2";
-import type { SshEndpoint } from "../components/config/fleetPlan";
+import type { SshEndpoint } from "../components/domain/endpoint";
 import { fingerprintOf } from "../components/host/sshSession";
 
 /** A bare ssh2 connection, configured as the product's SshSession configures it (pinned host key). */

@@ -1,8 +1,9 @@
-import type { EnginePlan, FleetPlan } from "../components/config/fleetPlan";
+import type { FleetPlan } from "../components/config/fleetPlan";
+import type { SshEndpoint } from "../components/domain/endpoint";
+import type { EngineTarget } from "../components/domain/target";
 import { parseProbeAnswer } from "../components/host/answers";
 import { commandLineFor } from "../components/host/scripts";
-import { hostScripts } from "../components/runbook/hostScripts";
-import type { HotfixTarget } from "../components/runbook/target";
+import { hostScripts, probedFiles } from "../components/runbook/hostScripts";
 import { connect, run } from "./sshClient";
 
 /**
@@ -17,38 +18,20 @@ interface FloorResult {
   readonly matched: number;
 }
 
-/** The probe's target for an engine's first hotfix, as EngineServer builds it for the provider. */
-function probeTarget(plan: FleetPlan, engine: EnginePlan): HotfixTarget {
-  const requirement = engine.hotfixes[0]!;
-  return {
-    engineName: engine.name,
-    hotfixId: requirement.hotfix.id,
-    packageFile: requirement.hotfix.packageFile,
-    packagePath: requirement.packagePath,
-    packageSha256: requirement.packageSha256,
-    requiredVersions: Object.fromEntries(requirement.files.map((f) => [f.name, f.version])),
-    binDir: engine.binDir,
-    stagingDir: plan.host.stagingDir,
-    comPlusApplication: plan.host.comPlusApplication,
-    engineControlProgId: plan.host.engineControlProgId,
-  };
-}
-
 /** The exact command line the product sends for an engine's probe. */
-export function probeCommandLine(plan: FleetPlan, engine: EnginePlan): string {
-  return commandLineFor(hostScripts.probe(probeTarget(plan, engine)), { kind: "direct" });
+export function probeCommandLine(engine: EngineTarget): string {
+  return commandLineFor(hostScripts.probe(engine), { kind: "direct" });
 }
 
-export function directEndpoint(engine: EnginePlan): Extract<EnginePlan["route"], { kind: "direct" }>["endpoint"] {
-  if (engine.route.kind !== "direct") throw new Error(`${engine.name}: the bench reaches direct engines only`);
+export function directEndpoint(engine: EngineTarget): SshEndpoint {
+  if (engine.route.kind !== "direct") throw new Error(`${engine.engine}: the bench reaches direct engines only`);
   return engine.route.endpoint;
 }
 
-async function probeOne(plan: FleetPlan, engine: EnginePlan, password: string): Promise<Record<string, string>> {
+async function probeOne(engine: EngineTarget, password: string): Promise<Record<string, string>> {
   const client = await connect(directEndpoint(engine), password);
   try {
-    const files = Object.keys(probeTarget(plan, engine).requiredVersions);
-    return parseProbeAnswer(await run(client, probeCommandLine(plan, engine)), files).files;
+    return parseProbeAnswer(await run(client, probeCommandLine(engine)), probedFiles(engine)).files;
   } finally {
     client.end();
   }
@@ -57,7 +40,7 @@ async function probeOne(plan: FleetPlan, engine: EnginePlan, password: string): 
 /** Probes every engine of the plan in parallel; each file should read `expectVersion`. */
 export async function measureFloor(plan: FleetPlan, password: string, expectVersion: string): Promise<FloorResult> {
   const started = performance.now();
-  const answers = await Promise.all(plan.engines.map((engine) => probeOne(plan, engine, password)));
+  const answers = await Promise.all(plan.engines.map((engine) => probeOne(engine, password)));
   const ms = performance.now() - started;
   const matched = answers.filter((files) => Object.values(files).every((v) => v === expectVersion)).length;
   return { ms, matched };

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { satisfies } from "../components/catalog/fileVersion";
+import { satisfies } from "../components/domain/fileVersion";
+import { EngineHotfixesInputs, type EngineHotfixesState } from "../components/provider/resourceState";
+import { readStoredState } from "../components/provider/stateMigration";
 import type { HotfixStep } from "./hotfixSteps";
 
 /** The JSON a drift report prints; documented in the README ("Drift report"). */
@@ -32,41 +34,34 @@ export const DriftReport = z.strictObject({
 export type DriftReport = z.infer<typeof DriftReport>;
 type EngineEntry = DriftReport["engines"][number];
 
-const StepProps = z.looseObject({
-  engine: z.string(),
-  hotfixId: z.string(),
-  fileVersions: z.record(z.string(), z.string()),
-  engineState: z.string(),
-  comPlusState: z.string(),
-  restartPending: z.boolean(),
-});
+const RequiredInputs = EngineHotfixesInputs.pick({ engine: true, packages: true, files: true });
 
 function actionOf(
   step: HotfixStep,
   files: EngineEntry["files"],
-  observed: z.infer<typeof StepProps> | undefined,
+  observed: EngineHotfixesState | undefined,
 ): EngineEntry["action"] {
   if (step.op === "same") return "none";
   if (observed === undefined) return "register";
   if (files.some((f) => f.compliant === false)) return observed.restartPending ? "restart-required" : "runbook";
   if (observed.restartPending) return "restart-required";
   if (observed.engineState !== "active" || observed.comPlusState !== "running") return "restore-rotation";
-  return "update-connection";
+  return "none";
 }
 
-/** A report of what a preview found, engine by engine, from the engine's own step events. */
-export function buildDriftReport(stack: string, steps: readonly HotfixStep[]): DriftReport {
-  const engines = steps.map((step): EngineEntry => {
-    const required = StepProps.parse(step.metadata.new?.inputs);
-    const oldOutputs = step.metadata.old?.outputs;
-    const observed = oldOutputs === undefined ? undefined : StepProps.parse(oldOutputs);
-    const files = Object.entries(required.fileVersions).map(([name, version]) => {
-      const deployed = observed?.fileVersions[name] ?? null;
+/** The report's entries for one engine's step: one per hotfix it must carry, in catalog order. */
+function entriesOf(step: HotfixStep): EngineEntry[] {
+  const required = RequiredInputs.parse(step.metadata.new?.inputs);
+  const oldOutputs = step.metadata.old?.outputs;
+  const observed = oldOutputs === undefined ? undefined : readStoredState(required.engine, oldOutputs);
+  const entries = required.packages.map(({ hotfix }): EngineEntry => {
+    const files = Object.entries(required.files[hotfix] ?? {}).map(([name, version]) => {
+      const deployed = observed?.files[hotfix]?.[name] ?? null;
       return { name, deployed, required: version, compliant: deployed === null ? null : satisfies(deployed, version) };
     });
     return {
       engine: required.engine,
-      hotfix: required.hotfixId,
+      hotfix,
       action: actionOf(step, files, observed),
       files,
       engineState: observed?.engineState ?? null,
@@ -74,8 +69,18 @@ export function buildDriftReport(stack: string, steps: readonly HotfixStep[]): D
       restartPending: observed?.restartPending ?? null,
     };
   });
+  // A change nothing above explains is to the way the engine is reached.
+  if (step.op === "update" && entries.every((e) => e.action === "none")) {
+    return entries.map((e) => ({ ...e, action: "update-connection" }));
+  }
+  return entries;
+}
+
+/** A report of what a preview found, engine by engine, from the engine's own step events. */
+export function buildDriftReport(stack: string, steps: readonly HotfixStep[]): DriftReport {
+  const engines = steps.flatMap(entriesOf);
   // A preview runs engines in parallel, so events arrive in any order; the report reads by name.
-  engines.sort((a, b) => a.engine.localeCompare(b.engine, "en", { numeric: true }) || a.hotfix.localeCompare(b.hotfix));
+  engines.sort((a, b) => a.engine.localeCompare(b.engine, "en", { numeric: true }));
   const summary: DriftReport["summary"] = {};
   for (const entry of engines) {
     const line = summary[entry.hotfix] ?? { needWork: 0, engines: 0 };

@@ -1,8 +1,9 @@
 import type { EngineEvent, OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { engineHotfixesType } from "../components/engineHotfixes";
 
-/** The engine's steps for HotfixOnEngine resources, read from its own event stream. */
+/** The engine's steps for EngineHotfixes resources (one per MPS engine), read from its own event stream. */
 export interface HotfixStep {
-  /** The resource name, such as fleet-mps01-kb952089. */
+  /** The resource name, such as fleet-mps01-hotfixes. */
   readonly name: string;
   readonly op: OpType;
   readonly metadata: StepEventMetadata;
@@ -11,7 +12,7 @@ export interface HotfixStep {
 }
 
 export function isHotfixResource(type: string): boolean {
-  return type.endsWith(":HotfixOnEngine");
+  return type === engineHotfixesType;
 }
 
 /** One entry per resource, in the order the engine started them; refresh steps are left out. */

@@ -66,7 +66,7 @@ export async function run(invocation: Invocation): Promise<void> {
           print(
             `\n${renderRolloutSummary(
               summarizeRollout(
-                plan.engines.map((e) => e.name),
+                plan.engines.map((e) => e.engine),
                 hotfixSteps(events),
               ),
             )}\n`,

@@ -1,13 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Credential } from "./config/fleetConfig";
+import { chunk } from "./batches";
 import type { FleetPlan } from "./config/fleetPlan";
 import { EngineServer, type EngineCompliance } from "./engineServer";
 
 export interface FleetArgs {
   /** The validated fleet (from planFleet): engines, hotfixes, rollout and host settings. */
   readonly plan: FleetPlan;
-  /** Credentials by endpoint name (engines and relays); kept secret end to end. */
-  readonly credentials: pulumi.Input<Readonly<Record<string, Credential>>>;
   /** Register what is deployed without changing any host (taking over an existing fleet). */
   readonly adoptOnly?: boolean;
 }
@@ -24,7 +22,8 @@ export interface FleetCompliance {
 /**
  * Every engine of a stack, rolled out `rollout.maxUnavailable` engines at a time: each batch
  * depends on the whole batch before it, so the first engine that fails stops the rollout there
- * and the engines after it are not touched in that run.
+ * and the engines after it are not touched in that run. Credentials are not an argument: the
+ * handlers read them from the stack's `mps-hotfix:credentials` config.
  */
 export class Fleet extends pulumi.ComponentResource {
   public readonly engines: readonly EngineServer[];
@@ -33,43 +32,36 @@ export class Fleet extends pulumi.ComponentResource {
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mpshotfix:index:Fleet", name, {}, opts);
     const { plan } = args;
-    const batchSize = plan.rollout.maxUnavailable;
-    const total = plan.engines.length;
+    const { maxUnavailable, ...settings } = plan.rollout;
+    // The batches order the rollout; a preview changes nothing, so it need not wait for them.
+    const ordered = !pulumi.runtime.isDryRun();
+    let previousBatch: EngineServer[] = [];
     const engines: EngineServer[] = [];
-    plan.engines.forEach((engine, index) => {
-      const previousBatch = engines.slice(
-        Math.max(0, index - (index % batchSize) - batchSize),
-        index - (index % batchSize),
+    for (const batch of chunk(plan.engines, maxUnavailable)) {
+      const servers = batch.map(
+        (target) =>
+          new EngineServer(
+            `${name}-${target.engine.toLowerCase()}`,
+            { target, settings, ...(args.adoptOnly === true ? { adoptOnly: true } : {}) },
+            { parent: this, dependsOn: ordered ? previousBatch : [] },
+          ),
       );
-      engines.push(
-        new EngineServer(
-          `${name}-${engine.name.toLowerCase()}`,
-          {
-            engine,
-            credentials: args.credentials,
-            host: plan.host,
-            rollout: plan.rollout,
-            position: `${index + 1} of ${total}`,
-            ...(args.adoptOnly === true ? { adoptOnly: true } : {}),
-          },
-          // The batches order the rollout; a preview changes nothing, so it need not wait for them.
-          { parent: this, dependsOn: pulumi.runtime.isDryRun() ? [] : previousBatch },
-        ),
-      );
-    });
+      engines.push(...servers);
+      previousBatch = servers;
+    }
     this.engines = engines;
     this.compliance = pulumi
       .all(
         engines.map((server, i) =>
           pulumi
             .all([server.compliant, server.compliance])
-            .apply(([compliant, hotfixes]) => [plan.engines[i]!.name, { compliant, hotfixes }] as const),
+            .apply(([compliant, hotfixes]) => [plan.engines[i]!.engine, { compliant, hotfixes }] as const),
         ),
       )
       .apply((entries) => ({
         engines: Object.fromEntries(entries),
         compliantEngines: entries.filter(([, e]) => e.compliant).length,
-        totalEngines: total,
+        totalEngines: engines.length,
       }));
     this.registerOutputs({ compliance: this.compliance });
   }

@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Credentials } from "./config/fleetConfig";
 import { planFleet, type FleetPlan } from "./config/fleetPlan";
 import { Fleet, type FleetCompliance } from "./fleet";
 
@@ -44,12 +43,7 @@ export function fleetProgram(options: FleetProgramOptions): () => Promise<FleetP
       baseDir: options.projectDir,
     });
     options.onPlan?.(plan);
-    const credentials = pulumi.secret(Credentials.parse(rawCredentials ?? {}));
-    const fleet = new Fleet("fleet", {
-      plan,
-      credentials,
-      ...(options.adoptOnly === true ? { adoptOnly: true } : {}),
-    });
+    const fleet = new Fleet("fleet", { plan, ...(options.adoptOnly === true ? { adoptOnly: true } : {}) });
     return Promise.resolve({
       compliance: fleet.compliance,
       compliantEngines: fleet.compliance.apply((c) => c.compliantEngines),

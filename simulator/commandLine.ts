@@ -8,7 +8,7 @@ import {
   type PayloadSource,
   type ScriptParams,
 } from "../components/host/scripts";
-import { scriptNames, type ScriptName } from "../components/host/steps";
+import { scriptNames, type ScriptName } from "../components/host/scriptNames";
 
 export interface ParsedScript {
   readonly name: ScriptName;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { compareFileVersions, parseFileVersion } from "../components/catalog/fileVersion";
+import { compareFileVersions, parseFileVersion } from "../components/domain/fileVersion";
 import type { ComPlusState, EngineActivity, EngineFaults, SimulatedEngine } from "./fleetFile";
 import { InstallLog } from "./installLog";
 import { readSimulatedPackage } from "./simulatedPackage";

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { isIPv4 } from "node:net";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { SafeFileName } from "../components/catalog/catalog";
-import { FileVersionText } from "../components/catalog/fileVersion";
+import { SafeFileName } from "../components/domain/catalog";
+import { FileVersionText } from "../components/domain/fileVersion";
 import {
   ComPlusApplicationName,
   EngineName,
@@ -11,8 +11,8 @@ import {
   ProgId,
   UserName,
   WindowsDirectory,
-} from "../components/config/fields";
-import { scriptNames } from "../components/host/steps";
+} from "../components/domain/fields";
+import { scriptNames } from "../components/host/scriptNames";
 
 export const defaultBinDir = "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin";
 export const defaultComPlusApplication = "Provisioning Engine";

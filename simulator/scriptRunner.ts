@@ -1,5 +1,5 @@
 import { relayUnreachableExitCode } from "../components/host/scripts";
-import type { ScriptName } from "../components/host/steps";
+import type { ScriptName } from "../components/host/scriptNames";
 import type { ParsedCommand, ParsedScript } from "./commandLine";
 import { HostScriptError, sha256Hex, type EngineHost } from "./engineHost";
 import type { StepDraft } from "./stepLog";

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { Server as SshServer, utils as sshUtils, type Connection, type ServerChannel } from "ssh2";
 import { scriptDefinition } from "../components/host/scripts";
-import type { ScriptName } from "../components/host/steps";
+import type { ScriptName } from "../components/host/scriptNames";
 import { parseCommandLine } from "./commandLine";
 import { EngineHost, type Clock, type EngineChange, type EngineSnapshot } from "./engineHost";
 import type { FleetFile, RelayFaults, StepDelays } from "./fleetFile";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { SafeFileName } from "../components/catalog/catalog";
-import { FileVersionText } from "../components/catalog/fileVersion";
+import { SafeFileName } from "../components/domain/catalog";
+import { FileVersionText } from "../components/domain/fileVersion";
 
 /**
  * What a simulated host accepts as an .msi: a JSON manifest naming the files it installs. The
@@ -36,5 +36,5 @@ export function readSimulatedPackage(bytes: Buffer): SimulatedPackage | undefine
 export const simulatedKb952089 = {
   /** Relative to the project directory. */
   path: "stacks/demo-packages/KB952089.simulated.json",
-  sha256: "7e72cac3c2610cfafb16258d42daa4b5b13c3ec35f646baea5502efa2dbaedba",
+  sha256: "5a35eee2a34983c1178928ecb56a47293d052631e8f2d7e082ca63f4d87a4a1d",
 } as const;

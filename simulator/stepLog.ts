@@ -1,4 +1,4 @@
-import type { ScriptName } from "../components/host/steps";
+import type { ScriptName } from "../components/host/scriptNames";
 import type { Clock } from "./engineHost";
 
 export type StepKind = ScriptName | "connect" | "auth-rejected" | "rejected-command" | "symptom";

@@ -2,58 +2,18 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { catalog as defaultCatalog, type HotfixCatalog, type HotfixEntry } from "../catalog/catalog";
-import { compareFileVersions, parseFileVersion } from "../catalog/fileVersion";
-import {
-  Credentials,
-  FleetConfig,
-  type EngineConfig,
-  type HostSettings,
-  type RelayConfig,
-  type RolloutSettings,
-} from "./fleetConfig";
-
-/** One SSH hop: the host, who logs on, and how its key is checked. */
-export interface SshEndpoint {
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  /** A pinned "SHA256:…" fingerprint, or "trust-unknown" where the stack opted out explicitly. */
-  readonly hostKey: string;
-}
-
-export type EngineRoute =
-  | { readonly kind: "direct"; readonly endpoint: SshEndpoint }
-  | { readonly kind: "relay"; readonly relay: SshEndpoint; readonly engineHost: string };
-
-export interface RequiredFile {
-  readonly name: string;
-  readonly version: string;
-}
-
-export interface HotfixRequirement {
-  readonly hotfix: HotfixEntry;
-  /** The files and the versions the engine must have at least: the catalog's, raised by the stack. */
-  readonly files: readonly RequiredFile[];
-  /** Absolute path of the package on the operator's machine. */
-  readonly packagePath: string;
-  readonly packageSha256: string;
-}
-
-export interface EnginePlan {
-  readonly name: string;
-  readonly route: EngineRoute;
-  /** In catalog order: the order the engine receives them. */
-  readonly hotfixes: readonly HotfixRequirement[];
-  readonly binDir: string;
-}
+import { catalog as defaultCatalog, parseCatalog, type HotfixCatalog, type HotfixEntry } from "../domain/catalog";
+import { Credentials, sshHopOf, type EngineRoute, type SshEndpoint } from "../domain/endpoint";
+import { compareFileVersions, parseFileVersion } from "../domain/fileVersion";
+import type { HotfixPackage, RequiredFiles } from "../domain/requirement";
+import type { EngineTarget } from "../domain/target";
+import { FleetConfig, type EngineConfig, type RelayConfig, type RolloutSettings } from "./fleetConfig";
 
 export interface FleetPlan {
   readonly stack: string;
-  readonly engines: readonly EnginePlan[];
+  /** Every engine, in the stack's order: what each must carry and how it is reached. */
+  readonly engines: readonly EngineTarget[];
   readonly rollout: RolloutSettings;
-  readonly host: HostSettings;
 }
 
 export class FleetConfigError extends Error {
@@ -115,13 +75,14 @@ function zodProblems(fleet: unknown, prefix: readonly PathPart[], error: z.ZodEr
   return error.issues.map((issue) => problem(fleet, [...prefix, ...issue.path], issue.message));
 }
 
-function endpointOf(config: RelayConfig | (EngineConfig & { user: string }), port: number): SshEndpoint {
+function directEndpointOf(engine: EngineConfig & { readonly user: string }): SshEndpoint {
   return {
-    name: config.name,
-    host: config.host,
-    port,
-    user: config.user,
-    hostKey: config.hostKey ?? "trust-unknown",
+    name: engine.name,
+    host: engine.host,
+    port: engine.port ?? 22,
+    user: engine.user,
+    ...(engine.hostKey !== undefined ? { hostKey: engine.hostKey } : {}),
+    ...(engine.trustUnknownHostKey === true ? { trustUnknownHostKey: true } : {}),
   };
 }
 
@@ -135,7 +96,6 @@ function sha256Of(path: string): string {
  * It reads only the operator's machine (package files); it never contacts a host.
  */
 export function planFleet(raw: RawFleetSettings): FleetPlan {
-  const catalog = raw.catalog ?? defaultCatalog;
   const parsed = FleetConfig.safeParse(raw.fleet ?? undefined);
   if (!parsed.success) {
     const rawIsMissing = raw.fleet === undefined || raw.fleet === null;
@@ -147,6 +107,9 @@ export function planFleet(raw: RawFleetSettings): FleetPlan {
     );
   }
   const fleet = parsed.data;
+  const catalogOfStack = loadCatalog(raw, fleet.catalog);
+  if (typeof catalogOfStack === "string") throw new FleetConfigError(raw.stack, [catalogOfStack]);
+  const catalog = catalogOfStack;
   const problems: string[] = [];
   const at = (path: readonly PathPart[], message: string): void =>
     void problems.push(problem(raw.fleet, path, message));
@@ -238,41 +201,55 @@ export function planFleet(raw: RawFleetSettings): FleetPlan {
 
   if (problems.length > 0) throw new FleetConfigError(raw.stack, problems);
 
-  const requirementOf = (entry: HotfixEntry): HotfixRequirement => ({
-    hotfix: entry,
-    files: entry.files.map((file) => {
-      const raised = Object.entries(fleet.minimumFileVersions).find(
-        ([name]) => name.toLowerCase() === file.name.toLowerCase(),
-      )?.[1];
-      const later =
-        raised !== undefined && compareFileVersions(parseFileVersion(raised)!, parseFileVersion(file.version)!) > 0;
-      return { name: file.name, version: later ? raised : file.version };
-    }),
-    packagePath: packagePaths.get(entry.id)!,
-    packageSha256: fleet.packages[entry.id]!.sha256.toLowerCase(),
+  const requiredFilesOf = (entry: HotfixEntry): RequiredFiles =>
+    Object.fromEntries(
+      entry.files.map((file) => {
+        const raised = Object.entries(fleet.minimumFileVersions).find(
+          ([name]) => name.toLowerCase() === file.name.toLowerCase(),
+        )?.[1];
+        const later =
+          raised !== undefined && compareFileVersions(parseFileVersion(raised)!, parseFileVersion(file.version)!) > 0;
+        return [file.name, later ? raised : file.version];
+      }),
+    );
+  const packageOf = (entry: HotfixEntry): HotfixPackage => ({
+    hotfix: entry.id,
+    file: entry.packageFile,
+    path: packagePaths.get(entry.id)!,
+    sha256: fleet.packages[entry.id]!.sha256.toLowerCase(),
   });
 
-  const engines = fleet.engines.map((engine): EnginePlan => {
+  const engines = fleet.engines.map((engine): EngineTarget => {
     const wanted = new Set(engine.hotfixes ?? fleet.hotfixes);
     const route: EngineRoute =
       engine.relay === undefined
-        ? { kind: "direct", endpoint: endpointOf({ ...engine, user: engine.user! }, engine.port ?? 22) }
-        : (() => {
-            const relay = relays.get(engine.relay.toLowerCase())!;
-            return { kind: "relay", relay: endpointOf(relay, relay.port), engineHost: engine.host };
-          })();
+        ? { kind: "direct", endpoint: directEndpointOf({ ...engine, user: engine.user! }) }
+        : { kind: "relay", relay: relays.get(engine.relay.toLowerCase())!, engineHost: engine.host };
+    const carried = catalog.filter((entry) => wanted.has(entry.id));
     return {
-      name: engine.name,
+      engine: engine.name,
       route,
-      hotfixes: catalog.filter((entry) => wanted.has(entry.id)).map(requirementOf),
-      binDir: engine.binDir ?? fleet.host.binDir,
+      host: { ...fleet.host, ...(engine.binDir !== undefined ? { binDir: engine.binDir } : {}) },
+      packages: carried.map(packageOf),
+      files: Object.fromEntries(carried.map((entry) => [entry.id, requiredFilesOf(entry)])),
     };
   });
 
-  return { stack: raw.stack, engines, rollout: fleet.rollout, host: fleet.host };
+  return { stack: raw.stack, engines, rollout: fleet.rollout };
+}
+
+/** The catalog a stack uses: its own file when it names one, the built-in one otherwise; or the problem. */
+function loadCatalog(raw: RawFleetSettings, file: string | undefined): HotfixCatalog | string {
+  if (file === undefined) return raw.catalog ?? defaultCatalog;
+  const path = isAbsolute(file) ? file : resolve(raw.baseDir, file);
+  try {
+    return parseCatalog(JSON.parse(readFileSync(path, "utf8")));
+  } catch (error) {
+    return `catalog: ${path}: ${(error as Error).message}`;
+  }
 }
 
 /** The credentials of the hops an engine's route uses, by endpoint name. */
-export function credentialNamesFor(engine: EnginePlan): readonly string[] {
-  return engine.route.kind === "direct" ? [engine.route.endpoint.name] : [engine.route.relay.name];
+export function credentialNamesFor(engine: EngineTarget): readonly string[] {
+  return [sshHopOf(engine.route).name];
 }

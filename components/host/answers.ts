@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FileVersionText } from "../catalog/fileVersion";
+import { FileVersionText } from "../domain/fileVersion";
 
 /**
  * What a host prints is input too: every answer is `key=value` lines, parsed here and checked

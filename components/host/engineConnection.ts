@@ -1,20 +1,10 @@
-import type { EnginePlan, SshEndpoint } from "../config/fleetPlan";
+import { sshHopOf, type Credentials, type EngineRoute, type SshEndpoint } from "../domain/endpoint";
 import { errorLine } from "./answers";
 import { commandLineFor, relayUnreachableExitCode, type HostScript, type Route } from "./scripts";
-import { SshSession, TransportError, type ExecResult, type SshCredential } from "./sshSession";
+import { SshSession, TransportError, type ExecResult } from "./sshSession";
 
-/** Credentials of every hop, by the endpoint's name in the stack. */
-export type CredentialsByName = Readonly<Record<string, SshCredential>>;
-
-/** Anything that runs a host script: the real connection, or a fake in unit tests. */
-export interface ScriptRunner {
-  run(script: HostScript, timeoutMs: number): Promise<ExecResult>;
-}
-
-function hopOf(engine: EnginePlan): { readonly endpoint: SshEndpoint; readonly route: Route } {
-  return engine.route.kind === "direct"
-    ? { endpoint: engine.route.endpoint, route: { kind: "direct" } }
-    : { endpoint: engine.route.relay, route: { kind: "relay", engineHost: engine.route.engineHost } };
+function scriptRouteOf(route: EngineRoute): Route {
+  return route.kind === "direct" ? { kind: "direct" } : { kind: "relay", engineHost: route.engineHost };
 }
 
 /**
@@ -22,26 +12,30 @@ function hopOf(engine: EnginePlan): { readonly endpoint: SshEndpoint; readonly r
  * with Invoke-Command. A session that was lost is reopened once for the next script, so that a
  * dropped connection does not stop the product from putting the engine back into rotation.
  */
-export class EngineConnection implements ScriptRunner {
+export class EngineConnection {
   private session: SshSession | undefined;
+  private readonly hop: SshEndpoint;
 
   constructor(
-    readonly engine: EnginePlan,
-    private readonly credentials: CredentialsByName,
+    readonly engine: string,
+    private readonly route: EngineRoute,
+    private readonly credentials: Credentials,
     private readonly connectTimeoutMs: number,
-  ) {}
+  ) {
+    this.hop = sshHopOf(route);
+  }
 
-  private async sessionFor(endpoint: SshEndpoint): Promise<SshSession> {
+  private async openSession(): Promise<SshSession> {
     if (this.session) return this.session;
-    const credential = this.credentials[endpoint.name];
-    if (credential === undefined) throw new TransportError("auth-rejected", `no credentials for ${endpoint.name}`);
-    this.session = await SshSession.open(endpoint, credential, this.connectTimeoutMs);
+    const credential = this.credentials[this.hop.name];
+    if (credential === undefined) throw new TransportError("auth-rejected", `no credentials for ${this.hop.name}`);
+    this.session = await SshSession.open(this.hop, credential, this.connectTimeoutMs);
     return this.session;
   }
 
   async run(script: HostScript, timeoutMs: number): Promise<ExecResult> {
-    const { endpoint, route } = hopOf(this.engine);
-    const session = await this.sessionFor(endpoint);
+    const route = scriptRouteOf(this.route);
+    const session = await this.openSession();
     let result: ExecResult;
     try {
       result = await session.exec(commandLineFor(script, route), { stdin: script.stdin, timeoutMs });
@@ -53,7 +47,7 @@ export class EngineConnection implements ScriptRunner {
     if (route.kind === "relay" && result.exitCode === relayUnreachableExitCode) {
       throw new TransportError(
         "unreachable",
-        `relay ${endpoint.name} could not reach engine ${this.engine.name} (${route.engineHost}) over WinRM: ${errorLine(result.stdout) ?? "no reason given"}`,
+        `relay ${this.hop.name} could not reach engine ${this.engine} (${route.engineHost}) over WinRM: ${errorLine(result.stdout) ?? "no reason given"}`,
       );
     }
     return result;

@@ -1,5 +1,5 @@
 import { powershellCommandLine, quotePowerShell } from "./powershell";
-import type { ScriptName } from "./steps";
+import type { ScriptName } from "./scriptNames";
 
 /**
  * Every PowerShell script the product sends to a host. Each is a header naming the script, a

@@ -1,13 +1,7 @@
 import { createHash } from "node:crypto";
 import { connect } from "node:net";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
-import type { SshEndpoint } from "../config/fleetPlan";
-
-/** What logs a hop on: never printed, never part of an error message. */
-export interface SshCredential {
-  readonly password?: string | undefined;
-  readonly privateKey?: string | undefined;
-}
+import type { Credential, SshEndpoint } from "../domain/endpoint";
 
 export type TransportFailure =
   | "connection-refused"
@@ -65,7 +59,7 @@ export class SshSession {
     });
   }
 
-  static open(endpoint: SshEndpoint, credential: SshCredential, connectTimeoutMs: number): Promise<SshSession> {
+  static open(endpoint: SshEndpoint, credential: Credential, connectTimeoutMs: number): Promise<SshSession> {
     const client = new Client();
     let offered: string | undefined;
     // Each step is one small request and answer; Nagle's algorithm would hold every one back.
@@ -81,7 +75,7 @@ export class SshSession {
       tryKeyboard: false,
       hostVerifier: (key: Buffer) => {
         offered = fingerprintOf(key);
-        return endpoint.hostKey === "trust-unknown" || offered === endpoint.hostKey;
+        return endpoint.trustUnknownHostKey === true || offered === endpoint.hostKey;
       },
       ...(credential.password !== undefined ? { password: credential.password } : {}),
       ...(credential.privateKey !== undefined ? { privateKey: credential.privateKey } : {}),
@@ -93,11 +87,11 @@ export class SshSession {
         client.on("error", () => undefined);
         client.end();
         const where = describe(endpoint);
-        if (offered !== undefined && endpoint.hostKey !== "trust-unknown" && offered !== endpoint.hostKey) {
+        if (offered !== undefined && endpoint.trustUnknownHostKey !== true && offered !== endpoint.hostKey) {
           reject(
             new TransportError(
               "host-key-mismatch",
-              `refused ${where}: it offered host key ${offered}, the stack pins ${endpoint.hostKey}`,
+              `refused ${where}: it offered host key ${offered}, the stack pins ${endpoint.hostKey ?? "none"}`,
             ),
           );
         } else if (error.code === "ECONNREFUSED") {
@@ -154,7 +148,7 @@ export class SshSession {
           ),
         );
       this.client.once("close", onClose);
-      this.client.exec(commandLine, (error: Error | undefined, channel: ClientChannel) => {
+      const onChannel = (error: Error | undefined, channel: ClientChannel): void => {
         if (error) {
           settle(() =>
             reject(
@@ -191,7 +185,20 @@ export class SshSession {
         });
         if (options.stdin !== undefined) channel.end(options.stdin);
         else channel.end();
-      });
+      };
+      try {
+        this.client.exec(commandLine, onChannel);
+      } catch (error) {
+        // ssh2 throws at once when the connection is no longer writable: a transport error like any other.
+        settle(() =>
+          reject(
+            new TransportError(
+              "connection-lost",
+              `${describe(this.endpoint)} could not start the step: ${(error as Error).message}`,
+            ),
+          ),
+        );
+      }
     });
   }
 

@@ -1,30 +1,33 @@
 import { readFileSync } from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
+import { driftReasons } from "../domain/drift";
+import type { ObservedState } from "../domain/observation";
+import type { EngineTarget } from "../domain/target";
 import { EngineConnection } from "../host/engineConnection";
-import type { EnginePlan } from "../config/fleetPlan";
-import { driftReasons, type ObservedState } from "../runbook/observedState";
-import { Runbook, RunbookError, rotationNotice, type StepEvent } from "../runbook/runbook";
-import type { HotfixTarget } from "../runbook/target";
-import { parseResourceProps, type HotfixResourceInputs } from "./resourceState";
+import type { StepEvent } from "../runbook/ports";
+import { Runbook, RunbookError, rotationNotice } from "../runbook/runbook";
 import { progressLine } from "./progress";
+import { checkInputs, parseInputs } from "./inputCheck";
+import { stateSchemaVersion, targetOf, type EngineHotfixesInputs, type EngineHotfixesState } from "./resourceState";
+import { StackSettings } from "./stackSettings";
+import { readStoredState, requirementOfState } from "./stateMigration";
 
 /**
- * The handlers of the HotfixOnEngine dynamic resource. They run in the dynamic-provider host
+ * The handlers of the EngineHotfixes dynamic resource. They run in the dynamic-provider host
  * process the engine starts, which loads this module by package name (see providerShim.ts).
  */
 
-function targetOf(inputs: HotfixResourceInputs): HotfixTarget {
-  return {
-    engineName: inputs.engine,
-    hotfixId: inputs.hotfixId,
-    requiredVersions: inputs.fileVersions,
-    ...inputs.target,
-  };
+let stack = StackSettings.empty();
+
+/** The stack's config, as the engine passes it to dynamic providers: credentials live there only. */
+export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+  stack = StackSettings.from((key) => req.config.get(key));
+  return Promise.resolve();
 }
 
-function connectionOf(inputs: HotfixResourceInputs): EngineConnection {
-  const plan: EnginePlan = { name: inputs.engine, route: inputs.route, hotfixes: [], binDir: inputs.target.binDir };
-  return new EngineConnection(plan, inputs.credentials, inputs.settings.connectTimeoutMs);
+function connectionOf(target: EngineTarget, connectTimeoutSeconds: number): EngineConnection {
+  const hop = target.route.kind === "direct" ? target.route.endpoint.name : target.route.relay.name;
+  return new EngineConnection(target.engine, target.route, stack.credentialsFor(hop), connectTimeoutSeconds * 1000);
 }
 
 /**
@@ -44,30 +47,32 @@ process.on("SIGINT", () => {
 });
 
 /** Progress goes to stderr, which the engine streams into its own output as the run goes. */
-function reportStep(inputs: HotfixResourceInputs): (event: StepEvent) => void {
+function reportStep(engine: string): (event: StepEvent) => void {
+  const position = stack.positionOf(engine);
   return (event) => {
-    if (event.status !== "started") console.error(progressLine(event, inputs.settings.position));
+    if (event.status !== "started") console.error(progressLine(event, position));
   };
 }
 
-function runbookFor(inputs: HotfixResourceInputs, connection: EngineConnection, progress: boolean): Runbook {
-  return new Runbook(targetOf(inputs), {
+function runbookFor(
+  target: EngineTarget,
+  settings: EngineHotfixesInputs["settings"],
+  connection: EngineConnection,
+  progress: boolean,
+): Runbook {
+  return new Runbook(target, {
     runner: connection,
-    settings: inputs.settings,
-    packageBase64: () => readFileSync(inputs.target.packagePath).toString("base64"),
+    settings,
+    packageBase64: (pkg) => readFileSync(pkg.path).toString("base64"),
     interrupted: () => interrupted,
-    ...(progress ? { onStep: reportStep(inputs) } : {}),
+    ...(progress ? { onStep: reportStep(target.engine) } : {}),
   });
 }
 
-function withObserved(inputs: HotfixResourceInputs, observed: ObservedState): HotfixResourceInputs {
-  const { adoptOnly: _adoptOnly, ...rest } = inputs;
-  return { ...rest, ...observed };
-}
-
-/** The state a create or update records: what the probe observed, and the requirement it was held to. */
-function stateAfter(inputs: HotfixResourceInputs, observed: ObservedState): HotfixResourceInputs {
-  return { ...withObserved(inputs, observed), requiredFileVersions: inputs.fileVersions };
+/** The state a maintenance records: the target, what the probe observed, the requirement it was held to. */
+function stateAfter(inputs: EngineHotfixesInputs, observed: ObservedState): EngineHotfixesState {
+  const { adoptOnly: _adoptOnly, files: required, ...rest } = inputs;
+  return { ...rest, ...observed, required };
 }
 
 /**
@@ -81,7 +86,7 @@ class PartialStateError extends Error {
   constructor(
     message: string,
     readonly id: string,
-    state: HotfixResourceInputs,
+    state: EngineHotfixesState,
     serializedProvider: unknown,
   ) {
     super(message);
@@ -93,17 +98,30 @@ function serializedProviderOf(props: unknown): unknown {
   return (props as { __provider?: unknown } | undefined)?.__provider;
 }
 
-async function probeAfterFailure(inputs: HotfixResourceInputs): Promise<HotfixResourceInputs> {
-  const connection = connectionOf(inputs);
+/** What the engine had before the failed maintenance, or "unknown" for each file: never the requirement. */
+function lastKnown(inputs: EngineHotfixesInputs, before: EngineHotfixesState | undefined): ObservedState["files"] {
+  return Object.fromEntries(
+    Object.entries(inputs.files).map(([id, files]) => [
+      id,
+      Object.fromEntries(Object.keys(files).map((name) => [name, before?.files[id]?.[name] ?? "unknown"])),
+    ]),
+  );
+}
+
+async function probeAfterFailure(
+  inputs: EngineHotfixesInputs,
+  before: EngineHotfixesState | undefined,
+): Promise<EngineHotfixesState> {
+  const connection = connectionOf(inputs, inputs.settings.connectTimeoutSeconds);
   try {
-    return stateAfter(inputs, await runbookFor(inputs, connection, false).probe());
+    return stateAfter(inputs, await runbookFor(inputs, inputs.settings, connection, false).probe());
   } catch {
-    return {
-      ...inputs,
+    return stateAfter(inputs, {
+      files: lastKnown(inputs, before),
       engineState: "deactivated",
       comPlusState: "stopped",
-      requiredFileVersions: inputs.fileVersions,
-    };
+      restartPending: before?.restartPending ?? false,
+    });
   } finally {
     connection.close();
   }
@@ -111,13 +129,14 @@ async function probeAfterFailure(inputs: HotfixResourceInputs): Promise<HotfixRe
 
 async function converge(
   id: string,
-  inputs: HotfixResourceInputs,
+  inputs: EngineHotfixesInputs,
+  before: EngineHotfixesState | undefined,
   serializedProvider: unknown,
-): Promise<HotfixResourceInputs> {
-  const connection = connectionOf(inputs);
+): Promise<EngineHotfixesState> {
+  const connection = connectionOf(inputs, inputs.settings.connectTimeoutSeconds);
   runbooksInProgress += 1;
   try {
-    const runbook = runbookFor(inputs, connection, true);
+    const runbook = runbookFor(targetOf(inputs), inputs.settings, connection, true);
     const observed = inputs.adoptOnly === true ? await runbook.probe() : await runbook.converge();
     return stateAfter(inputs, observed);
   } catch (error) {
@@ -126,59 +145,67 @@ async function converge(
     const message = `${error.message}\n  ${rotationNotice(error)}`;
     console.error(`[${inputs.engine}] FAILED: ${message}`);
     if (error.rotation === "untouched") throw new Error(message);
-    throw new PartialStateError(message, id, await probeAfterFailure(inputs), serializedProvider);
+    throw new PartialStateError(message, id, await probeAfterFailure(inputs, before), serializedProvider);
   } finally {
     runbooksInProgress -= 1;
     connection.close();
   }
 }
 
-export async function check(_olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult> {
-  parseResourceProps("HotfixOnEngine inputs", news);
-  return { inputs: news as Record<string, unknown> };
-}
+export const check = checkInputs;
 
-function connectionChanged(olds: HotfixResourceInputs, news: HotfixResourceInputs): boolean {
-  return (
-    JSON.stringify(olds.route) !== JSON.stringify(news.route) ||
-    JSON.stringify(olds.credentials) !== JSON.stringify(news.credentials)
-  );
+function connectionChanged(olds: EngineHotfixesState, news: EngineHotfixesInputs): boolean {
+  return JSON.stringify(olds.route) !== JSON.stringify(news.route);
 }
 
 /** Changes when the observed state is not the desired one, or when the way to the host changed. */
 export async function diff(_id: string, oldProps: unknown, newProps: unknown): Promise<pulumi.dynamic.DiffResult> {
-  const olds = parseResourceProps("HotfixOnEngine state", oldProps);
-  const news = parseResourceProps("HotfixOnEngine inputs", newProps);
-  const drift = driftReasons(olds, news.fileVersions).length > 0;
+  const news = parseInputs(newProps);
+  if (news === undefined) return { changes: true };
+  const olds = readStoredState(news.engine, oldProps);
+  const drift = driftReasons(olds, news.files).length > 0;
   return { changes: drift || connectionChanged(olds, news), replaces: [], deleteBeforeReplace: false };
 }
 
-export async function create(props: unknown): Promise<pulumi.dynamic.CreateResult> {
-  const inputs = parseResourceProps("HotfixOnEngine inputs", props);
-  const id = `${inputs.engine}/${inputs.hotfixId}`;
-  return { id, outs: await converge(id, inputs, serializedProviderOf(props)) };
+function requireInputs(props: unknown): EngineHotfixesInputs {
+  const inputs = parseInputs(props);
+  if (inputs === undefined) throw new Error("EngineHotfixes: inputs are not known yet");
+  return inputs;
 }
 
-export async function update(id: string, _olds: unknown, newProps: unknown): Promise<pulumi.dynamic.UpdateResult> {
-  const inputs = parseResourceProps("HotfixOnEngine inputs", newProps);
-  return { outs: await converge(id, inputs, serializedProviderOf(newProps)) };
+export async function create(props: unknown): Promise<pulumi.dynamic.CreateResult> {
+  const inputs = requireInputs(props);
+  const id = inputs.engine;
+  return { id, outs: await converge(id, inputs, undefined, serializedProviderOf(props)) };
+}
+
+export async function update(id: string, olds: unknown, newProps: unknown): Promise<pulumi.dynamic.UpdateResult> {
+  const inputs = requireInputs(newProps);
+  const before = readStoredState(inputs.engine, olds);
+  return { outs: await converge(id, inputs, before, serializedProviderOf(newProps)) };
 }
 
 /**
  * Probes the host. The observation becomes the state; when the engine falls short of the
- * requirement it also becomes the inputs, so the engine's diff reads `"13.3.600.0" => "13.3.609.1"`.
- * An engine that meets the requirement keeps the stack's inputs: an engine newer than required
- * would otherwise show a change on every refresh.
+ * requirement it also becomes the inputs, so the engine's diff reads `"13.3.600.0" => "13.3.609.117"`.
+ * An engine that meets the requirement gets the requirement as its inputs: an engine newer than
+ * required would otherwise show a change on every refresh. A state of an earlier release is
+ * migrated here, so the refresh of an up records it in this release's shape.
  */
 export async function read(id: string, props: unknown): Promise<pulumi.dynamic.ReadResult> {
-  const state = parseResourceProps("HotfixOnEngine state", props);
-  const connection = connectionOf(state);
+  const engine = id.split("/")[0] ?? id;
+  const state = readStoredState(engine, props);
+  const required = requirementOfState(state);
+  const target: EngineTarget = { ...targetOf(state), files: required };
+  const connection = connectionOf(target, state.settings.connectTimeoutSeconds);
   try {
-    const observed = await runbookFor(state, connection, false).probe();
-    const refreshed = withObserved(state, observed);
-    const { requiredFileVersions: required, ...observedAsInputs } = refreshed;
-    const meetsRequirement = required !== undefined && driftReasons(observed, required).length === 0;
-    return meetsRequirement ? { id, props: refreshed } : { id, props: refreshed, inputs: observedAsInputs };
+    const observed = await runbookFor(target, state.settings, connection, false).probe();
+    const refreshed: EngineHotfixesState = { ...state, ...observed, schemaVersion: stateSchemaVersion };
+    const meetsRequirement = state.required !== undefined && driftReasons(observed, state.required).length === 0;
+    const { required: _required, ...observedAsInputs } = refreshed;
+    // Inputs as the display compares them with the stack's: observed values where the engine falls short.
+    const inputs = meetsRequirement ? { ...observedAsInputs, files: required } : observedAsInputs;
+    return { id, props: refreshed, inputs };
   } catch (error) {
     throw new Error(`engine ${state.engine}: refresh could not probe the host: ${(error as Error).message}`);
   } finally {
@@ -192,4 +219,12 @@ export async function remove(): Promise<void> {
 }
 
 /** What the dynamic-provider host calls (see providerShim.ts). */
-export const provider: pulumi.dynamic.ResourceProvider = { check, diff, create, update, read, delete: remove };
+export const provider: pulumi.dynamic.ResourceProvider = {
+  configure,
+  check,
+  diff,
+  create,
+  update,
+  read,
+  delete: remove,
+};

@@ -1,69 +1,60 @@
 import { z } from "zod";
-import { FileVersionText } from "../catalog/fileVersion";
+import { HotfixRequirements } from "../domain/requirement";
+import { ObservedState } from "../domain/observation";
+import { EngineTarget, MaintenanceSettings } from "../domain/target";
+
+/** The version of the EngineHotfixes state this release writes; older states are migrated when read. */
+export const stateSchemaVersion = 2;
 
 /**
- * The inputs and the state of one HotfixOnEngine resource. The four desired-state keys
- * (fileVersions, engineState, comPlusState, restartPending) hold what is required in the inputs
- * and what was observed in the state, so the engine's own diff display reads
- * `Mapsproccntl.dll: "13.3.600.0" => "13.3.609.1"`.
+ * The inputs of one EngineHotfixes resource: the engine's target (what it must carry, how it is
+ * reached) and the desired state. `files`, `engineState`, `comPlusState` and `restartPending` hold
+ * what is required here and what was observed in the state, under the same keys, so the engine's
+ * own diff reads `Mapsproccntl.dll: "13.3.600.0" => "13.3.609.117"`. Checked strictly.
  */
-const Endpoint = z.strictObject({
-  name: z.string(),
-  host: z.string(),
-  port: z.number().int(),
-  user: z.string(),
-  hostKey: z.string(),
-});
-
-export const RouteState = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("direct"), endpoint: Endpoint }),
-  z.strictObject({ kind: z.literal("relay"), relay: Endpoint, engineHost: z.string() }),
-]);
-
-export const HotfixResourceInputs = z.strictObject({
-  engine: z.string(),
-  hotfixId: z.string(),
-  route: RouteState,
-  credentials: z.record(
-    z.string(),
-    z.strictObject({ password: z.string().optional(), privateKey: z.string().optional() }),
-  ),
-  target: z.strictObject({
-    packageFile: z.string(),
-    packagePath: z.string(),
-    packageSha256: z.string(),
-    binDir: z.string(),
-    stagingDir: z.string(),
-    comPlusApplication: z.string(),
-    engineControlProgId: z.string(),
-  }),
-  settings: z.strictObject({
-    connectTimeoutMs: z.number(),
-    stepTimeoutMs: z.number(),
-    complusShutdownTimeoutSeconds: z.number(),
-    installAttempts: z.number(),
-    installRetryDelayMs: z.number(),
-    leaveFailedEngineOut: z.boolean(),
-    /** "2 of 4": where this engine is in the rollout, for progress lines. */
-    position: z.string(),
-  }),
+export const EngineHotfixesInputs = EngineTarget.extend({
+  schemaVersion: z.literal(stateSchemaVersion),
+  settings: MaintenanceSettings,
   /** Register what is deployed without changing the host (taking over an existing fleet). */
-  adoptOnly: z.boolean().optional(),
-  fileVersions: z.record(z.string(), z.union([FileVersionText, z.literal("missing")])),
-  engineState: z.enum(["active", "deactivated"]),
-  comPlusState: z.enum(["running", "stopped"]),
+  adoptOnly: z.literal(true).optional(),
+  engineState: ObservedState.shape.engineState,
+  comPlusState: ObservedState.shape.comPlusState,
   restartPending: z.boolean(),
-  /** State only: the file versions the observation was last held to (see `read`). */
-  requiredFileVersions: z.record(z.string(), FileVersionText).optional(),
 });
-export type HotfixResourceInputs = z.infer<typeof HotfixResourceInputs>;
+export type EngineHotfixesInputs = z.infer<typeof EngineHotfixesInputs>;
 
-/** Reads provider inputs or state back with the schema; the `__provider` key belongs to Pulumi. */
-export function parseResourceProps(what: string, props: unknown): HotfixResourceInputs {
-  const { __provider: _ignored, ...rest } = (props ?? {}) as Record<string, unknown>;
-  const result = HotfixResourceInputs.safeParse(rest);
-  if (!result.success) {
-    throw new Error(`${what}: ${z.prettifyError(result.error)}`);
-  }
-  return result.data;
+/**
+ * The state of one EngineHotfixes resource: the target it was run with, what the probe observed,
+ * and the requirement the observation was last held to. Unknown fields are ignored, so a state
+ * written by a later release still reads.
+ */
+export const EngineHotfixesState = z.object({
+  ...EngineTarget.shape,
+  ...ObservedState.shape,
+  schemaVersion: z.literal(stateSchemaVersion),
+  settings: MaintenanceSettings,
+  required: HotfixRequirements.optional(),
+});
+export type EngineHotfixesState = z.infer<typeof EngineHotfixesState>;
+
+/** The inputs that make a resource hold `target` to its requirement, in rotation: used by the components. */
+export function resourceInputsFor(
+  target: EngineTarget,
+  settings: MaintenanceSettings,
+  adoptOnly = false,
+): EngineHotfixesInputs {
+  return {
+    schemaVersion: stateSchemaVersion,
+    ...target,
+    settings,
+    ...(adoptOnly ? { adoptOnly: true } : {}),
+    engineState: "active",
+    comPlusState: "running",
+    restartPending: false,
+  };
+}
+
+/** The part of the inputs or the state that says how to run a maintenance on the engine. */
+export function targetOf(props: EngineTarget): EngineTarget {
+  return { engine: props.engine, route: props.route, host: props.host, packages: props.packages, files: props.files };
 }

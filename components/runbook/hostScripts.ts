@@ -1,41 +1,48 @@
 import type { HostScript } from "../host/scripts";
-import { hostPath, type HotfixTarget } from "./target";
+import type { HotfixPackage } from "../domain/requirement";
+import { hostPath, type EngineTarget } from "../domain/target";
 
-/** The scripts of the runbook, with their parameters taken from the target. */
+/** Every file the engine must carry, each once, in the order of its hotfixes. */
+export function probedFiles(t: EngineTarget): string[] {
+  const names = t.packages.flatMap((p) => Object.keys(t.files[p.hotfix] ?? {}));
+  return [...new Map(names.map((n) => [n.toLowerCase(), n])).values()];
+}
+
+/** The scripts of a maintenance, with their parameters taken from the target. */
 export const hostScripts = {
-  probe: (t: HotfixTarget): HostScript => ({
+  probe: (t: EngineTarget): HostScript => ({
     name: "probe",
     params: {
-      FilePaths: Object.keys(t.requiredVersions).map((file) => hostPath(t.binDir, file)),
-      EngineName: t.engineName,
-      EngineControlProgId: t.engineControlProgId,
-      ComPlusApplication: t.comPlusApplication,
+      FilePaths: probedFiles(t).map((file) => hostPath(t.host.binDir, file)),
+      EngineName: t.engine,
+      EngineControlProgId: t.host.engineControlProgId,
+      ComPlusApplication: t.host.comPlusApplication,
     },
   }),
-  stagePackage: (t: HotfixTarget, packageBase64: string): HostScript => ({
+  stagePackage: (t: EngineTarget, pkg: HotfixPackage, packageBase64: string): HostScript => ({
     name: "stage-package",
-    params: { StagingDir: t.stagingDir, PackageFile: t.packageFile },
+    params: { StagingDir: t.host.stagingDir, PackageFile: pkg.file },
     stdin: packageBase64,
   }),
-  deactivateEngine: (t: HotfixTarget): HostScript => ({
+  deactivateEngine: (t: EngineTarget): HostScript => ({
     name: "deactivate-engine",
-    params: { EngineName: t.engineName, EngineControlProgId: t.engineControlProgId },
+    params: { EngineName: t.engine, EngineControlProgId: t.host.engineControlProgId },
   }),
-  shutdownComPlus: (t: HotfixTarget, timeoutSeconds: number): HostScript => ({
+  shutdownComPlus: (t: EngineTarget, timeoutSeconds: number): HostScript => ({
     name: "shutdown-complus",
-    params: { ComPlusApplication: t.comPlusApplication, TimeoutSeconds: String(timeoutSeconds) },
+    params: { ComPlusApplication: t.host.comPlusApplication, TimeoutSeconds: String(timeoutSeconds) },
   }),
-  installPackage: (t: HotfixTarget, logPath: string): HostScript => ({
+  installPackage: (t: EngineTarget, pkg: HotfixPackage, logPath: string): HostScript => ({
     name: "install-package",
-    params: { PackagePath: hostPath(t.stagingDir, t.packageFile), LogPath: logPath },
+    params: { PackagePath: hostPath(t.host.stagingDir, pkg.file), LogPath: logPath },
   }),
-  startComPlus: (t: HotfixTarget): HostScript => ({
+  startComPlus: (t: EngineTarget): HostScript => ({
     name: "start-complus",
-    params: { ComPlusApplication: t.comPlusApplication },
+    params: { ComPlusApplication: t.host.comPlusApplication },
   }),
-  activateEngine: (t: HotfixTarget): HostScript => ({
+  activateEngine: (t: EngineTarget): HostScript => ({
     name: "activate-engine",
-    params: { EngineName: t.engineName, EngineControlProgId: t.engineControlProgId },
+    params: { EngineName: t.engine, EngineControlProgId: t.host.engineControlProgId },
   }),
   readInstallLog: (logPath: string, lines: number): HostScript => ({
     name: "read-install-log",
@@ -44,7 +51,7 @@ export const hostScripts = {
 };
 
 /** A fresh verbose-log path per attempt, so a retry never overwrites the log of the one before. */
-export function installLogPath(t: HotfixTarget, at: Date, attempt: number): string {
+export function installLogPath(t: EngineTarget, pkg: HotfixPackage, at: Date, attempt: number): string {
   const stamp = at.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
-  return hostPath(t.stagingDir, `${t.hotfixId}-${stamp}-attempt${attempt}.log`);
+  return hostPath(t.host.stagingDir, `${pkg.hotfix}-${stamp}-attempt${attempt}.log`);
 }

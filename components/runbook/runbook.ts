@@ -1,25 +1,15 @@
 import { errorLine, parseInstallAnswer, parseProbeAnswer, parseStageAnswer } from "../host/answers";
-import type { ScriptRunner } from "../host/engineConnection";
 import type { HostScript } from "../host/scripts";
-import type { ExecResult } from "../host/sshSession";
-import type { StepName } from "../host/steps";
-import { hostScripts, installLogPath } from "./hostScripts";
+import { fileDrift, outdatedHotfixes } from "../domain/drift";
+import { inRotation, type ObservedState } from "../domain/observation";
+import type { HotfixPackage } from "../domain/requirement";
+import type { EngineTarget, MaintenanceSettings } from "../domain/target";
+import { hostScripts, installLogPath, probedFiles } from "./hostScripts";
 import { classifyMsiexecExit } from "./msiexecExit";
-import { inRotation, observedFrom, outdatedFiles, type ObservedState } from "./observedState";
-import type { HotfixTarget, RunbookSettings } from "./target";
+import { observedFrom } from "./observe";
+import type { ScriptResult, ScriptRunner, StepEvent, StepName, StepStatus } from "./ports";
 
-export type StepStatus = "started" | "succeeded" | "failed" | "retrying";
-
-export interface StepEvent {
-  readonly engine: string;
-  readonly hotfixId: string;
-  readonly step: StepName;
-  readonly status: StepStatus;
-  readonly elapsedMs?: number;
-  readonly detail?: string;
-}
-
-/** Where the engine stands after a failed runbook: the part of the error an operator acts on first. */
+/** Where the engine stands after a failed maintenance: the part of the error an operator acts on first. */
 export type Rotation = "untouched" | "restored" | "left-out-by-request" | "left-out-restore-failed";
 
 export class RunbookError extends Error {
@@ -38,8 +28,9 @@ export class RunbookError extends Error {
 
 export interface RunbookDeps {
   readonly runner: ScriptRunner;
-  readonly settings: RunbookSettings;
-  readonly packageBase64: () => string;
+  readonly settings: MaintenanceSettings;
+  /** The bytes of a hotfix's package, base64, read on the operator's machine. */
+  readonly packageBase64: (pkg: HotfixPackage) => string;
   readonly onStep?: (event: StepEvent) => void;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => Date;
@@ -60,32 +51,37 @@ class StepFailure extends Error {
   }
 }
 
-function failureReason(result: ExecResult): string {
+function failureReason(result: ScriptResult): string {
   return errorLine(result.stdout) ?? (result.stderr.trim().split(/\r?\n/).pop() || "no reason given");
 }
 
 /**
- * The KB952089 runbook for one engine, in the article's order: stage and verify the package,
- * deactivate the engine, shut down the COM+ application, install, verify the files, start the
- * COM+ application, activate the engine. A failure at any step after deactivation puts the
- * engine back into rotation before the error is reported, unless the stack asks otherwise.
+ * The KB952089 runbook for one engine, for every hotfix it must carry, in the article's order:
+ * stage and verify each outdated hotfix's package, deactivate the engine once, shut down the COM+
+ * application once, install each outdated hotfix in catalog order, verify every file, start the
+ * COM+ application, activate the engine. A failure at any step after deactivation puts the engine
+ * back into rotation before the error is reported, unless the stack asks otherwise.
  */
 export class Runbook {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => Date;
 
   constructor(
-    private readonly target: HotfixTarget,
+    private readonly target: EngineTarget,
     private readonly deps: RunbookDeps,
   ) {
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = deps.now ?? (() => new Date());
   }
 
-  private emit(step: StepName, status: StepStatus, started: number, detail?: string): void {
+  private get stepTimeoutMs(): number {
+    return this.deps.settings.stepTimeoutSeconds * 1000;
+  }
+
+  private emit(step: StepName, status: StepStatus, started: number, hotfixId?: string, detail?: string): void {
     this.deps.onStep?.({
-      engine: this.target.engineName,
-      hotfixId: this.target.hotfixId,
+      engine: this.target.engine,
+      ...(hotfixId === undefined ? {} : { hotfixId }),
       step,
       status,
       ...(status === "started" ? {} : { elapsedMs: Date.now() - started }),
@@ -93,35 +89,33 @@ export class Runbook {
     });
   }
 
-  /** Runs one script as one step; a script that exits non-zero fails the step unless allowed. */
+  /** Runs one script as one step; a script that exits non-zero fails the step. */
   private async step<T>(
     step: StepName,
     script: HostScript,
-    read: (result: ExecResult) => T,
-    options: { readonly timeoutMs?: number; readonly acceptExit?: (code: number) => boolean } = {},
+    read: (result: ScriptResult) => T,
+    options: { readonly timeoutMs?: number; readonly hotfixId?: string } = {},
   ): Promise<T> {
     const started = Date.now();
-    this.emit(step, "started", started);
+    this.emit(step, "started", started, options.hotfixId);
     try {
-      const result = await this.deps.runner.run(script, options.timeoutMs ?? this.deps.settings.stepTimeoutMs);
-      const accepted = options.acceptExit ?? ((code: number) => code === 0);
-      if (!accepted(result.exitCode)) {
+      const result = await this.deps.runner.run(script, options.timeoutMs ?? this.stepTimeoutMs);
+      if (result.exitCode !== 0) {
         throw new StepFailure(step, `exit code ${result.exitCode}: ${failureReason(result)}`, result.exitCode);
       }
       const value = read(result);
-      this.emit(step, "succeeded", started);
+      this.emit(step, "succeeded", started, options.hotfixId);
       return value;
     } catch (error) {
       const failure = error instanceof StepFailure ? error : new StepFailure(step, (error as Error).message);
-      this.emit(step, "failed", started, failure.message);
+      this.emit(step, "failed", started, options.hotfixId, failure.message);
       throw failure;
     }
   }
 
   async probe(step: StepName = "probe"): Promise<ObservedState> {
-    const files = Object.keys(this.target.requiredVersions);
     return this.step(step, hostScripts.probe(this.target), (r) =>
-      observedFrom(parseProbeAnswer(r.stdout, files), this.target.requiredVersions),
+      observedFrom(parseProbeAnswer(r.stdout, probedFiles(this.target)), this.target),
     );
   }
 
@@ -136,21 +130,29 @@ export class Runbook {
     }
     if (observed.restartPending) {
       throw new RunbookError(
-        t.engineName,
+        t.engine,
         "probe",
         "a restart is pending on this host (an earlier install returned 3010 or 1641); restart it in a change window, then run up again",
         "untouched",
       );
     }
 
-    if (outdatedFiles(observed, t.requiredVersions).length > 0) {
+    const outdated = new Set(
+      outdatedHotfixes(
+        observed,
+        t.files,
+        t.packages.map((p) => p.hotfix),
+      ),
+    );
+    const toInstall = t.packages.filter((p) => outdated.has(p.hotfix));
+    if (toInstall.length > 0) {
       try {
-        await this.stageAndVerify();
+        for (const pkg of toInstall) await this.stageAndVerify(pkg);
       } catch (error) {
         throw this.asRunbookError(error, "untouched");
       }
       try {
-        observed = await this.install();
+        observed = await this.install(toInstall);
       } catch (error) {
         throw await this.restoreAfter(error);
       }
@@ -169,17 +171,22 @@ export class Runbook {
     return { ...observed, ...inRotation };
   }
 
-  private async stageAndVerify(): Promise<void> {
-    const t = this.target;
-    await this.step("stage-package", hostScripts.stagePackage(t, this.deps.packageBase64()), (r) => {
-      const staged = parseStageAnswer(r.stdout);
-      if (staged.sha256 !== t.packageSha256) {
-        throw new StepFailure(
-          "stage-package",
-          `the package staged at ${staged.path} has SHA-256 ${staged.sha256}, the stack pins ${t.packageSha256}; refusing to install it`,
-        );
-      }
-    });
+  private async stageAndVerify(pkg: HotfixPackage): Promise<void> {
+    const script = hostScripts.stagePackage(this.target, pkg, this.deps.packageBase64(pkg));
+    await this.step(
+      "stage-package",
+      script,
+      (r) => {
+        const staged = parseStageAnswer(r.stdout);
+        if (staged.sha256 !== pkg.sha256) {
+          throw new StepFailure(
+            "stage-package",
+            `the ${pkg.hotfix} package staged at ${staged.path} has SHA-256 ${staged.sha256}, the stack pins ${pkg.sha256}; refusing to install it`,
+          );
+        }
+      },
+      { hotfixId: pkg.hotfix },
+    );
   }
 
   /** Before each step that takes the engine further down: stop here if the operator interrupted. */
@@ -189,8 +196,8 @@ export class Runbook {
     }
   }
 
-  /** Deactivate, shut down COM+, install (retrying while another install runs), verify. */
-  private async install(): Promise<ObservedState> {
+  /** Deactivate and shut down COM+ once, install every outdated hotfix in order, verify every file. */
+  private async install(packages: readonly HotfixPackage[]): Promise<ObservedState> {
     const t = this.target;
     const s = this.deps.settings;
     this.checkInterrupt("deactivate-engine");
@@ -200,48 +207,13 @@ export class Runbook {
       "shutdown-complus",
       hostScripts.shutdownComPlus(t, s.complusShutdownTimeoutSeconds),
       () => undefined,
-      { timeoutMs: Math.max(s.stepTimeoutMs, (s.complusShutdownTimeoutSeconds + 30) * 1000) },
+      { timeoutMs: Math.max(this.stepTimeoutMs, (s.complusShutdownTimeoutSeconds + 30) * 1000) },
     );
-    for (let attempt = 1; ; attempt++) {
-      this.checkInterrupt("install-package");
-      const logPath = installLogPath(t, this.now(), attempt);
-      const started = Date.now();
-      const answer = await this.step(
-        "install-package",
-        hostScripts.installPackage(t, logPath),
-        (r) => parseInstallAnswer(r.stdout),
-        {
-          acceptExit: () => true,
-        },
-      );
-      const outcome = classifyMsiexecExit(answer.msiexecExit);
-      if (outcome.kind === "installed") break;
-      if (outcome.kind === "busy" && attempt < s.installAttempts) {
-        const delay = s.installRetryDelayMs * 2 ** (attempt - 1);
-        this.emit(
-          "install-package",
-          "retrying",
-          started,
-          `msiexec exit code 1618 (${outcome.meaning}); attempt ${attempt + 1} of ${s.installAttempts} in ${delay / 1000}s`,
-        );
-        await this.sleep(delay);
-        continue;
-      }
-      const tries = outcome.kind === "busy" ? ` after ${attempt} attempts` : "";
-      const advice = outcome.kind === "restart-pending" ? "; the engine is not compliant until the host restarts" : "";
-      const tail = await this.installLogTail(answer.log);
-      throw new StepFailure(
-        "install-package",
-        `msiexec exit code ${answer.msiexecExit} (${outcome.meaning})${tries}${advice}; install log ${answer.log}${tail}`,
-        answer.msiexecExit,
-        answer.log,
-      );
-    }
-    const files = Object.keys(t.requiredVersions);
-    const verified = await this.step("verify-files", hostScripts.probe(t), (r) => {
-      const observed = observedFrom(parseProbeAnswer(r.stdout, files), t.requiredVersions);
-      const stillOld = outdatedFiles(observed, t.requiredVersions).map(
-        (f) => `${f} is ${observed.fileVersions[f] ?? "missing"}, not ${t.requiredVersions[f]} or later`,
+    for (const pkg of packages) await this.installOne(pkg);
+    return this.step("verify-files", hostScripts.probe(t), (r) => {
+      const observed = observedFrom(parseProbeAnswer(r.stdout, probedFiles(t)), t);
+      const stillOld = t.packages.flatMap((p) =>
+        fileDrift(observed, p.hotfix, t.files[p.hotfix] ?? {}).map((reason) => `${p.hotfix}: ${reason}`),
       );
       if (stillOld.length > 0 || observed.restartPending) {
         throw new StepFailure(
@@ -251,14 +223,64 @@ export class Runbook {
       }
       return observed;
     });
-    return verified;
+  }
+
+  /** One hotfix's msiexec, retried with back-off while another installation runs (1618). */
+  private async installOne(pkg: HotfixPackage): Promise<void> {
+    const s = this.deps.settings;
+    for (let attempt = 1; ; attempt++) {
+      this.checkInterrupt("install-package");
+      const logPath = installLogPath(this.target, pkg, this.now(), attempt);
+      const started = Date.now();
+      this.emit("install-package", "started", started, pkg.hotfix);
+      let answer: { readonly msiexecExit: number; readonly log: string };
+      try {
+        const result = await this.deps.runner.run(
+          hostScripts.installPackage(this.target, pkg, logPath),
+          this.stepTimeoutMs,
+        );
+        answer = parseInstallAnswer(result.stdout);
+      } catch (error) {
+        const message = `${pkg.hotfix}: ${(error as Error).message}`;
+        this.emit("install-package", "failed", started, pkg.hotfix, message);
+        throw new StepFailure("install-package", message);
+      }
+      const outcome = classifyMsiexecExit(answer.msiexecExit);
+      if (outcome.kind === "installed") {
+        this.emit("install-package", "succeeded", started, pkg.hotfix);
+        return;
+      }
+      if (outcome.kind === "busy" && attempt < s.installAttempts) {
+        const delay = s.installRetryDelaySeconds * 1000 * 2 ** (attempt - 1);
+        this.emit(
+          "install-package",
+          "retrying",
+          started,
+          pkg.hotfix,
+          `msiexec exit code 1618 (${outcome.meaning}); attempt ${attempt + 1} of ${s.installAttempts} in ${delay / 1000}s`,
+        );
+        await this.sleep(delay);
+        continue;
+      }
+      const tries = outcome.kind === "busy" ? ` after ${attempt} attempts` : "";
+      const advice = outcome.kind === "restart-pending" ? "; the engine is not compliant until the host restarts" : "";
+      const summary = `${pkg.hotfix}: msiexec exit code ${answer.msiexecExit} (${outcome.meaning})${tries}${advice}`;
+      this.emit("install-package", "failed", started, pkg.hotfix, summary);
+      const tail = await this.installLogTail(answer.log);
+      throw new StepFailure(
+        "install-package",
+        `${summary}; install log ${answer.log}${tail}`,
+        answer.msiexecExit,
+        answer.log,
+      );
+    }
   }
 
   private async installLogTail(logPath: string): Promise<string> {
     try {
       const result = await this.deps.runner.run(
         hostScripts.readInstallLog(logPath, installLogTailLines),
-        this.deps.settings.stepTimeoutMs,
+        this.stepTimeoutMs,
       );
       const lines = result.stdout
         .split(/\r?\n/)
@@ -295,7 +317,7 @@ export class Runbook {
     if (error instanceof RunbookError) return error;
     const failure = error instanceof StepFailure ? error : new StepFailure("probe", (error as Error).message);
     return new RunbookError(
-      this.target.engineName,
+      this.target.engine,
       failure.step,
       failure.message,
       rotation,

@@ -1,11 +1,11 @@
 import { z } from "zod";
+import { SafeFileName } from "./fields";
 import { FileVersionText } from "./fileVersion";
 import catalogData from "./hotfixes.json";
 
-/** A file name the product may put into a host command: no path separators, quotes or shell metacharacters. */
-export const SafeFileName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be a plain file name (letters, digits, '.', '_', '-')");
+export { SafeFileName };
+
+export const HotfixId = z.string().regex(/^KB[0-9]{6,7}$/, "must look like KB952089");
 
 export const HotfixFile = z.strictObject({
   name: SafeFileName,
@@ -13,11 +13,15 @@ export const HotfixFile = z.strictObject({
   sizeBytes: z.number().int().positive(),
   dateUtc: z.iso.datetime(),
   platform: z.enum(["x86", "x64", "ia64"]),
+  /** The file's row as the article prints it, cells run together, where it was read from one. */
+  articleRow: z.string().min(1).optional(),
+  /** How the row was read, where it can be read more than one way. */
+  readingNote: z.string().min(1).optional(),
 });
 export type HotfixFile = z.infer<typeof HotfixFile>;
 
 export const HotfixEntry = z.strictObject({
-  id: z.string().regex(/^KB[0-9]{6,7}$/, "must look like KB952089"),
+  id: HotfixId,
   title: z.string().min(1),
   article: z.url(),
   appliesTo: z.array(z.string().min(1)).min(1),

@@ -49,3 +49,8 @@ export const HostKeyFingerprint = z
   .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, "must be a SHA256 host key fingerprint such as SHA256:2X3…(43 characters)");
 
 export const Sha256Hex = z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hexadecimal digits");
+
+/** A file name the product may put into a host command: no path separators, quotes or shell metacharacters. */
+export const SafeFileName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be a plain file name (letters, digits, '.', '_', '-')");

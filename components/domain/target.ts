@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { ComPlusApplicationName, EngineName, ProgId, WindowsDirectory } from "./fields";
+import { EngineRoute } from "./endpoint";
+import { HotfixPackage, HotfixRequirements } from "./requirement";
+
+/** Where MPS lives on an engine and how scripts reach its engine control and COM+ application. */
+export const HostSettings = z.strictObject({
+  binDir: WindowsDirectory.default("C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin"),
+  stagingDir: WindowsDirectory.default("C:\\Windows\\Temp\\mps-hotfix"),
+  comPlusApplication: ComPlusApplicationName.default("Provisioning Engine"),
+  /** The COM object through which scripts activate and deactivate the engine (see README: engine control). */
+  engineControlProgId: ProgId.default("Provisioning.EngineControl"),
+});
+export type HostSettings = z.infer<typeof HostSettings>;
+
+/** How long each part of one engine's maintenance may take, and what to do when it fails. */
+export const MaintenanceSettings = z.strictObject({
+  /** Leave an engine deactivated when its install fails, instead of putting it back into rotation. */
+  leaveFailedEngineOut: z.boolean().default(false),
+  connectTimeoutSeconds: z.number().int().min(1).max(600).default(20),
+  /**
+   * Upper bound for any one step on a host; a host that stops answering ends the run. The COM+
+   * shutdown step may take up to complusShutdownTimeoutSeconds + 30 s when that is longer.
+   */
+  stepTimeoutSeconds: z.number().int().min(1).max(7200).default(600),
+  complusShutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
+  /** msiexec attempts while another installation is running (exit code 1618). */
+  installAttempts: z.number().int().min(1).max(20).default(4),
+  installRetryDelaySeconds: z.number().min(0).max(600).default(15),
+});
+export type MaintenanceSettings = z.infer<typeof MaintenanceSettings>;
+
+/** Everything one engine's maintenance needs to know, as plain data (credentials are kept apart). */
+export const EngineTarget = z.strictObject({
+  engine: EngineName,
+  route: EngineRoute,
+  host: HostSettings,
+  /** In catalog order: the order the engine receives them. */
+  packages: z.array(HotfixPackage).min(1),
+  /** What the engine must carry, by hotfix id: the same ids as packages. */
+  files: HotfixRequirements,
+});
+export type EngineTarget = z.infer<typeof EngineTarget>;
+
+/** A path on the host: a Windows directory and a file in it. */
+export function hostPath(dir: string, file: string): string {
+  return dir.endsWith("\\") ? `${dir}${file}` : `${dir}\\${file}`;
+}

@@ -1,0 +1,34 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ObservedState } from "./domain/observation";
+import type { EngineHotfixesInputs } from "./provider/resourceState";
+import { providerSource } from "./provider/providerShim";
+
+/** The type token release 0.1 registered one resource per engine and hotfix under (see aliases). */
+export const legacyHotfixOnEngineType = "pulumi-nodejs:dynamic/mpshotfix:HotfixOnEngine";
+export const engineHotfixesType = "pulumi-nodejs:dynamic/mpshotfix:EngineHotfixes";
+
+type InputsOf<T> = { readonly [K in keyof T]: pulumi.Input<T[K]> };
+
+/** Every input of the resource, each of which a caller may wire from another resource. */
+export type EngineHotfixesArgs = InputsOf<EngineHotfixesInputs>;
+
+/**
+ * The whole hotfix state of one MPS engine. Its inputs are what the stack requires (every file of
+ * every hotfix the engine must carry, grouped by hotfix id, and the engine in rotation); its state
+ * is what the engine's probe observed under the same keys. `read` probes the host, `diff`
+ * compares, `create`/`update` run one maintenance for all outdated hotfixes. A dynamic resource
+ * rather than a command: a command resource cannot read a host's state, so it could never show
+ * drift, and it reruns only when its own inputs change. It is what `pulumi.dynamic.Resource`
+ * registers, with a short `__provider` (see providerShim.ts).
+ */
+export class EngineHotfixes extends pulumi.CustomResource {
+  /** Hotfix id => file name => deployed version ("missing" when absent). */
+  declare public readonly files: pulumi.Output<ObservedState["files"]>;
+  declare public readonly engineState: pulumi.Output<ObservedState["engineState"]>;
+  declare public readonly comPlusState: pulumi.Output<ObservedState["comPlusState"]>;
+  declare public readonly restartPending: pulumi.Output<boolean>;
+
+  constructor(name: string, args: EngineHotfixesArgs, opts?: pulumi.CustomResourceOptions) {
+    super(engineHotfixesType, name, { ...args, __provider: providerSource }, opts);
+  }
+}

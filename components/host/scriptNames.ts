@@ -1,0 +1,12 @@
+/** The scripts the product sends to a host, by the name each carries in its header. */
+export const scriptNames = [
+  "probe",
+  "stage-package",
+  "deactivate-engine",
+  "shutdown-complus",
+  "install-package",
+  "start-complus",
+  "activate-engine",
+  "read-install-log",
+] as const;
+export type ScriptName = (typeof scriptNames)[number];

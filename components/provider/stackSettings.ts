@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { Credentials, type Credential } from "../domain/endpoint";
+
+/** Config keys the handlers read from the stack's config, which `configure` receives whole. */
+export const credentialsKey = "mps-hotfix:credentials";
+export const fleetKey = "mps-hotfix:fleet";
+
+const EngineOrder = z.object({ engines: z.array(z.object({ name: z.string() })) });
+
+/**
+ * What the handlers take from the stack's config instead of from resource inputs: each hop's
+ * credentials (so no resource's inputs or state holds one, and rotating a password changes no
+ * resource), and where each engine stands in the stack's list (display only).
+ */
+export class StackSettings {
+  private constructor(
+    private readonly credentials: Credentials,
+    private readonly engineOrder: readonly string[],
+  ) {}
+
+  static empty(): StackSettings {
+    return new StackSettings({}, []);
+  }
+
+  /** From `configure`'s config; a value that does not parse is reported when a hop needs it. */
+  static from(get: (key: string) => string | undefined): StackSettings {
+    const credentials = Credentials.safeParse(parseJson(get(credentialsKey)) ?? {});
+    const order = EngineOrder.safeParse(parseJson(get(fleetKey)));
+    return new StackSettings(
+      credentials.success ? credentials.data : {},
+      order.success ? order.data.engines.map((e) => e.name) : [],
+    );
+  }
+
+  credentialOf(hop: string): Credential | undefined {
+    return this.credentials[hop];
+  }
+
+  credentialsFor(hop: string): Credentials {
+    const credential = this.credentials[hop];
+    return credential === undefined ? {} : { [hop]: credential };
+  }
+
+  /** "2 of 4", or undefined for an engine the stack's list does not hold. */
+  positionOf(engine: string): string | undefined {
+    const index = this.engineOrder.indexOf(engine);
+    return index < 0 ? undefined : `${index + 1} of ${this.engineOrder.length}`;
+  }
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+import type { HostScript } from "../host/scripts";
+
+/** What running one script on an engine gives back. */
+export interface ScriptResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+/** Anything that runs a host script: the engine's connection, or a fake in unit tests. */
+export interface ScriptRunner {
+  run(script: HostScript, timeoutMs: number): Promise<ScriptResult>;
+}
+
+/**
+ * The steps of a maintenance and of the probe, as the product names them in errors, progress and
+ * the simulator's step log. verify-files runs the probe script again.
+ */
+export const stepNames = [
+  "probe",
+  "stage-package",
+  "deactivate-engine",
+  "shutdown-complus",
+  "install-package",
+  "verify-files",
+  "start-complus",
+  "activate-engine",
+  "read-install-log",
+] as const;
+export type StepName = (typeof stepNames)[number];
+
+export type StepStatus = "started" | "succeeded" | "failed" | "retrying";
+
+export interface StepEvent {
+  readonly engine: string;
+  /** The hotfix a step is for; absent for steps of the whole engine (probe, deactivate, COM+, activate). */
+  readonly hotfixId?: string;
+  readonly step: StepName;
+  readonly status: StepStatus;
+  readonly elapsedMs?: number;
+  readonly detail?: string;
+}
