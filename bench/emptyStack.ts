@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import { engineEnvironment, ensureToolchain } from "../cli/workspace";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { engineEnvironment, pulumiCommand } from "../cli/workspace";
 import { onCleanup } from "./cleanup";
 
 /**
@@ -18,10 +18,10 @@ export async function selectEmptyStack(
   workDir: string,
   env: Readonly<Record<string, string>>,
 ): Promise<Stack> {
-  const pulumiCommand = await PulumiCommand.get({ root: join(ensureToolchain(), "..") });
+  const command = await pulumiCommand();
   return LocalWorkspace.createOrSelectStack(
     { stackName, projectName: emptyProjectName, program: async () => ({}) },
-    { workDir, pulumiCommand, envVars: engineEnvironment(stackName, env) },
+    { workDir, pulumiCommand: command, envVars: engineEnvironment(stackName, env) },
   );
 }
 

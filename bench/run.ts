@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { PulumiCommand } from "@pulumi/pulumi/automation";
-import { ensureToolchain, projectRoot, usualParallelism } from "../cli/workspace";
+import { projectRoot, pulumiCommand, usualParallelism } from "../cli/workspace";
 import { cleanUpAll, cleanUpOnSignals, onCleanup } from "./cleanup";
 import { measureFixedCost } from "./fixedCost";
 import { MemorySampler } from "./memorySampler";
@@ -70,7 +69,7 @@ async function main(): Promise<void> {
   if (options.cpuProfDir !== undefined) {
     setRunnerExecArgv(["--cpu-prof", `--cpu-prof-dir=${resolve(options.cpuProfDir)}`]);
   }
-  const pulumi = await PulumiCommand.get({ root: join(ensureToolchain(), "..") });
+  const pulumi = await pulumiCommand();
   const startedAt = new Date();
   const loadBefore = loadavg()[0]!;
   const backendDir = mkdtempSync(join(tmpdir(), "mps-hotfix-bench-state-"));

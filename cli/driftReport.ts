@@ -34,7 +34,7 @@ export const DriftReport = z.strictObject({
 export type DriftReport = z.infer<typeof DriftReport>;
 type EngineEntry = DriftReport["engines"][number];
 
-const RequiredInputs = EngineHotfixesInputs.pick({ engine: true, packages: true, files: true });
+const RequiredInputs = EngineHotfixesInputs.pick({ engine: true, packages: true, files: true }).strip();
 
 function actionOf(
   step: HotfixStep,

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import {
   LocalWorkspace,
   PulumiCommand,
@@ -41,6 +41,22 @@ export function ensureToolchain(): string {
 }
 
 /**
+ * The Automation API's handle on that CLI. It runs `<root>/bin/pulumi`, so a CLI that lives in a
+ * folder not named bin (a `pulumi` on PATH in /opt/pulumi, say) is reached through a link in
+ * .tools/cli/bin.
+ */
+export async function pulumiCommand(): Promise<PulumiCommand> {
+  const dir = ensureToolchain();
+  if (basename(dir) === "bin") return PulumiCommand.get({ root: dirname(dir) });
+  const linkDir = join(projectRoot, ".tools", "cli", "bin");
+  mkdirSync(linkDir, { recursive: true });
+  const link = join(linkDir, "pulumi");
+  rmSync(link, { force: true });
+  symlinkSync(join(dir, "pulumi"), link);
+  return PulumiCommand.get({ root: dirname(linkDir) });
+}
+
+/**
  * The environment every engine run gets: a local state backend inside the project unless
  * PULUMI_BACKEND_URL says otherwise, no calls out, and the toolchain and the dynamic-provider
  * host on PATH.
@@ -73,7 +89,7 @@ export function engineEnvironment(
 
 /** Selects (or creates) a stack of this project, running the fleet program inline. */
 export async function openStack(options: StackOptions): Promise<Stack> {
-  const pulumiCommand = await PulumiCommand.get({ root: join(ensureToolchain(), "..") });
+  const command = await pulumiCommand();
   const program = fleetProgram({
     projectDir: projectRoot,
     ...(options.adoptOnly === true ? { adoptOnly: true } : {}),
@@ -81,7 +97,7 @@ export async function openStack(options: StackOptions): Promise<Stack> {
   });
   return LocalWorkspace.createOrSelectStack(
     { stackName: options.stackName, projectName: "mps-hotfix", program },
-    { workDir: projectRoot, pulumiCommand, envVars: engineEnvironment(options.stackName, options.env) },
+    { workDir: projectRoot, pulumiCommand: command, envVars: engineEnvironment(options.stackName, options.env) },
   );
 }
 

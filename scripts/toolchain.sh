@@ -21,13 +21,17 @@ at_least() { # at_least HAVE WANT
 }
 
 write_dynamic_provider_host() {
-  local host="$root/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"
-  if [ ! -f "$host" ]; then
+  if [ ! -f "$root/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js" ]; then
     say "node_modules/@pulumi/pulumi is missing: run 'npm ci' first"
     exit 1
   fi
-  # The SDK's own launcher starts one more node process only to resolve this path, on every host start.
-  printf '#!/bin/sh\nexec node '"'%s'"' "$@"\n' "${host//\'/\'\\\'\'}" >"$tools/pulumi-resource-pulumi-nodejs.partial.$$"
+  # The SDK's own launcher starts one more node process only to resolve this path, on every host
+  # start. The path is taken from where this launcher lies, so a copied or moved checkout runs its own.
+  cat >"$tools/pulumi-resource-pulumi-nodejs.partial.$$" <<'LAUNCHER'
+#!/bin/sh
+here=$(dirname "$0")
+exec node "$here/../../node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js" "$@"
+LAUNCHER
   chmod +x "$tools/pulumi-resource-pulumi-nodejs.partial.$$"
   mv -f "$tools/pulumi-resource-pulumi-nodejs.partial.$$" "$tools/pulumi-resource-pulumi-nodejs"
 }

@@ -9,5 +9,7 @@
  * when the package is used as a library).
  */
 export const providerSource =
-  'exports.handler = () => require("node:module")' +
-  '.createRequire(require("node:path").join(process.cwd(), "package.json"))("mps-hotfix/provider").provider;\n';
+  'exports.handler = () => { const dir = process.cwd(); try { return require("node:module")' +
+  '.createRequire(require("node:path").join(dir, "package.json"))("mps-hotfix/provider").provider; } catch (e) {' +
+  ' throw new Error("mps-hotfix: cannot load the dynamic provider\'s handlers (mps-hotfix/provider) from " + dir +' +
+  ' ": run npm run build there first (" + e.message + ")"); } };\n';

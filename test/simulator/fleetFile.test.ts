@@ -1,3 +1,4 @@
+import { catalog } from "../../components/domain/catalog";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +17,7 @@ describe("fleet file", () => {
     return path;
   }
 
-  test("the demo fleet: four engines on their own loopback addresses, defaults filled in", () => {
+  test("the demo fleet: five engines on their own loopback addresses, defaults filled in", () => {
     const fleet = loadFleetFile(join(__dirname, "../../simulator/fleets/demo.yaml"));
     expect(fleet.credentials).toEqual({ user: "mps-admin", password: "demo-only-password" });
     expect(fleet.stepDelaysMs).toEqual({ default: 0 });
@@ -37,8 +38,9 @@ describe("fleet file", () => {
     expect(fleet.engines).toEqual([
       engine("MPS01", "127.0.10.1", "13.3.600.0"),
       engine("MPS02", "127.0.10.2", "13.3.500.2"),
-      engine("MPS03", "127.0.10.3", "13.3.609.1"),
+      engine("MPS03", "127.0.10.3", catalog[0]!.files[0]!.version),
       engine("MPS04", "127.0.10.4", "13.3.1000.0"),
+      engine("MPS05", "127.0.10.5", "13.3.609.11"),
     ]);
   });
 
