@@ -38,7 +38,8 @@ async function demo(fleet: SimulatedFleet): Promise<void> {
   await previewFleet(stack, { diff: true, onOutput: print, onEvent: (e) => events.push(e) });
   const drifted = hotfixSteps(events)
     .filter((step) => step.op === "update")
-    .map((step) => engineOf(step));
+    .map((step) => engineOf(step))
+    .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   print(`\n${drifted.length} of ${fleet.hosts.length} engines need work: ${drifted.join(", ") || "none"}\n`);
 
   heading("up: the KB952089 runbook, one engine at a time");

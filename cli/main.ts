@@ -1,13 +1,18 @@
 #!/usr/bin/env node
+import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { FleetPlan } from "../components/config/fleetPlan";
+import { HotfixEntry, HotfixId } from "../components/domain/catalog";
+import { MsiPackageError, readMsiPackageFile, type MsiPackage } from "../components/package/msiPackage";
 import { buildDriftReport, renderMarkdown } from "./driftReport";
 import { hotfixSteps } from "./hotfixSteps";
+import { draftCatalogEntry, draftNotice, renderPackage } from "./packageInspect";
 import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
 import { openStack, previewFleet, upFleet } from "./workspace";
 
 const usage = `usage: mps-hotfix <command> --stack <name> [--format markdown|json]
+       mps-hotfix package inspect <file.msi> [--catalog-entry <KB id>]
 
 commands:
   preview   refresh from the hosts, then show every engine whose files are older than required
@@ -16,10 +21,13 @@ commands:
   report    preview (changes nothing) and print a drift report for code review
   refresh   read every engine's live state into the stack
   destroy   stop managing the stack's engines (no hotfix is uninstalled)
+  package inspect   print a Windows Installer package's product and File table; with
+                    --catalog-entry, a draft catalog entry (JSON) for that hotfix id
 
 options:
-  --stack, -s <name>   the stack (stacks/Pulumi.<name>.yaml)
-  --format <format>    report only: markdown (default) or json
+  --stack, -s <name>        the stack (stacks/Pulumi.<name>.yaml)
+  --format <format>         report only: markdown (default) or json
+  --catalog-entry <KB id>   package inspect only: print a draft catalog entry
   --help, -h`;
 
 const commands = ["preview", "up", "adopt", "report", "refresh", "destroy"] as const;
@@ -29,6 +37,37 @@ interface Invocation {
   readonly command: Command;
   readonly stackName: string;
   readonly format: "markdown" | "json";
+}
+
+interface PackageInspection {
+  readonly command: "package-inspect";
+  readonly path: string;
+  readonly catalogEntry?: string;
+}
+
+/** Reads a package on this machine; touches no stack and no host. */
+function inspectPackage(inspection: PackageInspection): number {
+  let pkg: MsiPackage;
+  try {
+    pkg = readMsiPackageFile(inspection.path);
+  } catch (error) {
+    if (!(error instanceof MsiPackageError)) throw error;
+    printError(`mps-hotfix: ${inspection.path} ${error.message}\n`);
+    return 1;
+  }
+  if (inspection.catalogEntry === undefined) {
+    print(renderPackage(inspection.path, pkg));
+    return 0;
+  }
+  const id = HotfixId.safeParse(inspection.catalogEntry);
+  if (!id.success) {
+    printError(`mps-hotfix: --catalog-entry ${inspection.catalogEntry}: must look like KB952089\n`);
+    return 2;
+  }
+  const entry = HotfixEntry.parse(draftCatalogEntry(id.data, basename(inspection.path), pkg));
+  print(`${JSON.stringify(entry, null, 2)}\n`);
+  printError(draftNotice(id.data));
+  return 0;
 }
 
 const print = (text: string): void => void process.stdout.write(text);
@@ -82,19 +121,32 @@ export async function run(invocation: Invocation): Promise<void> {
   }
 }
 
-function parse(argv: readonly string[]): Invocation | number {
+function parse(argv: readonly string[]): Invocation | PackageInspection | number {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
     options: {
       stack: { type: "string", short: "s" },
       format: { type: "string", default: "markdown" },
+      "catalog-entry": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help === true) {
     print(`${usage}\n`);
     return 0;
+  }
+  if (positionals[0] === "package") {
+    if (positionals[1] !== "inspect" || positionals.length !== 3) {
+      printError(`mps-hotfix: usage: mps-hotfix package inspect <file.msi> [--catalog-entry <KB id>]\n`);
+      return 2;
+    }
+    const entry = values["catalog-entry"];
+    return {
+      command: "package-inspect",
+      path: positionals[2]!,
+      ...(entry !== undefined ? { catalogEntry: entry } : {}),
+    };
   }
   const command = commands.find((c) => c === positionals[0]);
   if (command === undefined || positionals.length !== 1) {
@@ -117,6 +169,7 @@ function parse(argv: readonly string[]): Invocation | number {
 async function main(argv: readonly string[]): Promise<number> {
   const invocation = parse(argv);
   if (typeof invocation === "number") return invocation;
+  if (invocation.command === "package-inspect") return inspectPackage(invocation);
   // Ctrl-C also reaches the engine, which finishes its in-flight steps and records them; this
   // process waits for it, so the state and the output say what happened. A second Ctrl-C quits.
   let interrupts = 0;

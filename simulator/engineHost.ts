@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { compareFileVersions, parseFileVersion } from "../components/domain/fileVersion";
 import type { ComPlusState, EngineActivity, EngineFaults, SimulatedEngine } from "./fleetFile";
 import { InstallLog } from "./installLog";
-import { readSimulatedPackage } from "./simulatedPackage";
+import { MsiPackageError, readMsiPackage, type MsiPackage } from "../components/package/msiPackage";
 import { combinePath, fileNameOf, isInDirectory, pathKey } from "./windowsPath";
 
 export type Clock = () => Date;
@@ -58,6 +58,7 @@ export const msiExitCodes = {
   fatalError: 1603,
   anotherInstallRunning: 1618,
   packageNotOpened: 1619,
+  invalidPackage: 1620,
   restartRequired: 3010,
 } as const;
 
@@ -264,19 +265,24 @@ export class EngineHost {
       );
       return msiExitCodes.packageNotOpened;
     }
-    const manifest = readSimulatedPackage(staged.bytes);
-    if (manifest === undefined) {
-      log.server(`Note: 1: 2203 2: ${packagePath} 3: -2147286960`);
-      log.server(
-        `Product: ${fileNameOf(packagePath)} -- Installation failed: the package is not a valid simulated package.`,
+    let msi: MsiPackage;
+    try {
+      msi = readMsiPackage(staged.bytes);
+    } catch (error) {
+      if (!(error instanceof MsiPackageError)) throw error;
+      log.client(`Note: 1: 2203 2: ${packagePath} 3: -2147286960`);
+      log.client(
+        "This installation package could not be opened. Contact the application vendor to verify that this is a valid Windows Installer package.",
       );
-      return msiExitCodes.fatalError;
+      return msiExitCodes.invalidPackage;
     }
 
-    const product = manifest.simulatedPackage;
+    const product = msi.productName;
     log.server(`Product: ${product} -- Installation started.`);
     const replacements: HostFile[] = [];
-    for (const [name, version] of Object.entries(manifest.installs)) {
+    // What the package's File table says it installs; an unversioned file is always copied.
+    for (const { fileName: name, version } of msi.files) {
+      if (version === null) continue;
       const target = combinePath(this.binDir, name);
       const existing = this.files.get(name.toLowerCase());
       const order = existing === undefined ? 1 : compareVersionTexts(version, existing.version);
@@ -306,7 +312,7 @@ export class EngineHost {
         this.files.set(file.name.toLowerCase(), file);
       }
     }
-    const productVersion = Object.values(manifest.installs)[0] ?? "";
+    const productVersion = msi.productVersion;
     log.server(`Product: ${product} -- Installation completed successfully.`);
     if (held) {
       this.restartPending = true;

@@ -26,5 +26,5 @@ export {
 } from "./fleetFile";
 export { runDirectScript, runRelayScript, type HostResponse, type ScriptRun } from "./scriptRunner";
 export { startSimulatedFleet, type SimulatedFleet, type SimulatedFleetOptions, type SimulatedHost } from "./server";
-export { SimulatedPackage, readSimulatedPackage, simulatedPackageBytes } from "./simulatedPackage";
+export { readSimulatedPackage, simulatedPackageBytes } from "./simulatedPackage";
 export type { StepDraft, StepKind, StepListener, StepRecord } from "./stepLog";

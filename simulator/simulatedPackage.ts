@@ -1,40 +1,57 @@
-import { z } from "zod";
-import { SafeFileName } from "../components/domain/catalog";
-import { FileVersionText } from "../components/domain/fileVersion";
+import { createHash } from "node:crypto";
+import { MsiPackageError, readMsiPackage } from "../components/package/msiPackage";
+import { FILE_COLUMNS, PROPERTY_COLUMNS, syntheticMsi } from "./msiBuilder";
 
 /**
- * What a simulated host accepts as an .msi: a JSON manifest naming the files it installs. The
- * simulated msiexec installs exactly what the manifest declares and fails (1603) on anything else.
+ * A Windows Installer package that installs the given files at the given versions, for tests of the
+ * simulated fleet: `simulatedPackageBytes("KB952089", { "Mapsproccntl.dll": "13.3.609.117" })`.
+ * The product code is derived from the contents, so the same arguments give the same bytes.
  */
-export const SimulatedPackage = z.strictObject({
-  simulatedPackage: z.string().min(1),
-  installs: z
-    .record(SafeFileName, FileVersionText)
-    .refine((installs) => Object.keys(installs).length > 0, "must install at least one file"),
-});
-export type SimulatedPackage = z.infer<typeof SimulatedPackage>;
-
-/** The bytes of a simulated package, e.g. `simulatedPackageBytes("KB952089", { "Mapsproccntl.dll": "13.3.609.1" })`. */
 export function simulatedPackageBytes(id: string, installs: Readonly<Record<string, string>>): Buffer {
-  const manifest = SimulatedPackage.parse({ simulatedPackage: id, installs: { ...installs } });
-  return Buffer.from(JSON.stringify(manifest), "utf8");
+  const entries = Object.entries(installs);
+  if (entries.length === 0) throw new Error("a package must install at least one file");
+  const digest = createHash("sha256")
+    .update(JSON.stringify([id, entries]))
+    .digest("hex")
+    .toUpperCase();
+  const productCode = `{${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}}`;
+  return syntheticMsi({
+    tables: {
+      Property: {
+        columns: PROPERTY_COLUMNS,
+        rows: [
+          ["ProductCode", productCode],
+          ["ProductName", id],
+          ["ProductVersion", entries[0]![1]],
+          ["ProductLanguage", "1033"],
+        ],
+      },
+      File: {
+        columns: FILE_COLUMNS,
+        rows: entries.map(([name, version], i) => [name, `${name}-component`, name, 1024, version, "1033", 512, i + 1]),
+      },
+    },
+  });
 }
 
-/** The manifest inside package bytes, or undefined when they are not a simulated package. */
-export function readSimulatedPackage(bytes: Buffer): SimulatedPackage | undefined {
-  let data: unknown;
+/** What a package installs, file name => version, from its File table; undefined when it is no package. */
+export function readSimulatedPackage(
+  bytes: Buffer,
+): { readonly installs: Readonly<Record<string, string>> } | undefined {
   try {
-    data = JSON.parse(bytes.toString("utf8"));
-  } catch {
-    return undefined;
+    const pkg = readMsiPackage(bytes);
+    return {
+      installs: Object.fromEntries(pkg.files.flatMap((f) => (f.version === null ? [] : [[f.fileName, f.version]]))),
+    };
+  } catch (error) {
+    if (error instanceof MsiPackageError) return undefined;
+    throw error;
   }
-  const result = SimulatedPackage.safeParse(data);
-  return result.success ? result.data : undefined;
 }
 
-/** The project's simulated KB952089 package: the demo stack's, staged by the tests and the bench. */
+/** The project's KB952089 package (built by scripts/build-packages.sh): the demo stack's, staged by the tests and the bench. */
 export const simulatedKb952089 = {
   /** Relative to the project directory. */
-  path: "stacks/demo-packages/KB952089.simulated.json",
-  sha256: "5a35eee2a34983c1178928ecb56a47293d052631e8f2d7e082ca63f4d87a4a1d",
+  path: "stacks/demo-packages/KB952089.msi",
+  sha256: "bb2e019b68f742f5cff0928a4418423a543d6d471ed78c34489483cd59ff1010",
 } as const;

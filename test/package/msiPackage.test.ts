@@ -11,7 +11,7 @@ import {
 } from "../../components/package/msiPackage";
 import { missingTools, msiinfoExport, packages, root, skipNotice, wxsFacts } from "./msitools";
 import { decodeStreamName } from "../../components/package/streamNames";
-import { FILE_COLUMNS, PROPERTY_COLUMNS, syntheticMsi, type SyntheticCell } from "./syntheticMsi";
+import { FILE_COLUMNS, PROPERTY_COLUMNS, syntheticMsi, type SyntheticCell } from "../../simulator/msiBuilder";
 
 const fixtures = resolve(root, "test/fixtures/packages");
 

@@ -12,7 +12,7 @@ import {
   packageBase64,
   packagePath,
   packageSha256,
-  packageText,
+  packageBytes,
   run,
   scripts,
   startFleet,
@@ -184,14 +184,14 @@ describe("simulated faults", () => {
   });
 
   test("corruptStagedPackage: the stored bytes differ, so does their sha256, and the install fails", async () => {
-    const corrupted = Buffer.from(packageText);
-    corrupted[0] = 0x7b ^ 0xff;
+    const corrupted = Buffer.from(packageBytes);
+    corrupted[0] = corrupted[0]! ^ 0xff;
     const corruptedSha = createHash("sha256").update(corrupted).digest("hex");
     expect(corruptedSha).not.toBe(packageSha256);
     expect(await run(host("CORRUPT"), scripts.stage(packageBase64))).toEqual(
-      answer([`sha256=${corruptedSha}`, `bytes=${packageText.length}`, `path=${packagePath}`, "exit=0"]),
+      answer([`sha256=${corruptedSha}`, `bytes=${packageBytes.length}`, `path=${packagePath}`, "exit=0"]),
     );
-    expect((await run(host("CORRUPT"), scripts.install("CORRUPT"))).exitCode).toBe(1603);
+    expect((await run(host("CORRUPT"), scripts.install("CORRUPT"))).exitCode).toBe(1620);
     expect(fleet.host("CORRUPT").files).toEqual(dll);
   });
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { simulatedPackageBytes } from "../../simulator/simulatedPackage";
 import { Client } from "ssh2";
 import { commandLineFor, type HostScript, type Route } from "../../components/host/scripts";
 import { parseFleetFile, type FleetFileInput } from "../../simulator/fleetFile";
@@ -21,9 +22,10 @@ export const logPathOf = (engine: string): string => `${stagingDir}\\KB952089-${
 export const fixedTime = "2008-05-08T11:42:00.000Z";
 export const fixedClock = (): Date => new Date(fixedTime);
 
-export const packageText = '{"simulatedPackage":"KB952089","installs":{"Mapsproccntl.dll":"13.3.609.1"}}';
-export const packageSha256 = createHash("sha256").update(packageText).digest("hex");
-export const packageBase64 = Buffer.from(packageText).toString("base64");
+/** A Windows Installer package that installs Mapsproccntl.dll 13.3.609.1 (the simulator's own tests). */
+export const packageBytes = simulatedPackageBytes("KB952089", { "Mapsproccntl.dll": "13.3.609.1" });
+export const packageSha256 = createHash("sha256").update(packageBytes).digest("hex");
+export const packageBase64 = packageBytes.toString("base64");
 
 /** The scripts of the KB952089 runbook, with the parameters the product uses by default. */
 export const scripts = {

@@ -14,7 +14,7 @@ import {
   logPathOf,
   packagePath,
   packageSha256,
-  packageText,
+  packageBytes,
   run,
   runLine,
   scripts,
@@ -77,7 +77,7 @@ describe("relays: Invoke-Command from a management host to engines without SSH",
       ]),
     );
     expect(await run(relay(), scripts.stage(), route)).toEqual(
-      answer([`sha256=${packageSha256}`, `bytes=${packageText.length}`, `path=${packagePath}`, "exit=0"]),
+      answer([`sha256=${packageSha256}`, `bytes=${packageBytes.length}`, `path=${packagePath}`, "exit=0"]),
     );
     expect(await run(relay(), scripts.deactivate("MPS05"), route)).toEqual(answer(["engine=deactivated", "exit=0"]));
     expect(await run(relay(), scripts.shutdown(), route)).toEqual(

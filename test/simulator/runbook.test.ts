@@ -11,6 +11,7 @@ import {
   logPathOf,
   packageBase64,
   packagePath,
+  packageBytes,
   packageSha256,
   run,
   runLine,
@@ -109,7 +110,7 @@ describe("the KB952089 runbook against a simulated engine", () => {
       restartPending: false,
       pendingFiles: {},
       complusResponding: true,
-      stagedPackages: [{ path: packagePath, bytes: 76, sha256: packageSha256 }],
+      stagedPackages: [{ path: packagePath, bytes: packageBytes.length, sha256: packageSha256 }],
       installLogs: [logPathOf("MPS01")],
       installAttempts: 1,
       faults: {},
@@ -198,7 +199,7 @@ describe("the KB952089 runbook against a simulated engine", () => {
     expect(fleet.host("MPS01")).toMatchObject({ complusResponding: true, complus: "running", engine: "active" });
   });
 
-  test("rule: install needs the staged package, and installs only what a simulated package declares", async () => {
+  test("rule: install needs the staged package, and a file that is not a Windows Installer package is refused (1620)", async () => {
     await run(mps01(), scripts.deactivate("MPS01"));
     await run(mps01(), scripts.shutdown());
     expect(await run(mps01(), scripts.install("MPS01"))).toEqual({
@@ -217,8 +218,8 @@ describe("the KB952089 runbook against a simulated engine", () => {
 
     await run(mps01(), scripts.stage(Buffer.from("MZ not an msi").toString("base64")));
     expect(await run(mps01(), scripts.install("MPS01"))).toEqual({
-      ...answer(["msiexec.exit=1603", `log=${logPathOf("MPS01")}`, "exit=1603"]),
-      exitCode: 1603,
+      ...answer(["msiexec.exit=1620", `log=${logPathOf("MPS01")}`, "exit=1620"]),
+      exitCode: 1620,
     });
     expect(fleet.host("MPS01")).toMatchObject({
       files: { "Mapsproccntl.dll": "13.3.600.0" },

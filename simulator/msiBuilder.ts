@@ -1,8 +1,9 @@
 import * as CFB from "cfb";
-import { encodeStreamName } from "../../components/package/streamNames";
+import { encodeStreamName } from "../components/package/streamNames";
 
-// Builds installer databases by hand, in the layout that components/package reads, to reach what
-// wixl never writes: 3-byte string references, strings of 64 KiB and more, missing tables.
+// Builds installer databases by hand, in the layout Windows Installer reads (and components/package,
+// which the tests hold to msiinfo): packages of any content for the simulated fleet's tests, and
+// what wixl never writes (3-byte string references, strings of 64 KiB and more, missing tables).
 
 export const TYPES = {
   key: 0x2d48, // s72, primary key
