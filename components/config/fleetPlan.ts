@@ -245,8 +245,13 @@ function loadCatalog(raw: RawFleetSettings, file: string | undefined): HotfixCat
   try {
     return parseCatalog(JSON.parse(readFileSync(path, "utf8")));
   } catch (error) {
-    return `catalog: ${path}: ${(error as Error).message}`;
+    return `catalog: ${path}: ${oneLine((error as Error).message)}`;
   }
+}
+
+/** A multi-line message as one problem line: "a:\n b\n c" reads "a: b; c". */
+function oneLine(message: string): string {
+  return message.replace(/:\s*\n\s*/g, ": ").replace(/\s*\n\s*/g, "; ");
 }
 
 /** The credentials of the hops an engine's route uses, by endpoint name. */

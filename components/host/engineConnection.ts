@@ -1,4 +1,4 @@
-import { sshHopOf, type Credentials, type EngineRoute, type SshEndpoint } from "../domain/endpoint";
+import { sshHopOf, type Credential, type EngineRoute, type SshEndpoint } from "../domain/endpoint";
 import { errorLine } from "./answers";
 import { commandLineFor, relayUnreachableExitCode, type HostScript, type Route } from "./scripts";
 import { SshSession, TransportError, type ExecResult } from "./sshSession";
@@ -19,7 +19,8 @@ export class EngineConnection {
   constructor(
     readonly engine: string,
     private readonly route: EngineRoute,
-    private readonly credentials: Credentials,
+    /** The credential of a hop, by its name in the stack; throws when there is none. */
+    private readonly credentialOf: (hop: string) => Credential,
     private readonly connectTimeoutMs: number,
   ) {
     this.hop = sshHopOf(route);
@@ -27,9 +28,7 @@ export class EngineConnection {
 
   private async openSession(): Promise<SshSession> {
     if (this.session) return this.session;
-    const credential = this.credentials[this.hop.name];
-    if (credential === undefined) throw new TransportError("auth-rejected", `no credentials for ${this.hop.name}`);
-    this.session = await SshSession.open(this.hop, credential, this.connectTimeoutMs);
+    this.session = await SshSession.open(this.hop, this.credentialOf(this.hop.name), this.connectTimeoutMs);
     return this.session;
   }
 

@@ -26,8 +26,12 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<v
 }
 
 function connectionOf(target: EngineTarget, connectTimeoutSeconds: number): EngineConnection {
-  const hop = target.route.kind === "direct" ? target.route.endpoint.name : target.route.relay.name;
-  return new EngineConnection(target.engine, target.route, stack.credentialsFor(hop), connectTimeoutSeconds * 1000);
+  return new EngineConnection(
+    target.engine,
+    target.route,
+    (hop) => stack.credentialOf(hop),
+    connectTimeoutSeconds * 1000,
+  );
 }
 
 /**

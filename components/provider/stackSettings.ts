@@ -16,6 +16,8 @@ export class StackSettings {
   private constructor(
     private readonly credentials: Credentials,
     private readonly engineOrder: readonly string[],
+    /** Why the stack's credentials could not be read, when they could not. */
+    private readonly credentialsProblem?: string,
   ) {}
 
   static empty(): StackSettings {
@@ -24,21 +26,29 @@ export class StackSettings {
 
   /** From `configure`'s config; a value that does not parse is reported when a hop needs it. */
   static from(get: (key: string) => string | undefined): StackSettings {
-    const credentials = Credentials.safeParse(parseJson(get(credentialsKey)) ?? {});
+    const text = get(credentialsKey);
+    const credentials = Credentials.safeParse(parseJson(text) ?? {});
     const order = EngineOrder.safeParse(parseJson(get(fleetKey)));
+    const problem =
+      text !== undefined && parseJson(text) === undefined
+        ? "is not JSON"
+        : credentials.success
+          ? undefined
+          : credentials.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     return new StackSettings(
       credentials.success ? credentials.data : {},
       order.success ? order.data.engines.map((e) => e.name) : [],
+      problem,
     );
   }
 
-  credentialOf(hop: string): Credential | undefined {
-    return this.credentials[hop];
-  }
-
-  credentialsFor(hop: string): Credentials {
-    const credential = this.credentials[hop];
-    return credential === undefined ? {} : { [hop]: credential };
+  /** The credential of one hop; a missing one is an error that names the config key. */
+  credentialOf(hop: string): Credential {
+    const credential: Credential | undefined = this.credentials[hop];
+    if (credential !== undefined) return credential;
+    const why =
+      this.credentialsProblem === undefined ? "" : ` (the value could not be read: ${this.credentialsProblem})`;
+    throw new Error(`no credentials for ${hop} in the stack's config ${credentialsKey}${why}`);
   }
 
   /** "2 of 4", or undefined for an engine the stack's list does not hold. */

@@ -148,6 +148,7 @@ export class Runbook {
     if (toInstall.length > 0) {
       try {
         for (const pkg of toInstall) await this.stageAndVerify(pkg);
+        this.checkInterrupt("deactivate-engine");
       } catch (error) {
         throw this.asRunbookError(error, "untouched");
       }
@@ -190,9 +191,10 @@ export class Runbook {
   }
 
   /** Before each step that takes the engine further down: stop here if the operator interrupted. */
-  private checkInterrupt(next: StepName): void {
+  private checkInterrupt(next: StepName, hotfixId?: string): void {
     if (this.deps.interrupted?.() === true) {
-      throw new StepFailure(next, "interrupted by the operator before this step started");
+      const what = "interrupted by the operator before this step started";
+      throw new StepFailure(next, hotfixId === undefined ? what : `${hotfixId}: ${what}`);
     }
   }
 
@@ -200,7 +202,6 @@ export class Runbook {
   private async install(packages: readonly HotfixPackage[]): Promise<ObservedState> {
     const t = this.target;
     const s = this.deps.settings;
-    this.checkInterrupt("deactivate-engine");
     await this.step("deactivate-engine", hostScripts.deactivateEngine(t), () => undefined);
     this.checkInterrupt("shutdown-complus");
     await this.step(
@@ -229,7 +230,7 @@ export class Runbook {
   private async installOne(pkg: HotfixPackage): Promise<void> {
     const s = this.deps.settings;
     for (let attempt = 1; ; attempt++) {
-      this.checkInterrupt("install-package");
+      this.checkInterrupt("install-package", pkg.hotfix);
       const logPath = installLogPath(this.target, pkg, this.now(), attempt);
       const started = Date.now();
       this.emit("install-package", "started", started, pkg.hotfix);

@@ -1,15 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { FleetConfigError as FleetConfigErrorClass } from "../../components/config/fleetPlan";
+import type { FleetConfigError as FleetConfigErrorClass, FleetPlan } from "../../components/config/fleetPlan";
 import type { fleetProgram as fleetProgramFunction } from "../../components/program";
+import { providerSource } from "../../components/provider/providerShim";
+import { resourceInputsFor } from "../../components/provider/resourceState";
 import { directFleet, PackageDir, type RawCredential, type RawFleet } from "../support/fleetFixture";
-import { recordResources, secretEnvelope, settle, valueOf, type Registration } from "../support/pulumiMocks";
+import { recordResources, settle, valueOf, type Registration } from "../support/pulumiMocks";
 
 /**
  * The stack program with mocked config: it validates the whole fleet before declaring any
  * resource, so bad input never reaches a host.
  */
 
-const hotfixType = "pulumi-nodejs:dynamic/mpshotfix:HotfixOnEngine";
+const hotfixType = "pulumi-nodejs:dynamic/mpshotfix:EngineHotfixes";
 const stack = "lab-east";
 
 let fleetProgram: typeof fleetProgramFunction;
@@ -71,10 +73,51 @@ describe("fleetProgram", () => {
         .filter((r) => r.type === hotfixType)
         .map((r) => r.name)
         .sort(),
-    ).toEqual(["fleet-mps01-kb952089", "fleet-mps02-kb952089", "fleet-mps03-kb952089"]);
-    const mps01 = registrations.find((r) => r.name === "fleet-mps01-kb952089")!;
-    expect(mps01.inputs["credentials"]).toEqual(secretEnvelope({ MPS01: { password: "pw-MPS01-Zq9!" } }));
+    ).toEqual(["fleet-mps01-hotfixes", "fleet-mps02-hotfixes", "fleet-mps03-hotfixes"]);
+    const mps01 = registrations.find((r) => r.name === "fleet-mps01-hotfixes")!;
     expect(mps01.inputs["adoptOnly"]).toBeUndefined();
+  });
+
+  it("hands the plan to onPlan before declaring any resource, and declares each engine from it", async () => {
+    const { fleet, credentials } = directFleet(packages, 2);
+    fleet.rollout = { maxUnavailable: 2, installAttempts: 2 };
+    setConfig({ fleet, credentials });
+    const plans: FleetPlan[] = [];
+    const registeredAtPlan: number[] = [];
+    const outputs = await fleetProgram({
+      projectDir: packages.dir,
+      onPlan: (plan) => {
+        plans.push(plan);
+        registeredAtPlan.push(registrations.length);
+      },
+    })();
+    expect(await valueOf(outputs.totalEngines)).toBe(2);
+    expect(plans).toHaveLength(1);
+    expect(registeredAtPlan).toEqual([0]);
+    const plan = plans[0]!;
+    expect(plan.stack).toBe(stack);
+    const { maxUnavailable: _batch, ...settings } = plan.rollout;
+    plan.engines.forEach((target) => {
+      const registration = registrations.find((r) => r.name === `fleet-${target.engine.toLowerCase()}-hotfixes`)!;
+      const { __provider: provider, ...inputs } = registration.inputs;
+      expect(provider).toBe(providerSource);
+      expect(inputs).toEqual(resourceInputsFor(target, settings));
+    });
+  });
+
+  it("keeps the stack's credentials out of every resource's inputs", async () => {
+    const { fleet, credentials } = directFleet(packages, 2);
+    setConfig({ fleet, credentials });
+    const outputs = await program();
+    await valueOf(outputs.totalEngines);
+    expect(registrations.filter((r) => r.type === hotfixType)).toHaveLength(2);
+    for (const registration of registrations) {
+      const text = JSON.stringify(registration.inputs);
+      expect(text).not.toContain("pw-MPS01-Zq9!");
+      expect(text).not.toContain("pw-MPS02-Zq9!");
+      expect(registration.inputs).not.toHaveProperty("credentials");
+      expect(registration.additionalSecretOutputs).toEqual([]);
+    }
   });
 
   it("registers hotfixes as adopt-only when asked", async () => {
@@ -138,7 +181,7 @@ describe("fleetProgram", () => {
     expect(registrations).toEqual([]);
   });
 
-  it("throws a FleetConfigError, before registering any HotfixOnEngine, for an engine that lists no hotfixes", async () => {
+  it("throws a FleetConfigError, before registering any EngineHotfixes, for an engine that lists no hotfixes", async () => {
     const { fleet, credentials } = directFleet(packages, 3);
     fleet.engines![2]!.hotfixes = [];
     setConfig({ fleet, credentials });

@@ -1,4 +1,4 @@
-import { catalog, parseCatalog } from "../../components/catalog/catalog";
+import { catalog } from "../../components/domain/catalog";
 import {
   credentialNamesFor,
   FleetConfigError,
@@ -6,7 +6,9 @@ import {
   planFleet,
   type RawFleetSettings,
 } from "../../components/config/fleetPlan";
+import { EngineTarget } from "../../components/domain/target";
 import { PackageDir, pinnedKey, type RawCredential, type RawFleet } from "../support/fleetFixture";
+import { defaultHost, inventedFile, inventedHotfix, kb952089, kbFile, twoHotfixCatalog } from "../support/targets";
 
 const stack = "lab-east";
 const mps01Password = "Pa55-MPS01-7hK2q";
@@ -57,6 +59,10 @@ function settings(fleet: unknown, overrides: Partial<RawFleetSettings> = {}): Ra
   };
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /** planFleet's FleetConfigError for the settings; fails the test when planFleet accepts them. */
 function rejection(raw: RawFleetSettings): FleetConfigError {
   try {
@@ -88,20 +94,28 @@ function problemsAfter(
 }
 
 describe("planFleet with a valid fleet", () => {
-  it("resolves routes, defaults, requirements and the package path", () => {
+  it("resolves routes, defaults, requirements and the package path into one target per engine", () => {
     const plan = planFleet(settings(validFleet()));
-    const kb = catalog[0]!;
-    const requirement = {
-      hotfix: kb,
-      files: [{ name: "Mapsproccntl.dll", version: "13.3.609.1" }],
-      packagePath: packages.path("packages/KB952089.msi"),
-      packageSha256: kbSha,
+    const packages_ = [
+      {
+        hotfix: kb952089.id,
+        file: kb952089.packageFile,
+        path: packages.path("packages/KB952089.msi"),
+        sha256: kbSha,
+      },
+    ];
+    const files = { [kb952089.id]: { [kbFile.name]: kbFile.version } };
+    const host = {
+      binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
+      stagingDir: "C:\\Windows\\Temp\\mps-hotfix",
+      comPlusApplication: "Provisioning Engine",
+      engineControlProgId: "Provisioning.EngineControl",
     };
     expect(plan).toEqual({
       stack,
       engines: [
         {
-          name: "MPS01",
+          engine: "MPS01",
           route: {
             kind: "direct",
             endpoint: {
@@ -112,11 +126,12 @@ describe("planFleet with a valid fleet", () => {
               hostKey: pinnedKey,
             },
           },
-          hotfixes: [requirement],
-          binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
+          host,
+          packages: packages_,
+          files,
         },
         {
-          name: "MPS02",
+          engine: "MPS02",
           route: {
             kind: "relay",
             relay: {
@@ -128,17 +143,19 @@ describe("planFleet with a valid fleet", () => {
             },
             engineHost: "mps02",
           },
-          hotfixes: [requirement],
-          binDir: "D:\\MPS (x86)\\Bin",
+          host: { ...host, binDir: "D:\\MPS (x86)\\Bin" },
+          packages: packages_,
+          files,
         },
         {
-          name: "MPS03",
+          engine: "MPS03",
           route: {
             kind: "direct",
-            endpoint: { name: "MPS03", host: "10.20.30.3", port: 22, user: "mps-admin", hostKey: "trust-unknown" },
+            endpoint: { name: "MPS03", host: "10.20.30.3", port: 22, user: "mps-admin", trustUnknownHostKey: true },
           },
-          hotfixes: [requirement],
-          binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
+          host,
+          packages: packages_,
+          files,
         },
       ],
       rollout: {
@@ -150,13 +167,16 @@ describe("planFleet with a valid fleet", () => {
         installAttempts: 4,
         installRetryDelaySeconds: 15,
       },
-      host: {
-        binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
-        stagingDir: "C:\\Windows\\Temp\\mps-hotfix",
-        comPlusApplication: "Provisioning Engine",
-        engineControlProgId: "Provisioning.EngineControl",
-      },
     });
+    // The defaults are the product's own.
+    expect(plan.engines[0]!.host).toEqual(defaultHost);
+  });
+
+  it("gives every engine a target the product's schema accepts, holding no credentials", () => {
+    const plan = planFleet(settings(validFleet()));
+    for (const engine of plan.engines) expect(EngineTarget.parse(engine)).toEqual(engine);
+    const text = JSON.stringify(plan);
+    for (const secret of secretValues) expect(text).not.toContain(secret);
   });
 
   it("names the credentials each route uses: the engine's own, or its relay's", () => {
@@ -183,75 +203,79 @@ describe("planFleet with a valid fleet", () => {
       installAttempts: 7,
       installRetryDelaySeconds: 0.5,
     });
-    expect(plan.host).toEqual({
-      binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
-      stagingDir: "D:\\Staging",
-      comPlusApplication: "Provisioning Engine 2",
-      engineControlProgId: "Provisioning.EngineControl",
-    });
+    expect(plan.engines.map((e) => e.host)).toEqual(
+      [defaultHost.binDir, "D:\\MPS (x86)\\Bin", defaultHost.binDir].map((binDir) => ({
+        binDir,
+        stagingDir: "D:\\Staging",
+        comPlusApplication: "Provisioning Engine 2",
+        engineControlProgId: "Provisioning.EngineControl",
+      })),
+    );
   });
 
   it("uses KB952089 when the fleet names no hotfixes", () => {
     const fleet = validFleet();
     delete fleet.hotfixes;
     const plan = planFleet(settings(fleet));
-    expect(plan.engines.map((e) => e.hotfixes.map((h) => h.hotfix.id))).toEqual([
+    expect(plan.engines.map((e) => e.packages.map((p) => p.hotfix))).toEqual([
       ["KB952089"],
       ["KB952089"],
       ["KB952089"],
     ]);
+    expect(plan.engines.map((e) => Object.keys(e.files))).toEqual([["KB952089"], ["KB952089"], ["KB952089"]]);
   });
 
   it("gives every engine its hotfixes in catalog order, whatever order the stack lists them in", () => {
-    const kb = catalog[0]!;
-    const twoHotfixes = parseCatalog([
-      {
-        ...kb,
-        id: "KB9000001",
-        packageFile: "KB9000001.msi",
-        files: [{ ...kb.files[0]!, name: "Other.dll", version: "1.0.0.5" }],
-      },
-      kb,
-    ]);
-    const otherSha = packages.add("KB9000001.msi", "the other package");
+    // The invented entry first, KB952089 second.
+    const reversed = [inventedHotfix, kb952089];
+    const otherSha = packages.add(inventedHotfix.packageFile, "the other package");
     const fleet = validFleet();
-    fleet.hotfixes = ["KB952089", "KB9000001"];
-    fleet.packages = { ...fleet.packages, KB9000001: { path: "KB9000001.msi", sha256: otherSha.toUpperCase() } };
-    fleet.engines![2]!.hotfixes = ["KB952089"];
-    const plan = planFleet(settings(fleet, { catalog: twoHotfixes }));
-    expect(plan.engines.map((e) => e.hotfixes.map((h) => h.hotfix.id))).toEqual([
-      ["KB9000001", "KB952089"],
-      ["KB9000001", "KB952089"],
-      ["KB952089"],
+    fleet.hotfixes = [kb952089.id, inventedHotfix.id];
+    fleet.packages = {
+      ...fleet.packages,
+      [inventedHotfix.id]: { path: inventedHotfix.packageFile, sha256: otherSha.toUpperCase() },
+    };
+    fleet.engines![2]!.hotfixes = [kb952089.id];
+    const plan = planFleet(settings(fleet, { catalog: reversed }));
+    expect(plan.engines.map((e) => e.packages.map((p) => p.hotfix))).toEqual([
+      [inventedHotfix.id, kb952089.id],
+      [inventedHotfix.id, kb952089.id],
+      [kb952089.id],
     ]);
-    const other = plan.engines[0]!.hotfixes[0]!;
-    expect(other.files).toEqual([{ name: "Other.dll", version: "1.0.0.5" }]);
-    expect(other.packagePath).toBe(packages.path("KB9000001.msi"));
+    const engine = plan.engines[0]!;
+    expect(engine.files).toEqual({
+      [inventedHotfix.id]: { [inventedFile.name]: inventedFile.version },
+      [kb952089.id]: { [kbFile.name]: kbFile.version },
+    });
+    expect(plan.engines[2]!.files).toEqual({ [kb952089.id]: { [kbFile.name]: kbFile.version } });
+    const other = engine.packages[0]!;
+    expect(other.file).toBe(inventedHotfix.packageFile);
+    expect(other.path).toBe(packages.path(inventedHotfix.packageFile));
     // The pinned SHA-256 is compared and kept in lowercase.
-    expect(other.packageSha256).toBe(otherSha);
+    expect(other.sha256).toBe(otherSha);
   });
 
   it("raises a file's required version with minimumFileVersions (file names compared case-insensitively)", () => {
     const fleet = validFleet();
-    fleet.minimumFileVersions = { "MAPSPROCCNTL.DLL": "13.3.1000.0" };
+    fleet.minimumFileVersions = { [kbFile.name.toUpperCase()]: "13.3.1000.0" };
     const plan = planFleet(settings(fleet));
     for (const engine of plan.engines) {
-      expect(engine.hotfixes[0]!.files).toEqual([{ name: "Mapsproccntl.dll", version: "13.3.1000.0" }]);
+      expect(engine.files).toEqual({ [kb952089.id]: { [kbFile.name]: "13.3.1000.0" } });
     }
   });
 
   it("never lowers a requirement below the catalog's", () => {
     const fleet = validFleet();
-    fleet.minimumFileVersions = { "Mapsproccntl.dll": "13.3.600.0" };
+    fleet.minimumFileVersions = { [kbFile.name]: "13.3.600.0" };
     const plan = planFleet(settings(fleet));
-    expect(plan.engines[0]!.hotfixes[0]!.files).toEqual([{ name: "Mapsproccntl.dll", version: "13.3.609.1" }]);
+    expect(plan.engines[0]!.files).toEqual({ [kb952089.id]: { [kbFile.name]: kbFile.version } });
   });
 
   it("takes an absolute package path as it is", () => {
     const fleet = validFleet();
     fleet.packages = { KB952089: { path: packages.path("packages/KB952089.msi"), sha256: kbSha } };
     const plan = planFleet(settings(fleet, { baseDir: "/nonexistent/elsewhere" }));
-    expect(plan.engines[0]!.hotfixes[0]!.packagePath).toBe(packages.path("packages/KB952089.msi"));
+    expect(plan.engines[0]!.packages[0]!.path).toBe(packages.path("packages/KB952089.msi"));
   });
 
   it("resolves a relative package path against baseDir, not the working directory", () => {
@@ -268,6 +292,104 @@ describe("planFleet with a valid fleet", () => {
       "relays[0]: missing secret credentials.MGMT01 (a password or privateKey)",
       "engine MPS01: engines[0]: missing secret credentials.MPS01 (a password or privateKey)",
       "engine MPS03: engines[2]: missing secret credentials.MPS03 (a password or privateKey)",
+    ]);
+  });
+});
+
+describe("planFleet with the stack's own catalog file", () => {
+  /** Writes a catalog file into the project directory, as an operator would: plain JSON data. */
+  function catalogFile(relativePath: string, data: unknown): string {
+    packages.add(relativePath, JSON.stringify(data, null, 2));
+    return packages.path(relativePath);
+  }
+
+  /** The valid fleet, asking every engine for KB952089 and the invented hotfix, with both packages. */
+  function fleetWithInvented(catalogPath: string): RawFleet {
+    const otherSha = packages.add(`packages/${inventedHotfix.packageFile}`, "the invented package");
+    const fleet = validFleet();
+    fleet.catalog = catalogPath;
+    fleet.hotfixes = [inventedHotfix.id, kb952089.id];
+    fleet.packages = {
+      ...fleet.packages,
+      [inventedHotfix.id]: { path: `packages/${inventedHotfix.packageFile}`, sha256: otherSha },
+    };
+    return fleet;
+  }
+
+  it("takes a hotfix the built-in catalog does not know from the file, as data only", () => {
+    // The built-in catalog knows KB952089 alone.
+    expect(catalog.map((e) => e.id)).toEqual([kb952089.id]);
+    catalogFile("catalogs/lab.json", twoHotfixCatalog);
+    const plan = planFleet(settings(fleetWithInvented("catalogs/lab.json")));
+    for (const engine of plan.engines) {
+      // The file's order is the catalog order, whatever order the stack lists the hotfixes in.
+      expect(engine.packages.map((p) => [p.hotfix, p.file])).toEqual([
+        [kb952089.id, kb952089.packageFile],
+        [inventedHotfix.id, inventedHotfix.packageFile],
+      ]);
+      expect(engine.files).toEqual({
+        [kb952089.id]: { [kbFile.name]: kbFile.version },
+        [inventedHotfix.id]: { [inventedFile.name]: inventedFile.version },
+      });
+    }
+    expect(plan.engines[0]!.packages[1]!.path).toBe(packages.path(`packages/${inventedHotfix.packageFile}`));
+  });
+
+  it("resolves the file against baseDir, takes an absolute path as it is, and prefers it to a catalog given in code", () => {
+    const absolute = catalogFile("catalogs/absolute.json", twoHotfixCatalog);
+    const relative = planFleet(settings(fleetWithInvented("catalogs/absolute.json"), { catalog }));
+    const fromAbsolute = planFleet(settings(fleetWithInvented(absolute), { catalog }));
+    expect(fromAbsolute).toEqual(relative);
+    expect(relative.engines[0]!.packages.map((p) => p.hotfix)).toEqual([kb952089.id, inventedHotfix.id]);
+  });
+
+  it("requires of the file's entries what the file says, not what the built-in catalog says", () => {
+    const raised = twoHotfixCatalog.map((entry) =>
+      entry.id === kb952089.id ? { ...entry, files: [{ ...kbFile, version: "13.3.1000.0" }] } : entry,
+    );
+    catalogFile("catalogs/raised.json", raised);
+    const plan = planFleet(settings(fleetWithInvented("catalogs/raised.json")));
+    expect(plan.engines[0]!.files[kb952089.id]).toEqual({ [kbFile.name]: "13.3.1000.0" });
+  });
+
+  it("without the file, reports the invented hotfix as unknown", () => {
+    const fleet = fleetWithInvented("unused.json");
+    delete fleet.catalog;
+    expect(problemsAfter((f) => Object.assign(f, fleet))).toEqual([
+      `hotfixes[0]: unknown hotfix ${inventedHotfix.id} (the catalog has ${kb952089.id})`,
+    ]);
+  });
+
+  it("reports a catalog path that names no file in one problem line, and nothing else", () => {
+    const missing = packages.path("catalogs/missing.json");
+    const problems = problemsAfter((f, c) => {
+      f.catalog = "catalogs/missing.json";
+      // Other problems are not reached: without its catalog the stack cannot be checked.
+      delete c["MPS03"];
+    });
+    expect(problems).toEqual([`catalog: ${missing}: ENOENT: no such file or directory, open '${missing}'`]);
+    expect(problems[0]).not.toContain("\n");
+  });
+
+  it("reports a catalog file that is not JSON", () => {
+    packages.add("catalogs/broken.json", "[{ not json");
+    const problems = problemsAfter((f) => void (f.catalog = "catalogs/broken.json"));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^catalog: ${escapeRegExp(packages.path("catalogs/broken.json"))}: `));
+  });
+
+  it("reports a catalog file that is no valid catalog, with the problem's place in it", () => {
+    const entry = structuredClone(twoHotfixCatalog[1]!);
+    catalogFile("catalogs/duplicate.json", [kb952089, { ...entry, id: kb952089.id }]);
+    const problems = problemsAfter((f) => void (f.catalog = "catalogs/duplicate.json"));
+    expect(problems).toEqual([
+      `catalog: ${packages.path("catalogs/duplicate.json")}: hotfix catalog is invalid: ✖ duplicate hotfix id ${kb952089.id}; → at [1].id`,
+    ]);
+  });
+
+  it("reports an empty catalog path as a field problem", () => {
+    expect(problemsAfter((f) => void (f.catalog = ""))).toEqual([
+      "catalog: Too small: expected string to have >=1 characters",
     ]);
   });
 });
@@ -331,7 +453,7 @@ describe("planFleet with bad input", () => {
       trustUnknownHostKey: true,
     });
     const credentials = { ...validCredentials(), MPS04: { password: mps01Password } };
-    expect(planFleet(settings(fleet, { credentials })).engines.map((e) => e.name)).toEqual([
+    expect(planFleet(settings(fleet, { credentials })).engines.map((e) => e.engine)).toEqual([
       "MPS01",
       "MPS02",
       "MPS03",
@@ -672,8 +794,9 @@ describe("planFleet refuses values that could change a host command", () => {
     };
     const credentials = { ...validCredentials(), "MPS-01_east.1": { password: mps01Password } };
     const plan = planFleet(settings(fleet, { credentials }));
-    expect(plan.engines[0]!.name).toBe("MPS-01_east.1");
-    expect(plan.host.binDir).toBe("C:\\Program Files (x86)\\Microsoft Hosting\\Provisioning\\Bin\\");
+    expect(plan.engines[0]!.engine).toBe("MPS-01_east.1");
+    expect(plan.engines[0]!.host.binDir).toBe("C:\\Program Files (x86)\\Microsoft Hosting\\Provisioning\\Bin\\");
+    expect(plan.engines[0]!.host.stagingDir).toBe("D:\\");
   });
 });
 

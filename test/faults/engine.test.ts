@@ -1,8 +1,13 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { EngineEvent } from "@pulumi/pulumi/automation";
+import * as pulumi from "@pulumi/pulumi";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { z } from "zod";
 import { projectRoot } from "../../cli/workspace";
+import { catalog } from "../../components/domain/catalog";
+import { engineHotfixesType } from "../../components/engineHotfixes";
+import { credentialsKey } from "../../components/provider/stackSettings";
 import { simulatedKb952089 } from "../../simulator/simulatedPackage";
 import {
   backendText,
@@ -20,10 +25,15 @@ import {
  * Faults the real Pulumi engine has to handle, through the Automation API against the simulated
  * fleet: bad stack input (refused before any host is contacted), two updates of one stack at the
  * same time, and secrets that must never reach the state, the output or an error in plain text.
+ * Credentials live in the stack's config only: no EngineHotfixes resource holds one, so rotating
+ * one changes no resource.
  */
 
-const oldDll = { "Mapsproccntl.dll": "13.3.600.0" };
-const newDll = { "Mapsproccntl.dll": "13.3.609.1" };
+const required = catalog[0]!.files[0]!;
+const oldDll = { [required.name]: "13.3.600.0" };
+const newDll = { [required.name]: required.version };
+/** The resource of an engine, as EngineServer names it. */
+const hotfixesOf = (engine: string): string => `fleet-${engine.toLowerCase()}-hotfixes`;
 
 function messageOf(error: unknown): string {
   return typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error);
@@ -54,6 +64,44 @@ function passwordLeak(text: string): string | undefined {
 
 function expectNoPassword(text: string): void {
   expect(passwordLeak(text)).toBeUndefined();
+}
+
+/** The stack's `mps-hotfix:credentials`: the simulator's password for each named host. */
+function credentialsFor(hosts: readonly string[]): Record<string, { password: string }> {
+  return Object.fromEntries(hosts.map((name) => [name, { password: simulatorPassword }]));
+}
+
+async function setCredentials(stack: Stack, credentials: Record<string, unknown>): Promise<void> {
+  await stack.setConfig(credentialsKey, { value: JSON.stringify(credentials), secret: true });
+}
+
+const StateResource = z.looseObject({
+  urn: z.string(),
+  type: z.string(),
+  inputs: z.record(z.string(), z.unknown()).optional(),
+  outputs: z.record(z.string(), z.unknown()).optional(),
+});
+type StateResource = z.infer<typeof StateResource>;
+
+/** The resources of the stack's state, as `pulumi stack export` gives them (secrets encrypted). */
+async function stateResources(stack: Stack): Promise<StateResource[]> {
+  const exported = await stack.exportStack();
+  return z.object({ resources: z.array(StateResource).default([]) }).parse(exported.deployment).resources;
+}
+
+const engineHotfixesOf = async (stack: Stack): Promise<StateResource[]> =>
+  (await stateResources(stack)).filter((r) => r.type === engineHotfixesType);
+
+/** Paths of whatever would hold a credential in a value: a key for one, or a secret of any kind. */
+function credentialPathsIn(value: unknown, path = "$"): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => credentialPathsIn(item, `${path}[${i}]`));
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, item]) => [
+    ...(["credentials", "password", "privateKey", pulumi.runtime.specialSigKey, "ciphertext"].includes(key)
+      ? [`${path}.${key}`]
+      : []),
+    ...credentialPathsIn(item, `${path}.${key}`),
+  ]);
 }
 
 function installsOn(scenario: Scenario, host: string): number {
@@ -123,10 +171,14 @@ describe("bad stack input is refused before any host is contacted", () => {
     await scenario.dispose();
   });
 
-  /** Sets the fleet config, runs a preview, and returns the error text; no host may be contacted. */
-  async function previewError(fleet: Record<string, unknown>): Promise<string> {
+  /**
+   * Sets the fleet config (and the credentials, when given), runs a preview, and returns the error
+   * text; no host may be contacted.
+   */
+  async function previewError(fleet: Record<string, unknown>, credentials?: Record<string, unknown>): Promise<string> {
     scenario.fleetConfig = fleet;
     await scenario.applyConfig();
+    if (credentials !== undefined) await setCredentials(await scenario.stack(), credentials);
     const { message } = await failureOf(previewElsewhere(scenario.stackName));
     expect(message).toContain(
       `stack ${scenario.stackName}: the fleet configuration is invalid; nothing was run on any host:`,
@@ -197,6 +249,14 @@ describe("bad stack input is refused before any host is contacted", () => {
     );
     expect(message).toContain(`  - packages.KB952089.path: no such file: ${join(projectRoot, missingPackage)}`);
   });
+
+  test("a missing credential, and one without a password or key: the stack, the engine and the field are named", async () => {
+    const message = await previewError(valid, { MPS01: {} });
+    expect(message).toContain(
+      "  - engine MPS02: engines[1]: missing secret credentials.MPS02 (a password or privateKey)",
+    );
+    expect(message).toContain("  - credentials.MPS01: needs a password or a privateKey");
+  });
 });
 
 describe("two updates of one stack at the same time", () => {
@@ -222,7 +282,7 @@ describe("two updates of one stack at the same time", () => {
       ["the stack is currently locked by 1 lock(s)"],
     );
     expect(succeeded).toHaveLength(1);
-    expect(succeeded[0]?.value.steps).toEqual({ "fleet-mps01-kb952089": "create" });
+    expect(succeeded[0]?.value.steps).toEqual({ [hotfixesOf("MPS01")]: "create" });
     const loser = failed[0];
     if (loser !== undefined) {
       expect(messageOf(loser.reason)).toContain("Either wait for the other process(es) to end");
@@ -275,20 +335,36 @@ describe("secrets stay secret through an up and a failed up", () => {
     const up = await scenario.up();
     outputs.push(up.output);
     events.push(...up.events);
-    expect(up.steps).toEqual({ "fleet-mps01-kb952089": "create", "fleet-mps02-kb952089": "create" });
+    expect(up.steps).toEqual({ [hotfixesOf("MPS01")]: "create", [hotfixesOf("MPS02")]: "create" });
 
     scenario.sim.alter("MPS02", { files: oldDll, faults: { installExitCodes: [1603] } });
     const { message, error } = await failureOf(scenario.up());
     const failed = recordOf(error);
     outputs.push(failed.output);
     events.push(...failed.events);
-    expect(failed.output).toContain("engine MPS02: step install-package failed: msiexec exit code 1603");
+    expect(failed.output).toContain(
+      `engine MPS02: step install-package failed: ${catalog[0]!.id}: msiexec exit code 1603`,
+    );
     expect(failed.output).toContain("engine MPS02 is back in rotation");
     expect(scenario.sim.host("MPS02").engine).toBe("active");
     expect(scenario.sim.host("MPS02").complus).toBe("running");
 
+    // No EngineHotfixes resource holds a credential, in its inputs or its outputs, not even encrypted.
+    const stack = await scenario.stack();
+    const hotfixResources = await engineHotfixesOf(stack);
+    expect(hotfixResources.map((r) => r.urn.split("::").pop())).toEqual([hotfixesOf("MPS01"), hotfixesOf("MPS02")]);
+    for (const resource of hotfixResources) {
+      expect(credentialPathsIn(resource.inputs)).toEqual([]);
+      expect(credentialPathsIn(resource.outputs)).toEqual([]);
+    }
+    // The stack's credentials reach the state only as the dynamic provider's config, encrypted.
+    const holders = (await stateResources(stack)).filter((r) => JSON.stringify(r).includes(credentialsKey));
+    expect(holders.map((r) => r.type)).toEqual(["pulumi:providers:pulumi-nodejs"]);
+    expect(holders[0]?.inputs?.[credentialsKey]).toEqual(
+      expect.objectContaining({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig }),
+    );
+    // And no state file (checkpoints, history, backups) holds the password's text.
     const state = backendText();
-    // The credentials are in the state (every resource's inputs and outputs), encrypted.
     expect(state).toContain('"ciphertext"');
     expectNoPassword(state);
     expectNoPassword(readFileSync(join(projectRoot, "stacks", `Pulumi.${scenario.stackName}.yaml`), "utf8"));
@@ -302,5 +378,54 @@ describe("secrets stay secret through an up and a failed up", () => {
       return severity !== "debug";
     });
     expectNoPassword(JSON.stringify(shown));
+  });
+});
+
+describe("rotating a credential changes no resource", () => {
+  let scenario: Scenario;
+
+  beforeAll(async () => {
+    scenario = await startScenario("rotate", {
+      engines: [
+        { name: "MPS01", files: oldDll },
+        { name: "MPS02", files: newDll },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await scenario.dispose();
+  });
+
+  test("a changed mps-hotfix:credentials leaves every EngineHotfixes input as it was; the next preview has no changes", async () => {
+    const up = await scenario.up();
+    expect(up.steps).toEqual({ [hotfixesOf("MPS01")]: "create", [hotfixesOf("MPS02")]: "create" });
+    const stack = await scenario.stack();
+    const before = await engineHotfixesOf(stack);
+    expect(before).toHaveLength(2);
+
+    // The simulator accepts one password per fleet: the rotation adds a credential of a host
+    // that is being retired, so the value changes while every engine still logs on.
+    const retiredSecret = "retired-host-password-Vb3m";
+    const rotated = { ...credentialsFor(["MPS01", "MPS02"]), RETIRED01: { password: retiredSecret } };
+    await setCredentials(stack, rotated);
+    expect(JSON.parse((await stack.getConfig(credentialsKey)).value)).toEqual(rotated);
+
+    const connectionsBefore = scenario.sim.connectionCount();
+    const preview = await stack.preview({ refresh: true, expectNoChanges: true });
+    expect(preview.changeSummary).toEqual({ same: 6 });
+    // The preview's refresh probed both engines: the rotated config logged on.
+    expect(scenario.sim.connectionCount()).toBeGreaterThan(connectionsBefore);
+
+    const after = await scenario.up();
+    expect(Object.values(after.steps).every((op) => op === "same")).toBe(true);
+    expect(installsOn(scenario, "MPS01")).toBe(1);
+    expect(installsOn(scenario, "MPS02")).toBe(0);
+    const inputsOf = (resources: readonly StateResource[]): Record<string, unknown> =>
+      Object.fromEntries(resources.map((r) => [r.urn, r.inputs]));
+    expect(inputsOf(await engineHotfixesOf(stack))).toEqual(inputsOf(before));
+    const state = backendText();
+    expect(state).not.toContain(retiredSecret);
+    expectNoPassword(state);
+    expectNoPassword(after.output);
   });
 });

@@ -1,12 +1,32 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { findHotfix } from "../../components/catalog/catalog";
-import { create, diff, read, update } from "../../components/provider/hotfixProvider";
-import { parseResourceProps, type HotfixResourceInputs } from "../../components/provider/resourceState";
-import { parseFleetFile, type FleetFileInput } from "../../simulator/fleetFile";
+import { z } from "zod";
+import { planFleet } from "../../components/config/fleetPlan";
+import type { RolloutSettings } from "../../components/config/fleetConfig";
+import { findHotfix } from "../../components/domain/catalog";
+import { driftReasons } from "../../components/domain/drift";
+import { sshHopOf } from "../../components/domain/endpoint";
+import { EngineName } from "../../components/domain/fields";
+import { FileVersionText } from "../../components/domain/fileVersion";
+import { inRotation } from "../../components/domain/observation";
+import type { HotfixRequirements } from "../../components/domain/requirement";
+import { MaintenanceSettings } from "../../components/domain/target";
+import { check, configure, create, diff, read, update } from "../../components/provider/hotfixProvider";
+import {
+  EngineHotfixesInputs,
+  EngineHotfixesState,
+  resourceInputsFor,
+  stateSchemaVersion,
+} from "../../components/provider/resourceState";
+import { credentialsKey, fleetKey } from "../../components/provider/stackSettings";
+import { RunbookError, rotationNotice, type Rotation } from "../../components/runbook/runbook";
+import type { StepName } from "../../components/runbook/ports";
+import type { EngineFaults, FleetFileInput } from "../../simulator/fleetFile";
+import { parseFleetFile } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet, type SimulatedHost } from "../../simulator/server";
-import { simulatedKb952089 } from "../../simulator/simulatedPackage";
+import { readSimulatedPackage, simulatedKb952089 } from "../../simulator/simulatedPackage";
 import type { StepRecord } from "../../simulator/stepLog";
 import { bringBackScripts, kbRunbookScripts, takeDownScripts } from "../support/kbRunbook";
 
@@ -14,43 +34,44 @@ import { bringBackScripts, kbRunbookScripts, takeDownScripts } from "../support/
  * Fault injection against the dynamic provider's handlers, over real SSH to the simulated fleet,
  * without the Pulumi engine. Each test breaks one thing, then checks the error (engine and step
  * named), where the engine ends up, what a refresh (read) reports, and that a rerun converges.
+ * The inputs are built as the program builds them: the stack's fleet config through planFleet,
+ * then resourceInputsFor; the credentials reach the handlers through configure only.
  */
 
 const projectRoot = join(__dirname, "..", "..");
 const user = "mps-admin";
 const password = "faults-simulated-password-Q4z7";
-const packageFile = ((): string => {
+/** What Pulumi passes as `__provider`; a failed create or update must keep it in the state it records. */
+const serializedProvider = "serialized-provider";
+
+const kb952089 = ((): NonNullable<ReturnType<typeof findHotfix>> => {
   const entry = findHotfix("KB952089");
   if (entry === undefined) throw new Error("the catalog has no KB952089");
-  return entry.packageFile;
+  return entry;
 })();
-const dll = "Mapsproccntl.dll";
+const hotfix = kb952089.id;
+const dll = kb952089.files[0]!.name;
+const requiredVersion = kb952089.files[0]!.version;
 const oldVersion = "13.3.600.0";
-const requiredVersion = "13.3.609.1";
 const packagePath = join(projectRoot, simulatedKb952089.path);
 const packageSha256 = simulatedKb952089.sha256;
 /** A well-formed fingerprint of no key the simulator holds. */
 const otherHostKey = `SHA256:${createHash("sha256").update("some other host").digest("base64").replace(/=+$/, "")}`;
 
-type Props = HotfixResourceInputs & { readonly __provider: string };
-type Settings = HotfixResourceInputs["settings"];
+type Props = EngineHotfixesInputs & { readonly __provider: string };
+type Observed = Pick<EngineHotfixesState, "files" | "engineState" | "comPlusState" | "restartPending">;
 type EngineInput = FleetFileInput["engines"][number];
 type RelayInput = NonNullable<FleetFileInput["relays"]>[number];
 
-interface PropsOptions {
-  readonly settings?: Partial<Settings>;
-  readonly hostKey?: string;
-  readonly password?: string;
-  /** Reach the engine through this relay (the engine has no SSH listener). */
-  readonly relay?: string;
-}
-
 /** Everything an error, a progress line or a log line said during the current test. */
 let said: string[] = [];
+/** Texts that must appear nowhere: the simulator's password, and any other secret a test uses. */
+let secrets: string[] = [];
 let sim: SimulatedFleet | undefined;
 
 beforeEach(() => {
   said = [];
+  secrets = [password];
   jest.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
     said.push(args.map(String).join(" "));
   });
@@ -60,16 +81,27 @@ afterEach(async () => {
   jest.restoreAllMocks();
   await sim?.stop();
   sim = undefined;
-  expect(said.join("\n")).not.toContain(password);
+  for (const secret of secrets) expect(said.join("\n")).not.toContain(secret);
 });
+
+// ---------------------------------------------------------------------------------------------
+// The simulated fleet
 
 function fleet(): SimulatedFleet {
   if (sim === undefined) throw new Error("no simulated fleet is running");
   return sim;
 }
 
+/** A simulated engine with SSH that is behind on the hotfix and has no fault, unless told otherwise. */
+function simEngine(overrides: Partial<EngineInput> = {}, name = "MPS01"): EngineInput {
+  return { name, files: { [dll]: oldVersion }, ...overrides };
+}
+
+/** The default engine with one fault. */
+const faulty = (faults: EngineFaults): EngineInput => simEngine({ faults });
+
 async function startFleet(
-  engines: readonly EngineInput[],
+  engines: readonly EngineInput[] = [simEngine()],
   relays: readonly RelayInput[] = [],
 ): Promise<SimulatedFleet> {
   await sim?.stop();
@@ -83,52 +115,124 @@ function hostNamed(name: string): SimulatedHost {
   return host;
 }
 
-/** The props Pulumi hands the provider for one engine, shaped as components/engineServer.ts builds them. */
-function propsFor(engine: string, options: PropsOptions = {}): Props {
-  const hop = hostNamed(options.relay ?? engine);
-  const endpoint = {
-    name: hop.name,
-    host: hop.address,
-    port: hop.port,
-    user,
-    hostKey: options.hostKey ?? hop.hostKeySha256,
-  };
-  return {
-    engine,
-    hotfixId: "KB952089",
-    route:
-      options.relay === undefined
-        ? { kind: "direct", endpoint }
-        : { kind: "relay", relay: endpoint, engineHost: engine },
-    credentials: { [hop.name]: { password: options.password ?? password } },
-    target: {
-      packageFile,
-      packagePath,
-      packageSha256,
-      binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
-      stagingDir: "C:\\Windows\\Temp\\mps-hotfix",
-      comPlusApplication: "Provisioning Engine",
-      engineControlProgId: "Provisioning.EngineControl",
-    },
-    settings: {
-      connectTimeoutMs: 3000,
-      stepTimeoutMs: 10000,
-      complusShutdownTimeoutSeconds: 1,
-      installAttempts: 4,
-      installRetryDelayMs: 50,
-      leaveFailedEngineOut: false,
-      position: "1 of 1",
-      ...options.settings,
-    },
-    fileVersions: { [dll]: requiredVersion },
-    engineState: "active",
-    comPlusState: "running",
-    restartPending: false,
-    __provider: "x",
-  };
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Stops the fleet and starts the same engine, healthy, on the same port: the host is back (with a
+ * new host key). The refused client's connection is let close first; a host resetting it at once
+ * is tested apart.
+ */
+async function hostComesBack(engine: EngineInput): Promise<void> {
+  const port = hostNamed(engine.name).port;
+  await pause(300);
+  await startFleet([{ ...engine, port, faults: {} }]);
 }
 
-const idOf = (engine: string): string => `${engine}/KB952089`;
+/** Runs `change` once, right after the simulator records `script` on `host`. */
+function once(host: string, script: StepRecord["script"], change: () => void): void {
+  const unsubscribe = fleet().onStep((record) => {
+    if (record.host !== host || record.script !== script) return;
+    unsubscribe();
+    change();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stack: its fleet config, its credentials, and the inputs the program derives from them
+
+interface StackOptions {
+  readonly settings?: Partial<z.input<typeof RolloutSettings>>;
+  /** Pin this key instead of the one the simulated host holds. */
+  readonly hostKey?: string;
+  /** Trust whatever key the host offers (a host whose key the stack never saw). */
+  readonly trustUnknownHostKey?: true;
+  /** Reach the engine through this relay (the engine has no SSH listener). */
+  readonly relay?: string;
+  /** The stack's `mps-hotfix:credentials`; by default the simulator's password for every host. */
+  readonly credentials?: Record<string, unknown>;
+}
+
+/** The `mps-hotfix:fleet` value the handlers were last configured with. */
+let fleetConfig: Record<string, unknown> = {};
+
+/** Every simulated SSH host with `secret` as its password. */
+function credentialsOfFleet(secret = password): Record<string, { password: string }> {
+  return Object.fromEntries(fleet().hosts.map((host) => [host.name, { password: secret }]));
+}
+
+/** Passes the stack's config to the handlers, as the engine does before their first call. */
+async function configureStack(credentials: Record<string, unknown> = credentialsOfFleet()): Promise<void> {
+  const values: Record<string, string> = {
+    [credentialsKey]: JSON.stringify(credentials),
+    [fleetKey]: JSON.stringify(fleetConfig),
+  };
+  await configure({
+    config: {
+      get: (key) => values[key],
+      require: (key) => {
+        const value = values[key];
+        if (value === undefined) throw new Error(`missing config ${key}`);
+        return value;
+      },
+    },
+  });
+}
+
+function endpointConfig(host: SimulatedHost, options: StackOptions): Record<string, unknown> {
+  const key =
+    options.trustUnknownHostKey === true
+      ? { trustUnknownHostKey: true }
+      : { hostKey: options.hostKey ?? host.hostKeySha256 };
+  return { host: host.address, port: host.port, user, ...key };
+}
+
+/**
+ * A stack of one engine of the running fleet: the handlers are configured with its config, and
+ * the props Pulumi hands them are what the program declares (planFleet, then resourceInputsFor).
+ */
+async function stackFor(engine: string, options: StackOptions = {}): Promise<Props> {
+  const relay = options.relay;
+  fleetConfig = {
+    hotfixes: [hotfix],
+    packages: { [hotfix]: simulatedKb952089 },
+    rollout: {
+      connectTimeoutSeconds: 3,
+      stepTimeoutSeconds: 10,
+      complusShutdownTimeoutSeconds: 1,
+      installAttempts: 4,
+      installRetryDelaySeconds: 0.05,
+      ...options.settings,
+    },
+    relays: relay === undefined ? [] : [{ name: relay, ...endpointConfig(hostNamed(relay), options) }],
+    engines: [
+      relay === undefined
+        ? { name: engine, ...endpointConfig(hostNamed(engine), options) }
+        : { name: engine, host: engine, relay },
+    ],
+  };
+  const credentials = options.credentials ?? credentialsOfFleet();
+  // The plan sees every credential (a stack that lacks one is refused before any resource exists);
+  // `options.credentials` is what the handlers get, which a test may break on its own.
+  const plan = planFleet({
+    stack: "faults",
+    fleet: fleetConfig,
+    credentials: credentialsOfFleet(),
+    credentialsAreSecret: true,
+    baseDir: projectRoot,
+  });
+  const { maxUnavailable: _maxUnavailable, ...settings } = plan.rollout;
+  await configureStack(credentials);
+  return { ...resourceInputsFor(plan.engines[0]!, settings), __provider: serializedProvider };
+}
+
+/** The inputs as a refresh gives them back: what the stack declared, without Pulumi's key. */
+function inputsOf(props: Props): EngineHotfixesInputs {
+  const { __provider: _provider, ...inputs } = props;
+  return inputs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the hosts and the handlers say
 
 interface Failure {
   readonly message: string;
@@ -151,55 +255,87 @@ async function failureOf(run: Promise<unknown>): Promise<Failure> {
     typeof error === "object" && error !== null && "properties" in error
       ? (error.properties as Record<string, unknown>)
       : undefined;
-  if (properties !== undefined) said.push(JSON.stringify({ ...properties, credentials: undefined }));
+  if (properties !== undefined) said.push(JSON.stringify(properties));
   return { message, properties };
 }
 
-/** What the probe reports of an engine that carries the hotfix and is back in rotation. */
-const patchedInRotation = {
-  fileVersions: { [dll]: requiredVersion },
-  engineState: "active",
-  comPlusState: "running",
-  restartPending: false,
-};
+/** Paths of keys that would hold a secret, anywhere in a value. */
+function secretKeysIn(value: unknown, path = "$"): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => secretKeysIn(item, `${path}[${i}]`));
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, item]) => [
+    ...(["credentials", "password", "privateKey"].includes(key) ? [`${path}.${key}`] : []),
+    ...secretKeysIn(item, `${path}.${key}`),
+  ]);
+}
 
-/** The state keys as the host really has them. */
-function truthOf(
-  engine: string,
-): Pick<HotfixResourceInputs, "fileVersions" | "engineState" | "comPlusState" | "restartPending"> {
+/** No credential in what a handler returns or records: no key for one, no secret's text. */
+function expectNoCredentials(value: unknown): void {
+  expect(secretKeysIn(value)).toEqual([]);
+  const text = value === undefined ? "" : JSON.stringify(value);
+  for (const secret of secrets) expect(text).not.toContain(secret);
+  said.push(text);
+}
+
+function expectNoSecret(failure: Failure): void {
+  for (const secret of secrets) expect(failure.message).not.toContain(secret);
+  expectNoCredentials(failure.properties);
+}
+
+/** What the probe reports of an engine that carries the hotfix and is back in rotation. */
+const patchedInRotation: Observed = { files: { [hotfix]: { [dll]: requiredVersion } }, ...inRotation };
+
+/** The observed keys as the host really has them. */
+function truthOf(engine: string): Observed {
   const host = fleet().host(engine);
   return {
-    fileVersions: { [dll]: host.files[dll] ?? "missing" },
+    files: { [hotfix]: { [dll]: host.files[dll] ?? "missing" } },
     engineState: host.engine,
     comPlusState: host.complus,
     restartPending: host.restartPending,
   };
 }
 
-function observedOf(
-  props: unknown,
-): Pick<HotfixResourceInputs, "fileVersions" | "engineState" | "comPlusState" | "restartPending"> {
-  const state = parseResourceProps("state", props);
+/** The observed keys of a state this release wrote (schema version 2, checked). */
+function observedOf(props: unknown): Observed {
+  const state = EngineHotfixesState.parse(props);
   return {
-    fileVersions: state.fileVersions,
+    files: state.files,
     engineState: state.engineState,
     comPlusState: state.comPlusState,
     restartPending: state.restartPending,
   };
 }
 
-/** The state without the key only the state has. */
-function observedAsInputsOf(props: unknown): Record<string, unknown> {
-  const { requiredFileVersions: _required, ...rest } = props as Record<string, unknown>;
+/** The state a maintenance would have recorded for these inputs: observed files, held to a requirement. */
+function recordedState(
+  props: Props,
+  files: EngineHotfixesState["files"],
+  required?: HotfixRequirements,
+): Record<string, unknown> {
+  return { ...props, files, ...(required === undefined ? {} : { required }) };
+}
+
+function withoutRequirement(props: unknown): Record<string, unknown> {
+  const { required: _required, ...rest } = props as Record<string, unknown>;
   return rest;
 }
 
-/** A refresh (read) of the given state reports what the host really has; inputs it gives do too. */
+/**
+ * A refresh (read) of the given state reports what the host really has, in this release's schema.
+ * Its inputs are the observation, with the requirement's files where the engine meets the
+ * requirement the state was held to (so the diff shows a change only where the engine falls short).
+ */
 async function expectRefreshShowsTruth(engine: string, state: unknown): Promise<pulumi.dynamic.ReadResult> {
-  const refreshed = await read(idOf(engine), state);
-  expect(refreshed.id).toBe(idOf(engine));
-  expect(observedOf(refreshed.props)).toEqual(truthOf(engine));
-  if (refreshed.inputs !== undefined) expect(observedOf(refreshed.inputs)).toEqual(truthOf(engine));
+  const held = EngineHotfixesState.partial().parse(state).required;
+  const refreshed = await read(engine, state);
+  expect(refreshed.id).toBe(engine);
+  expectNoCredentials(refreshed);
+  const truth = truthOf(engine);
+  expect(observedOf(refreshed.props)).toEqual(truth);
+  expect(EngineHotfixesState.parse(refreshed.props).schemaVersion).toBe(stateSchemaVersion);
+  const meets = held !== undefined && driftReasons(truth, held).length === 0;
+  expect(refreshed.inputs).toEqual({ ...withoutRequirement(refreshed.props), files: meets ? held : truth.files });
   return refreshed;
 }
 
@@ -208,10 +344,6 @@ function expectInRotation(engine: string): void {
   expect(host.engine).toBe("active");
   expect(host.complus).toBe("running");
   expect(host.complusResponding).toBe(true);
-}
-
-function expectNoSecret(failure: Failure): void {
-  expect(failure.message).not.toContain(password);
 }
 
 /** Scripts (not connects) the simulator saw on a host, in order. */
@@ -238,149 +370,389 @@ async function expectRerunConverges(
   expectedScripts: readonly string[] = kbRunbookScripts,
 ): Promise<void> {
   const before = fleet().log().length;
-  const result: unknown =
-    previousState === undefined ? (await create(props)).outs : (await update(idOf(engine), previousState, props)).outs;
-  expect(observedOf(result)).toEqual(patchedInRotation);
+  const result =
+    previousState === undefined ? await create(props) : { id: engine, ...(await update(engine, previousState, props)) };
+  expect(result.id).toBe(engine);
+  expectNoCredentials(result.outs);
+  expect(observedOf(result.outs)).toEqual(patchedInRotation);
   expect(fleet().host(engine).files).toEqual({ [dll]: requiredVersion });
   expectInRotation(engine);
   expect(scriptsOn(engine, before)).toEqual(expectedScripts);
-  // Compliant now: the refresh keeps the stack's inputs.
-  expect((await expectRefreshShowsTruth(engine, result)).inputs).toBeUndefined();
-  expect((await diff(idOf(engine), result, props)).changes).toBe(false);
+  // Compliant now: the refresh gives the stack's own inputs back, so the next diff has nothing.
+  const refreshed = await expectRefreshShowsTruth(engine, result.outs);
+  expect(refreshed.inputs).toEqual(inputsOf(props));
+  expect((await diff(engine, refreshed.props, props)).changes).toBe(false);
+  expect((await diff(engine, result.outs, props)).changes).toBe(false);
+}
+
+interface FailedRun {
+  readonly engine?: string;
+  readonly props: Props;
+  readonly failure: Failure;
+  /** The step the error must name. */
+  readonly step: StepName;
+  /** Where the engine stands after the failure, as the error's last line must say. */
+  readonly rotation: Rotation;
+  /** What the recorded state must hold; by default what the host really has. */
+  readonly recorded?: Observed;
+  /** The refresh's error while the fault lasts; by default the refresh works and shows the truth. */
+  readonly refreshFails?: string | RegExp;
+}
+
+/**
+ * The first half of the recovery tail: the error names engine and step and says where the engine
+ * stands, which is where it is; no secret anywhere; a failure past the take-down records a state
+ * (keeping the provider), one before it records none; a refresh reports the host or says why not.
+ */
+async function expectFailureReported(run: FailedRun): Promise<void> {
+  const engine = run.engine ?? run.props.engine;
+  const { message, properties } = run.failure;
+  expect(message.startsWith(`engine ${engine}: step ${run.step} failed: `)).toBe(true);
+  expect(message.endsWith(`\n  ${rotationNotice(new RunbookError(engine, run.step, "", run.rotation))}`)).toBe(true);
+  expectNoSecret(run.failure);
+
+  const host = fleet().host(engine);
+  if (run.rotation === "left-out-by-request") {
+    expect(host.engine).toBe("deactivated");
+    expect(host.complus).toBe("stopped");
+  } else {
+    expectInRotation(engine);
+  }
+
+  if (run.rotation === "untouched") {
+    expect(properties).toBeUndefined();
+  } else {
+    expect(properties?.["__provider"]).toBe(serializedProvider);
+    expect(observedOf(properties)).toEqual(run.recorded ?? truthOf(engine));
+    expect(EngineHotfixesState.parse(properties).required).toEqual(run.props.files);
+    expect((await diff(engine, properties, run.props)).changes).toBe(true);
+  }
+
+  const state = properties ?? run.props;
+  if (run.refreshFails === undefined) {
+    await expectRefreshShowsTruth(engine, state);
+  } else {
+    const refresh = await failureOf(read(engine, state));
+    expect(refresh.message).toMatch(run.refreshFails);
+    expect(refresh.message.startsWith(`engine ${engine}: refresh could not probe the host: `)).toBe(true);
+    expectNoSecret(refresh);
+  }
+}
+
+/**
+ * The whole recovery tail: the failure as above, then the fault is removed (the engine's faults
+ * cleared unless `fix` says otherwise), a refresh shows the truth, and the rerun converges.
+ */
+async function expectRecovery(
+  run: FailedRun & { readonly fix?: () => Promise<void> | void; readonly rerunScripts?: readonly string[] },
+): Promise<void> {
+  const engine = run.engine ?? run.props.engine;
+  await expectFailureReported(run);
+  await (run.fix ?? (() => fleet().alter(engine, { faults: {} })))();
+  const state = run.failure.properties ?? run.props;
+  if (run.refreshFails !== undefined) await expectRefreshShowsTruth(engine, state);
+  await expectRerunConverges(engine, run.props, run.failure.properties, run.rerunScripts);
 }
 
 const restoreAndProbe = ["start-complus", "activate-engine", "probe"];
 
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+// ---------------------------------------------------------------------------------------------
 
-/**
- * Stops the fleet and starts the same engine, healthy, on the same port: the host is back. The
- * refused client's connection is let close first; a host resetting it at once is tested apart.
- */
-async function hostComesBack(engine: EngineInput): Promise<void> {
-  const port = hostNamed(engine.name).port;
-  await pause(300);
-  await startFleet([{ ...engine, port, faults: {} }]);
-}
+test("the simulated package installs what the catalog requires", () => {
+  const installs = readSimulatedPackage(readFileSync(packagePath))?.installs;
+  expect(installs).toEqual({ [dll]: requiredVersion });
+  expect(createHash("sha256").update(readFileSync(packagePath)).digest("hex")).toBe(packageSha256);
+});
 
-describe("a refresh, against the requirement the state was held to", () => {
-  const stateOf = (engine: string, requiredFileVersions?: Record<string, string>): Record<string, unknown> => ({
-    ...propsFor(engine),
-    fileVersions: { [dll]: "13.3.500.0" },
-    ...(requiredFileVersions === undefined ? {} : { requiredFileVersions }),
+describe("check: every problem with its property, and inputs not known yet pass", () => {
+  test("bad inputs are refused with the property and the reason of each problem, no host contacted", async () => {
+    await startFleet();
+    const props = await stackFor("MPS01");
+    const staleSecret = "stale-secret-in-inputs-K2";
+    secrets.push(staleSecret);
+    const badEngine = "MPS01';calc;'";
+    const badVersion = "13.3.609";
+    const { schemaVersion: _schemaVersion, ...unversioned } = props;
+    const news = {
+      ...unversioned,
+      engine: badEngine,
+      settings: { ...props.settings, connectTimeoutSeconds: 0 },
+      files: { [hotfix]: { [dll]: badVersion } },
+      credentials: { MPS01: { password: staleSecret } },
+    };
+    const result = await check(props, news);
+    const reasonOf = (schema: z.ZodType, value: unknown): string | undefined =>
+      schema.safeParse(value).error?.issues[0]?.message;
+    expect(result.failures).toEqual(
+      expect.arrayContaining([
+        { property: "schemaVersion", reason: reasonOf(EngineHotfixesInputs.shape.schemaVersion, undefined) },
+        { property: "engine", reason: reasonOf(EngineName, badEngine) },
+        {
+          property: "settings.connectTimeoutSeconds",
+          reason: reasonOf(MaintenanceSettings.shape.connectTimeoutSeconds, 0),
+        },
+        { property: `files.${hotfix}.${dll}`, reason: reasonOf(FileVersionText, badVersion) },
+        { property: "(inputs)", reason: expect.stringContaining('"credentials"') as unknown },
+      ]),
+    );
+    expect(result.failures).toHaveLength(5);
+    for (const failure of result.failures ?? []) {
+      expect(failure.reason).toEqual(expect.any(String));
+      expect(failure.reason).not.toContain(staleSecret);
+    }
+    expect(result.inputs).toBe(news);
+    expect(fleet().connectionCount()).toBe(0);
   });
 
-  it("keeps the stack's inputs for an engine newer than required", async () => {
-    await startFleet([{ name: "MPS01", files: { [dll]: "13.3.1000.0" } }]);
-    const refreshed = await read(idOf("MPS01"), stateOf("MPS01", { [dll]: requiredVersion }));
-    expect(observedOf(refreshed.props).fileVersions).toEqual({ [dll]: "13.3.1000.0" });
-    expect(refreshed.inputs).toBeUndefined();
+  test("the program's inputs pass as they are", async () => {
+    await startFleet();
+    const props = await stackFor("MPS01");
+    const result = await check(undefined, props);
+    expect(result.failures ?? []).toEqual([]);
+    expect(result.inputs).toBe(props);
   });
 
-  it("gives the observation as inputs for an engine behind it, so the diff reads old => required", async () => {
-    await startFleet([{ name: "MPS01", files: { [dll]: "13.3.600.0" } }]);
-    const refreshed = await read(idOf("MPS01"), stateOf("MPS01", { [dll]: requiredVersion }));
-    expect(refreshed.inputs).toEqual({ ...observedAsInputsOf(refreshed.props) });
-    expect(observedOf(refreshed.inputs).fileVersions).toEqual({ [dll]: "13.3.600.0" });
-    expect(refreshed.inputs).not.toHaveProperty("requiredFileVersions");
-  });
-
-  it("gives the observation as inputs when the state has no requirement (written before it was recorded)", async () => {
-    await startFleet([{ name: "MPS01", files: { [dll]: "13.3.1000.0" } }]);
-    const refreshed = await read(idOf("MPS01"), stateOf("MPS01"));
-    expect(observedOf(refreshed.inputs).fileVersions).toEqual({ [dll]: "13.3.1000.0" });
+  test("inputs holding unknown values pass: a preview cannot know them yet; create waits for them", async () => {
+    await startFleet();
+    const props = await stackFor("MPS01");
+    const unknown: unknown = pulumi.runtime.unknownValue;
+    for (const news of [
+      { ...props, route: unknown },
+      { ...props, packages: props.packages.map((pkg) => ({ ...pkg, sha256: unknown })) },
+    ]) {
+      const result = await check(props, news);
+      expect(result.failures ?? []).toEqual([]);
+      expect(result.inputs).toBe(news);
+      expect((await diff("MPS01", props, news)).changes).toBe(true);
+    }
+    const early = await failureOf(create({ ...props, route: unknown }));
+    expect(early.message).toContain("inputs are not known yet");
+    expect(fleet().connectionCount()).toBe(0);
   });
 });
 
-describe("the host cannot be reached or refuses us: nothing is touched", () => {
-  const engine: EngineInput = { name: "MPS01", files: { [dll]: oldVersion } };
+describe("a refresh, against the requirement the state was held to", () => {
+  test("keeps the stack's requirement as inputs for an engine newer than required", async () => {
+    await startFleet([simEngine({ files: { [dll]: "13.3.1000.0" } })]);
+    const props = await stackFor("MPS01");
+    const state = recordedState(props, { [hotfix]: { [dll]: "13.3.500.0" } }, props.files);
+    const refreshed = await expectRefreshShowsTruth("MPS01", state);
+    expect(observedOf(refreshed.props).files).toEqual({ [hotfix]: { [dll]: "13.3.1000.0" } });
+    expect(refreshed.inputs).toEqual(inputsOf(props));
+    expect((await diff("MPS01", refreshed.props, props)).changes).toBe(false);
+  });
 
+  test("gives the observation as inputs for an engine behind it, so the diff reads old => required", async () => {
+    await startFleet();
+    const props = await stackFor("MPS01");
+    const state = recordedState(props, { [hotfix]: { [dll]: "13.3.500.0" } }, props.files);
+    const refreshed = await expectRefreshShowsTruth("MPS01", state);
+    expect(refreshed.inputs).toEqual(withoutRequirement(refreshed.props));
+    expect(EngineHotfixesInputs.parse(refreshed.inputs).files).toEqual({ [hotfix]: { [dll]: oldVersion } });
+    expect(refreshed.inputs).not.toHaveProperty("required");
+    expect((await diff("MPS01", refreshed.props, props)).changes).toBe(true);
+  });
+
+  test("gives the observation as inputs when the state has no requirement (written before it was recorded)", async () => {
+    await startFleet([simEngine({ files: { [dll]: "13.3.1000.0" } })]);
+    const props = await stackFor("MPS01");
+    const refreshed = await expectRefreshShowsTruth("MPS01", recordedState(props, { [hotfix]: { [dll]: oldVersion } }));
+    expect(EngineHotfixesInputs.parse(refreshed.inputs).files).toEqual({ [hotfix]: { [dll]: "13.3.1000.0" } });
+  });
+});
+
+describe("a refresh of release 0.1's state", () => {
+  const Release01State = z.object({
+    deployment: z.object({
+      resources: z.array(
+        z.object({
+          type: z.string(),
+          id: z.string().optional(),
+          outputs: z.record(z.string(), z.unknown()).optional(),
+        }),
+      ),
+    }),
+  });
+  const Release01Endpoint = z.looseObject({ name: z.string(), host: z.string(), port: z.number() });
+  const Release01Outputs = z.looseObject({
+    engine: z.string(),
+    hotfixId: z.string(),
+    route: z.union([
+      z.looseObject({ kind: z.literal("direct"), endpoint: Release01Endpoint }),
+      z.looseObject({ kind: z.literal("relay"), relay: Release01Endpoint, engineHost: z.string() }),
+    ]),
+    fileVersions: z.record(z.string(), z.string()),
+    requiredFileVersions: z.record(z.string(), z.string()),
+    target: z.looseObject({ packageFile: z.string(), packagePath: z.string(), packageSha256: z.string() }),
+    settings: z.looseObject({
+      connectTimeoutMs: z.number(),
+      stepTimeoutMs: z.number(),
+      installRetryDelayMs: z.number(),
+    }),
+  });
+  const fixture = Release01State.parse(
+    JSON.parse(readFileSync(join(projectRoot, "test", "fixtures", "state", "release-0.1.0.json"), "utf8")),
+  );
+  const legacy = fixture.deployment.resources
+    .filter((r) => r.type === "pulumi-nodejs:dynamic/mpshotfix:HotfixOnEngine")
+    .map((r) => ({ id: r.id ?? "", stored: r.outputs ?? {}, outputs: Release01Outputs.parse(r.outputs) }));
+
+  test("the fixture holds the three engines of release 0.1, without credentials", () => {
+    expect(legacy.map((r) => r.id)).toEqual(["MPS01/KB952089", "MPS02/KB952089", "MPS03/KB952089"]);
+    for (const r of legacy) expect(secretKeysIn(r.stored)).toEqual([]);
+  });
+
+  test.each(legacy.map((r) => ({ ...r, engine: r.outputs.engine })))(
+    "$id: read against a simulated engine returns schema version 2 state and inputs",
+    async ({ id, stored, outputs, engine }) => {
+      const route = outputs.route;
+      const relayName = route.kind === "relay" ? route.relay.name : undefined;
+      await startFleet(
+        [
+          route.kind === "direct"
+            ? simEngine({ files: outputs.fileVersions }, engine)
+            : simEngine({ files: outputs.fileVersions, ssh: false, winrmName: route.engineHost }, engine),
+        ],
+        relayName === undefined ? [] : [{ name: relayName }],
+      );
+      fleetConfig = {};
+      await configureStack();
+      const hop = hostNamed(relayName ?? engine);
+      const pointed = { host: hop.address, port: hop.port };
+      const state = {
+        ...stored,
+        route:
+          route.kind === "direct"
+            ? { ...route, endpoint: { ...route.endpoint, ...pointed } }
+            : { ...route, relay: { ...route.relay, ...pointed } },
+      };
+
+      const refreshed = await read(id, state);
+      expect(refreshed.id).toBe(id);
+      expectNoCredentials(refreshed);
+      const props = EngineHotfixesState.parse(refreshed.props);
+      expect(props.schemaVersion).toBe(stateSchemaVersion);
+      expect(observedOf(refreshed.props)).toEqual(truthOf(engine));
+      expect(props.required).toEqual({ [outputs.hotfixId]: outputs.requiredFileVersions });
+      expect(props.packages).toEqual([
+        {
+          hotfix: outputs.hotfixId,
+          file: outputs.target.packageFile,
+          path: outputs.target.packagePath,
+          sha256: outputs.target.packageSha256,
+        },
+      ]);
+      // Release 0.1's "trust-unknown" key is this release's explicit opt-out.
+      expect(sshHopOf(props.route).trustUnknownHostKey).toBe(true);
+      expect(sshHopOf(props.route).hostKey).toBeUndefined();
+      expect(props.settings).toMatchObject({
+        connectTimeoutSeconds: outputs.settings.connectTimeoutMs / 1000,
+        stepTimeoutSeconds: outputs.settings.stepTimeoutMs / 1000,
+        installRetryDelaySeconds: outputs.settings.installRetryDelayMs / 1000,
+      });
+      for (const gone of ["hotfixId", "fileVersions", "requiredFileVersions", "target"]) {
+        expect(refreshed.props).not.toHaveProperty(gone);
+        expect(refreshed.inputs).not.toHaveProperty(gone);
+      }
+
+      // The inputs are of this release too: the observation where the engine falls short of what it was held to.
+      const inputs = EngineHotfixesInputs.parse(refreshed.inputs);
+      expect(inputs.schemaVersion).toBe(stateSchemaVersion);
+      expect(refreshed.inputs).not.toHaveProperty("required");
+      const meets = driftReasons(truthOf(engine), props.required ?? {}).length === 0;
+      expect(inputs.files).toEqual(meets ? props.required : truthOf(engine).files);
+      expect(scriptsOn(engine)).toEqual(["probe"]);
+    },
+  );
+});
+
+describe("the host cannot be reached or refuses us: nothing is touched", () => {
   test("connection refused: the probe fails fast, names engine and step, the rerun converges once the host is up", async () => {
-    await startFleet([{ ...engine, faults: { refuseConnections: true } }]);
+    await startFleet([faulty({ refuseConnections: true })]);
     // A refused host's key was never seen; this stack trusts unknown keys, so the rerun's props are the same.
-    const props = propsFor("MPS01", { hostKey: "trust-unknown" });
+    const props = await stackFor("MPS01", { trustUnknownHostKey: true });
     const { port } = hostNamed("MPS01");
     const failure = await failureOf(create(props));
     expect(failure.message).toBe(
       `engine MPS01: step probe failed: cannot connect to MPS01 (127.0.0.1:${port}): connection refused\n` +
         "  engine MPS01 was not taken out of rotation",
     );
-    expect(failure.properties).toBeUndefined();
-    expectNoSecret(failure);
     expect(fleet().connectionCount("MPS01")).toBe(0);
     expect(fleet().log()).toEqual([]);
-    expectInRotation("MPS01");
-
-    const refresh = await failureOf(read(idOf("MPS01"), props));
-    expect(refresh.message).toBe(
-      `engine MPS01: refresh could not probe the host: cannot connect to MPS01 (127.0.0.1:${port}): connection refused`,
-    );
-    expectNoSecret(refresh);
-
-    await hostComesBack(engine);
-    await expectRerunConverges("MPS01", props, undefined);
+    await expectRecovery({
+      props,
+      failure,
+      step: "probe",
+      rotation: "untouched",
+      refreshFails: `engine MPS01: refresh could not probe the host: cannot connect to MPS01 (127.0.0.1:${port}): connection refused`,
+      fix: () => hostComesBack(simEngine()),
+    });
   });
 
   test("TCP accepted, no SSH banner: the run ends within the connect timeout", async () => {
-    await startFleet([{ ...engine, faults: { hangAfterConnect: true } }]);
-    const props = propsFor("MPS01", { hostKey: "trust-unknown", settings: { connectTimeoutMs: 400 } });
+    await startFleet([faulty({ hangAfterConnect: true })]);
+    const props = await stackFor("MPS01", { trustUnknownHostKey: true, settings: { connectTimeoutSeconds: 1 } });
     const { port } = hostNamed("MPS01");
     const started = Date.now();
     const failure = await failureOf(create(props));
     expect(Date.now() - started).toBeLessThan(3000);
     expect(failure.message).toBe(
-      `engine MPS01: step probe failed: no SSH handshake from MPS01 (127.0.0.1:${port}) within 0.4s\n` +
+      `engine MPS01: step probe failed: no SSH handshake from MPS01 (127.0.0.1:${port}) within 1s\n` +
         "  engine MPS01 was not taken out of rotation",
     );
-    expect(failure.properties).toBeUndefined();
-    expectNoSecret(failure);
     expect(
       fleet()
         .log()
         .map((r) => r.script),
     ).toEqual(["connect"]);
-    expectInRotation("MPS01");
 
     const refreshStarted = Date.now();
-    const refresh = await failureOf(read(idOf("MPS01"), props));
+    await expectFailureReported({
+      props,
+      failure,
+      step: "probe",
+      rotation: "untouched",
+      refreshFails: `engine MPS01: refresh could not probe the host: no SSH handshake from MPS01 (127.0.0.1:${port}) within 1s`,
+    });
     expect(Date.now() - refreshStarted).toBeLessThan(3000);
-    expect(refresh.message).toBe(
-      `engine MPS01: refresh could not probe the host: no SSH handshake from MPS01 (127.0.0.1:${port}) within 0.4s`,
-    );
 
-    await hostComesBack(engine);
+    await hostComesBack(simEngine());
     await expectRerunConverges("MPS01", props, undefined);
   });
 
   test("authentication rejected: the error names the host and the user, never the password", async () => {
-    await startFleet([{ ...engine, faults: { rejectAuth: true } }]);
-    const props = propsFor("MPS01", { hostKey: "trust-unknown" });
+    await startFleet([faulty({ rejectAuth: true })]);
+    const props = await stackFor("MPS01", { trustUnknownHostKey: true });
     const { port } = hostNamed("MPS01");
     const failure = await failureOf(create(props));
     expect(failure.message).toBe(
       `engine MPS01: step probe failed: MPS01 (127.0.0.1:${port}) rejected the credentials of user mps-admin\n` +
         "  engine MPS01 was not taken out of rotation",
     );
-    expectNoSecret(failure);
     const scripts = fleet()
       .log()
       .map((r) => r.script);
     expect(scripts.filter((s) => s !== "connect" && s !== "auth-rejected")).toEqual([]);
     expect(scripts).toContain("auth-rejected");
-    expectInRotation("MPS01");
-
-    await hostComesBack(engine);
-    await expectRerunConverges("MPS01", props, undefined);
+    await expectRecovery({
+      props,
+      failure,
+      step: "probe",
+      rotation: "untouched",
+      refreshFails: `engine MPS01: refresh could not probe the host: MPS01 (127.0.0.1:${port}) rejected the credentials of user mps-admin`,
+      fix: () => hostComesBack(simEngine()),
+    });
   });
 
   test("a host that resets the connection right after refusing the credentials: a clear error, nothing unhandled", async () => {
-    await startFleet([{ name: "MPS01", files: { [dll]: oldVersion }, faults: { rejectAuth: true } }]);
-    const props = propsFor("MPS01");
+    await startFleet([faulty({ rejectAuth: true })]);
+    const props = await stackFor("MPS01");
     const failure = await failureOf(create(props));
     expect(failure.message).toMatch(
       /^engine MPS01: step probe failed: MPS01 \(127\.0\.0\.1:\d+\) rejected the credentials of user mps-admin\n/,
     );
     expectNoSecret(failure);
+    expect(failure.properties).toBeUndefined();
     // The host goes away at once (a reset, as after sshd's MaxAuthTries): the product has already
     // reported its error and must not raise another one from the abandoned connection.
     await fleet().stop();
@@ -393,105 +765,174 @@ describe("the host cannot be reached or refuses us: nothing is touched", () => {
   });
 
   test("a wrong password: rejected without echoing it; the rerun with the corrected secret converges", async () => {
-    await startFleet([engine]);
+    await startFleet();
     const wrong = "wrong-password-Xy81";
-    const failure = await failureOf(create(propsFor("MPS01", { password: wrong })));
+    secrets.push(wrong);
+    const props = await stackFor("MPS01", { credentials: credentialsOfFleet(wrong) });
+    const { port } = hostNamed("MPS01");
+    const failure = await failureOf(create(props));
     expect(failure.message).toMatch(
       /^engine MPS01: step probe failed: MPS01 \(127\.0\.0\.1:\d+\) rejected the credentials of user mps-admin\n/,
     );
-    expect(failure.message).not.toContain(wrong);
-    expectNoSecret(failure);
     expect(scriptsOn("MPS01").filter((s) => s !== "auth-rejected")).toEqual([]);
-    await expectRerunConverges("MPS01", propsFor("MPS01"), undefined);
+    // The secret is the stack's config, not an input: correcting it changes no input.
+    await expectRecovery({
+      props,
+      failure,
+      step: "probe",
+      rotation: "untouched",
+      refreshFails: `engine MPS01: refresh could not probe the host: MPS01 (127.0.0.1:${port}) rejected the credentials of user mps-admin`,
+      fix: () => configureStack(),
+    });
   });
 
   test("a host key other than the pinned one: refused before logging on, the offered key is named", async () => {
-    await startFleet([engine]);
+    await startFleet();
     const { port, hostKeySha256 } = hostNamed("MPS01");
-    const failure = await failureOf(create(propsFor("MPS01", { hostKey: otherHostKey })));
+    const props = await stackFor("MPS01", { hostKey: otherHostKey });
+    const failure = await failureOf(create(props));
     expect(failure.message).toBe(
       `engine MPS01: step probe failed: refused MPS01 (127.0.0.1:${port}): it offered host key ${hostKeySha256}, the stack pins ${otherHostKey}\n` +
         "  engine MPS01 was not taken out of rotation",
     );
-    expectNoSecret(failure);
     // Refused before authentication: the simulator saw the connection and nothing else.
     expect(
       fleet()
         .log()
         .map((r) => r.script),
     ).toEqual(["connect"]);
-    expectInRotation("MPS01");
     expect(fleet().host("MPS01").files).toEqual({ [dll]: oldVersion });
-
-    const refresh = await failureOf(read(idOf("MPS01"), propsFor("MPS01", { hostKey: otherHostKey })));
-    expect(refresh.message).toContain(`it offered host key ${hostKeySha256}`);
+    await expectFailureReported({
+      props,
+      failure,
+      step: "probe",
+      rotation: "untouched",
+      refreshFails: `it offered host key ${hostKeySha256}`,
+    });
     expect(
       fleet()
         .log()
         .filter((r) => r.script !== "connect"),
     ).toEqual([]);
 
-    await expectRerunConverges("MPS01", propsFor("MPS01"), undefined);
+    // The stack pins the right key: the way to the host changed, so the diff shows a change.
+    const pinned = await stackFor("MPS01");
+    expect((await diff("MPS01", props, pinned)).changes).toBe(true);
+    await expectRerunConverges("MPS01", pinned, undefined);
+  });
+
+  test.each([
+    { over: "SSH", engine: "MPS01", hop: "MPS01", relay: undefined },
+    { over: "a relay", engine: "MPS05", hop: "RELAY1", relay: "RELAY1" },
+  ])("no credential for the hop ($over): a clear error naming $hop, no connection", async ({ engine, hop, relay }) => {
+    if (relay === undefined) await startFleet();
+    else await startFleet([simEngine({ ssh: false }, engine)], [{ name: relay }]);
+    const { [hop]: _missing, ...others } = credentialsOfFleet();
+    const props = await stackFor(engine, { ...(relay === undefined ? {} : { relay }), credentials: others });
+    const failure = await failureOf(create(props));
+    expect(failure.message).toBe(
+      `engine ${engine}: step probe failed: no credentials for ${hop} in the stack's config mps-hotfix:credentials\n  engine ${engine} was not taken out of rotation`,
+    );
+    expect(fleet().connectionCount()).toBe(0);
+    await expectRecovery({
+      engine,
+      props,
+      failure,
+      step: "probe",
+      rotation: "untouched",
+      refreshFails: `engine ${engine}: refresh could not probe the host: no credentials for ${hop} in the stack's config mps-hotfix:credentials`,
+      fix: () => configureStack(),
+    });
   });
 });
 
 describe("the connection is lost in the middle of the runbook", () => {
+  const closed = "connection to MPS01 \\(127\\.0\\.0\\.1:\\d+\\) was closed by the host";
   test.each([
     {
       fault: { dropConnectionAfter: "deactivate-engine" as const },
-      step: "deactivate-engine",
-      reason: "connection to MPS01 \\(127\\.0\\.0\\.1:\\d+\\) was closed by the host",
+      step: "deactivate-engine" as const,
+      reason: closed,
       ran: ["probe", "stage-package", "deactivate-engine"],
     },
     {
       fault: { dropConnectionAfter: "shutdown-complus" as const },
-      step: "shutdown-complus",
-      reason: "connection to MPS01 \\(127\\.0\\.0\\.1:\\d+\\) was closed by the host",
+      step: "shutdown-complus" as const,
+      reason: closed,
       ran: ["probe", "stage-package", "deactivate-engine", "shutdown-complus"],
     },
     {
       fault: { dropConnectionDuring: "install-package" as const },
-      step: "install-package",
-      reason: "connection to MPS01 \\(127\\.0\\.0\\.1:\\d+\\) was closed by the host",
+      step: "install-package" as const,
+      reason: `${hotfix}: ${closed}`,
       ran: ["probe", "stage-package", "deactivate-engine", "shutdown-complus", "install-package"],
     },
   ])("$step: the engine is put back into rotation over a new connection", async ({ fault, step, reason, ran }) => {
-    await startFleet([{ name: "MPS01", files: { [dll]: oldVersion }, faults: fault }]);
-    const props = propsFor("MPS01");
+    await startFleet([faulty(fault)]);
+    const props = await stackFor("MPS01");
     const failure = await failureOf(create(props));
-    expect(failure.message).toMatch(
-      new RegExp(
-        `^engine MPS01: step ${step} failed: ${reason}\\n  engine MPS01 is back in rotation \\(COM\\+ application started, engine activated\\)$`,
-      ),
-    );
-    expectNoSecret(failure);
+    expect(failure.message).toMatch(new RegExp(`^engine MPS01: step ${step} failed: ${reason}\\n`));
     expect(scriptsOn("MPS01")).toEqual([...ran, ...restoreAndProbe]);
     // The restore ran on a fresh connection: one for the runbook, one for the restore, one for the probe after it.
     const records = recordsOn("MPS01");
     const failedAt = records.findIndex((r) => r.script === step);
     expect(records[failedAt + 1]?.script).toBe("connect");
     expect(fleet().connectionCount("MPS01")).toBe(3);
-    expectInRotation("MPS01");
     expect(fleet().host("MPS01").files).toEqual({ [dll]: oldVersion });
     expect(fleet().host("MPS01").installAttempts).toBe(0);
-
     // The partial state records what the probe after the failure saw, and keeps the provider.
-    expect(failure.properties?.["__provider"]).toBe("x");
-    expect(observedOf(failure.properties)).toEqual(truthOf("MPS01"));
-    await expectRefreshShowsTruth("MPS01", failure.properties);
-    expect((await diff(idOf("MPS01"), failure.properties, props)).changes).toBe(true);
-
-    fleet().alter("MPS01", { faults: {} });
-    await expectRerunConverges("MPS01", props, failure.properties);
+    await expectRecovery({ props, failure, step, rotation: "restored" });
   });
+});
+
+describe("the probe after a failed maintenance fails too: the state holds what was last seen, never the requirement", () => {
+  test.each([
+    { run: "a first run", known: false, recordedVersion: "unknown" },
+    { run: "a rerun", known: true, recordedVersion: oldVersion },
+  ])(
+    "$run records $recordedVersion, the engine pessimistically out of rotation",
+    async ({ known, recordedVersion }) => {
+      await startFleet([faulty({ installExitCodes: [1603] })]);
+      const props = await stackFor("MPS01");
+      const before: unknown = known ? (await read("MPS01", props)).props : undefined;
+      const from = fleet().log().length;
+      // Once the engine is back in rotation, the host starts answering the probe with garbage.
+      once("MPS01", "activate-engine", () => fleet().alter("MPS01", { faults: { probeAnswer: "garbage" } }));
+      const failure = await failureOf(before === undefined ? create(props) : update("MPS01", before, props));
+      expect(failure.message).toMatch(
+        new RegExp(`^engine MPS01: step install-package failed: ${hotfix}: msiexec exit code 1603 `),
+      );
+      expect(scriptsOn("MPS01", from)).toEqual([
+        ...takeDownScripts,
+        "install-package",
+        "read-install-log",
+        ...restoreAndProbe,
+      ]);
+      const recorded: Observed = {
+        files: { [hotfix]: { [dll]: recordedVersion } },
+        engineState: "deactivated",
+        comPlusState: "stopped",
+        restartPending: false,
+      };
+      expect(observedOf(failure.properties).files[hotfix]?.[dll]).not.toBe(requiredVersion);
+      await expectRecovery({
+        props,
+        failure,
+        step: "install-package",
+        rotation: "restored",
+        recorded,
+        refreshFails: /^engine MPS01: refresh could not probe the host: unexpected answer to probe: /,
+      });
+    },
+  );
 });
 
 describe("a host that stops answering a script", () => {
   test("hangs on shutdown-complus: bounded by the shutdown step's own timeout, then restored by reconnecting", async () => {
-    await startFleet([{ name: "MPS01", files: { [dll]: oldVersion }, faults: { hangOnScript: "shutdown-complus" } }]);
+    await startFleet([faulty({ hangOnScript: "shutdown-complus" })]);
     // shutdown-complus waits for the COM+ application itself, so its bound is the larger of the step
     // timeout and complusShutdownTimeoutSeconds + 30 s: 31 s with the smallest shutdown timeout.
-    const props = propsFor("MPS01", { settings: { stepTimeoutMs: 500, complusShutdownTimeoutSeconds: 1 } });
+    const props = await stackFor("MPS01", { settings: { stepTimeoutSeconds: 1, complusShutdownTimeoutSeconds: 1 } });
     const { port } = hostNamed("MPS01");
     const started = Date.now();
     const failure = await failureOf(create(props));
@@ -502,9 +943,7 @@ describe("a host that stops answering a script", () => {
       `engine MPS01: step shutdown-complus failed: MPS01 (127.0.0.1:${port}) did not answer within 31s\n` +
         "  engine MPS01 is back in rotation (COM+ application started, engine activated)",
     );
-    expectNoSecret(failure);
-    const records = recordsOn("MPS01");
-    expect(records.map((r) => r.script)).toEqual([
+    expect(recordsOn("MPS01").map((r) => r.script)).toEqual([
       "connect",
       ...takeDownScripts,
       "connect",
@@ -513,63 +952,53 @@ describe("a host that stops answering a script", () => {
       "connect",
       "probe",
     ]);
-    expectInRotation("MPS01");
-    expect(observedOf(failure.properties)).toEqual(truthOf("MPS01"));
-    await expectRefreshShowsTruth("MPS01", failure.properties);
-
-    fleet().alter("MPS01", { faults: {} });
-    await expectRerunConverges("MPS01", props, failure.properties);
+    await expectRecovery({ props, failure, step: "shutdown-complus", rotation: "restored" });
   }, 60000);
 
-  test("hangs on install-package: bounded by stepTimeoutMs, then restored; nothing was installed", async () => {
-    await startFleet([{ name: "MPS01", files: { [dll]: oldVersion }, faults: { hangOnScript: "install-package" } }]);
-    const props = propsFor("MPS01", { settings: { stepTimeoutMs: 700 } });
+  test("hangs on install-package: bounded by stepTimeoutSeconds, then restored; nothing was installed", async () => {
+    await startFleet([faulty({ hangOnScript: "install-package" })]);
+    const props = await stackFor("MPS01", { settings: { stepTimeoutSeconds: 1 } });
     const { port } = hostNamed("MPS01");
     const started = Date.now();
     const failure = await failureOf(create(props));
     expect(Date.now() - started).toBeLessThan(5000);
     expect(failure.message).toBe(
-      `engine MPS01: step install-package failed: MPS01 (127.0.0.1:${port}) did not answer within 0.7s\n` +
+      `engine MPS01: step install-package failed: ${hotfix}: MPS01 (127.0.0.1:${port}) did not answer within 1s\n` +
         "  engine MPS01 is back in rotation (COM+ application started, engine activated)",
     );
-    expectNoSecret(failure);
     expect(scriptsOn("MPS01")).toEqual([...takeDownScripts, "install-package", ...restoreAndProbe]);
-    expectInRotation("MPS01");
     expect(fleet().host("MPS01").files).toEqual({ [dll]: oldVersion });
-    await expectRefreshShowsTruth("MPS01", failure.properties);
-    fleet().alter("MPS01", { faults: {} });
-    await expectRerunConverges("MPS01", props, failure.properties);
+    await expectRecovery({ props, failure, step: "install-package", rotation: "restored" });
   });
 });
 
 describe("msiexec exit codes", () => {
-  test("1603: restored, the error names the exit code and the install log with its last lines", async () => {
-    await startFleet([{ name: "MPS01", files: { [dll]: oldVersion }, faults: { installExitCodes: [1603] } }]);
-    const props = propsFor("MPS01");
+  const installLog = (attempt: number): string =>
+    `install log C:\\\\Windows\\\\Temp\\\\mps-hotfix\\\\${hotfix}-\\d{8}-\\d{6}-attempt${attempt}\\.log`;
+
+  test("1603: restored, the error names the hotfix, the exit code and the install log with its last lines", async () => {
+    await startFleet([faulty({ installExitCodes: [1603] })]);
+    const props = await stackFor("MPS01");
     const failure = await failureOf(create(props));
     expect(failure.message).toMatch(
-      /^engine MPS01: step install-package failed: msiexec exit code 1603 \(fatal error during installation\); install log C:\\Windows\\Temp\\mps-hotfix\\KB952089-\d{8}-\d{6}-attempt1\.log\n  last lines of the install log:\n/,
+      new RegExp(
+        `^engine MPS01: step install-package failed: ${hotfix}: msiexec exit code 1603 \\(fatal error during installation\\); ${installLog(1)}\\n  last lines of the install log:\\n`,
+      ),
     );
     expect(failure.message).toContain("Installation failed with error 1603.");
-    expect(failure.message).toMatch(
-      /\n {2}engine MPS01 is back in rotation \(COM\+ application started, engine activated\)$/,
-    );
-    expectNoSecret(failure);
     expect(scriptsOn("MPS01")).toEqual([...takeDownScripts, "install-package", "read-install-log", ...restoreAndProbe]);
-    expectInRotation("MPS01");
-    expect(observedOf(failure.properties)).toEqual(truthOf("MPS01"));
-    await expectRefreshShowsTruth("MPS01", failure.properties);
     // The forced code is used up: the next install behaves normally.
-    await expectRerunConverges("MPS01", props, failure.properties);
+    await expectRecovery({ props, failure, step: "install-package", rotation: "restored", fix: () => undefined });
   });
 
   test("1618 twice, then success: retried with doubling back-off, three attempts in the step log", async () => {
-    await startFleet([{ name: "MPS01", files: { [dll]: oldVersion }, faults: { installExitCodes: [1618, 1618, 0] } }]);
-    const props = propsFor("MPS01", { settings: { installAttempts: 4, installRetryDelayMs: 100 } });
+    await startFleet([faulty({ installExitCodes: [1618, 1618, 0] })]);
+    const props = await stackFor("MPS01", { settings: { installAttempts: 4, installRetryDelaySeconds: 0.1 } });
     const started = Date.now();
     const result = await create(props);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-    expect(result.id).toBe(idOf("MPS01"));
+    expect(result.id).toBe("MPS01");
+    expectNoCredentials(result.outs);
     expect(observedOf(result.outs)).toEqual(patchedInRotation);
     const installs = recordsOn("MPS01").filter((r) => r.script === "install-package");
     expect(installs.map((r) => r.exitCode)).toEqual([1618, 1618, 0]);
@@ -583,8 +1012,8 @@ describe("msiexec exit codes", () => {
     ]);
     const retries = said.filter((line) => line.includes("install-package: msiexec exit code 1618"));
     expect(retries).toEqual([
-      "[MPS01 1 of 1] KB952089 install-package: msiexec exit code 1618 (another installation is already in progress); attempt 2 of 4 in 0.1s",
-      "[MPS01 1 of 1] KB952089 install-package: msiexec exit code 1618 (another installation is already in progress); attempt 3 of 4 in 0.2s",
+      `[MPS01 1 of 1] ${hotfix} install-package: msiexec exit code 1618 (another installation is already in progress); attempt 2 of 4 in 0.1s`,
+      `[MPS01 1 of 1] ${hotfix} install-package: msiexec exit code 1618 (another installation is already in progress); attempt 3 of 4 in 0.2s`,
     ]);
     // Each attempt logs to its own file.
     expect(new Set(fleet().host("MPS01").installLogs).size).toBe(3);
@@ -593,94 +1022,88 @@ describe("msiexec exit codes", () => {
   });
 
   test("1618 on every attempt: a clear failure after installAttempts, restored", async () => {
-    await startFleet([
-      { name: "MPS01", files: { [dll]: oldVersion }, faults: { installExitCodes: [1618, 1618, 1618] } },
-    ]);
-    const props = propsFor("MPS01", { settings: { installAttempts: 3, installRetryDelayMs: 20 } });
+    await startFleet([faulty({ installExitCodes: [1618, 1618, 1618] })]);
+    const props = await stackFor("MPS01", { settings: { installAttempts: 3, installRetryDelaySeconds: 0.02 } });
     const failure = await failureOf(create(props));
     expect(failure.message).toMatch(
-      /^engine MPS01: step install-package failed: msiexec exit code 1618 \(another installation is already in progress\) after 3 attempts; install log C:\\Windows\\Temp\\mps-hotfix\\KB952089-\d{8}-\d{6}-attempt3\.log/,
+      new RegExp(
+        `^engine MPS01: step install-package failed: ${hotfix}: msiexec exit code 1618 \\(another installation is already in progress\\) after 3 attempts; ${installLog(3)}`,
+      ),
     );
     expect(failure.message).toContain("Another installation is already in progress.");
-    expect(failure.message).toContain("engine MPS01 is back in rotation");
-    expectNoSecret(failure);
     expect(recordsOn("MPS01").filter((r) => r.script === "install-package")).toHaveLength(3);
     expect(fleet().host("MPS01").installAttempts).toBe(3);
-    expectInRotation("MPS01");
     expect(fleet().host("MPS01").files).toEqual({ [dll]: oldVersion });
-    await expectRefreshShowsTruth("MPS01", failure.properties);
-    await expectRerunConverges("MPS01", props, failure.properties);
+    await expectRecovery({ props, failure, step: "install-package", rotation: "restored", fix: () => undefined });
   });
 
   test("3010: COM+ started again before the install; restart pending is recorded and blocks the rerun until a restart", async () => {
     // The simulator answers 3010 only when a running COM+ application holds the DLL at install time.
     // The runbook stops it first, so the application is started on demand (as a COM+ server
     // application is when a request arrives) between shutdown-complus and install-package.
-    await startFleet([{ name: "MPS01", files: { [dll]: oldVersion } }]);
-    const unsubscribe = fleet().onStep((record) => {
-      if (record.host === "MPS01" && record.script === "shutdown-complus")
-        fleet().alter("MPS01", { complus: "running" });
-    });
-    const props = propsFor("MPS01");
+    await startFleet();
+    once("MPS01", "shutdown-complus", () => fleet().alter("MPS01", { complus: "running" }));
+    const props = await stackFor("MPS01");
     const failure = await failureOf(create(props));
-    unsubscribe();
     expect(failure.message).toMatch(
-      /^engine MPS01: step install-package failed: msiexec exit code 3010 \(installed; a restart is required to complete it\); the engine is not compliant until the host restarts; install log C:\\Windows\\Temp\\mps-hotfix\\KB952089-\d{8}-\d{6}-attempt1\.log/,
+      new RegExp(
+        `^engine MPS01: step install-package failed: ${hotfix}: msiexec exit code 3010 \\(installed; a restart is required to complete it\\); the engine is not compliant until the host restarts; ${installLog(1)}`,
+      ),
     );
-    expect(failure.message).toContain("engine MPS01 is back in rotation");
-    expectNoSecret(failure);
     const host = fleet().host("MPS01");
     expect(host.restartPending).toBe(true);
     expect(host.pendingFiles).toEqual({ [dll]: requiredVersion });
     expect(host.files).toEqual({ [dll]: oldVersion });
-    expectInRotation("MPS01");
-    expect(observedOf(failure.properties)).toEqual({
-      fileVersions: { [dll]: oldVersion },
-      engineState: "active",
-      comPlusState: "running",
-      restartPending: true,
+    await expectFailureReported({
+      props,
+      failure,
+      step: "install-package",
+      rotation: "restored",
+      recorded: { files: { [hotfix]: { [dll]: oldVersion } }, ...inRotation, restartPending: true },
     });
-    await expectRefreshShowsTruth("MPS01", failure.properties);
-    expect((await diff(idOf("MPS01"), failure.properties, props)).changes).toBe(true);
 
     // Before the restart the rerun refuses at the probe and touches nothing.
     const before = fleet().log().length;
-    const blocked = await failureOf(update(idOf("MPS01"), failure.properties, props));
+    const blocked = await failureOf(update("MPS01", failure.properties, props));
     expect(blocked.message).toBe(
       "engine MPS01: step probe failed: a restart is pending on this host (an earlier install returned 3010 or 1641); restart it in a change window, then run up again\n" +
         "  engine MPS01 was not taken out of rotation",
     );
+    expect(blocked.properties).toBeUndefined();
     expect(scriptsOn("MPS01", before)).toEqual(["probe"]);
 
     // After the restart the replaced file is in place: the refresh shows it and nothing is left to do.
     fleet().restartHost("MPS01");
-    const refreshed = await read(idOf("MPS01"), failure.properties);
+    const refreshed = await expectRefreshShowsTruth("MPS01", failure.properties);
     expect(observedOf(refreshed.props)).toEqual(patchedInRotation);
-    expect((await diff(idOf("MPS01"), refreshed.props, props)).changes).toBe(false);
+    expect((await diff("MPS01", refreshed.props, props)).changes).toBe(false);
     await expectRerunConverges("MPS01", props, refreshed.props, ["probe"]);
   });
 
   test("leaveFailedEngineOut with 1603: the engine stays deactivated and the error says so loudly", async () => {
-    await startFleet([{ name: "MPS01", files: { [dll]: oldVersion }, faults: { installExitCodes: [1603] } }]);
-    const props = propsFor("MPS01", { settings: { leaveFailedEngineOut: true } });
+    await startFleet([faulty({ installExitCodes: [1603] })]);
+    const props = await stackFor("MPS01", { settings: { leaveFailedEngineOut: true } });
     const failure = await failureOf(create(props));
-    expect(failure.message).toMatch(/^engine MPS01: step install-package failed: msiexec exit code 1603 /);
+    expect(failure.message).toMatch(
+      new RegExp(`^engine MPS01: step install-package failed: ${hotfix}: msiexec exit code 1603 `),
+    );
     expect(failure.message).toContain(
       "ENGINE MPS01 IS LEFT OUT OF ROTATION, as the stack asks (rollout.leaveFailedEngineOut): it stays deactivated, its COM+ application possibly stopped, until you act",
     );
-    expectNoSecret(failure);
     expect(scriptsOn("MPS01")).toEqual([...takeDownScripts, "install-package", "read-install-log", "probe"]);
-    expect(fleet().host("MPS01").engine).toBe("deactivated");
-    expect(fleet().host("MPS01").complus).toBe("stopped");
-    expect(observedOf(failure.properties)).toEqual({
-      fileVersions: { [dll]: oldVersion },
-      engineState: "deactivated",
-      comPlusState: "stopped",
-      restartPending: false,
+    await expectRecovery({
+      props,
+      failure,
+      step: "install-package",
+      rotation: "left-out-by-request",
+      recorded: {
+        files: { [hotfix]: { [dll]: oldVersion } },
+        engineState: "deactivated",
+        comPlusState: "stopped",
+        restartPending: false,
+      },
+      fix: () => undefined,
     });
-    await expectRefreshShowsTruth("MPS01", failure.properties);
-    expect((await diff(idOf("MPS01"), failure.properties, props)).changes).toBe(true);
-    await expectRerunConverges("MPS01", props, failure.properties);
   });
 });
 
@@ -693,77 +1116,64 @@ describe("what the host says cannot be trusted: refused before anything changes"
       reason: `unexpected answer to probe: files.${dll}: must be a file version of four numbers, each 0-65535, such as 13.3.609.1`,
     },
   ])("probe answers $probeAnswer: a clear error, and the probe is the only step", async ({ probeAnswer, reason }) => {
-    await startFleet([{ name: "MPS01", files: { [dll]: oldVersion }, faults: { probeAnswer } }]);
-    const props = propsFor("MPS01");
+    await startFleet([faulty({ probeAnswer })]);
+    const props = await stackFor("MPS01");
     const failure = await failureOf(create(props));
     expect(failure.message).toBe(
       `engine MPS01: step probe failed: ${reason}\n  engine MPS01 was not taken out of rotation`,
     );
-    expect(failure.properties).toBeUndefined();
-    expectNoSecret(failure);
     expect(scriptsOn("MPS01")).toEqual(["probe"]);
-    expectInRotation("MPS01");
-
-    const refresh = await failureOf(read(idOf("MPS01"), props));
-    expect(refresh.message).toBe(`engine MPS01: refresh could not probe the host: ${reason}`);
+    await expectFailureReported({
+      props,
+      failure,
+      step: "probe",
+      rotation: "untouched",
+      refreshFails: `engine MPS01: refresh could not probe the host: ${reason}`,
+    });
     expect(scriptsOn("MPS01")).toEqual(["probe", "probe"]);
-
     fleet().alter("MPS01", { faults: {} });
     await expectRefreshShowsTruth("MPS01", props);
     await expectRerunConverges("MPS01", props, undefined);
   });
 
   test("the staged package's SHA-256 differs: refused before deactivation, nothing after stage-package", async () => {
-    await startFleet([{ name: "MPS01", files: { [dll]: oldVersion }, faults: { corruptStagedPackage: true } }]);
-    const props = propsFor("MPS01");
+    await startFleet([faulty({ corruptStagedPackage: true })]);
+    const props = await stackFor("MPS01");
     const failure = await failureOf(create(props));
     const staged = fleet().host("MPS01").stagedPackages;
     expect(staged).toHaveLength(1);
     expect(staged[0]?.sha256).not.toBe(packageSha256);
     expect(failure.message).toBe(
-      `engine MPS01: step stage-package failed: the package staged at C:\\Windows\\Temp\\mps-hotfix\\KB952089.msi has SHA-256 ${staged[0]?.sha256}, the stack pins ${packageSha256}; refusing to install it\n` +
+      `engine MPS01: step stage-package failed: the ${hotfix} package staged at C:\\Windows\\Temp\\mps-hotfix\\${kb952089.packageFile} has SHA-256 ${staged[0]?.sha256}, the stack pins ${packageSha256}; refusing to install it\n` +
         "  engine MPS01 was not taken out of rotation",
     );
-    expect(failure.properties).toBeUndefined();
-    expectNoSecret(failure);
     expect(scriptsOn("MPS01")).toEqual(["probe", "stage-package"]);
-    expectInRotation("MPS01");
     expect(fleet().host("MPS01").installAttempts).toBe(0);
-    await expectRefreshShowsTruth("MPS01", props);
-
-    fleet().alter("MPS01", { faults: {} });
-    await expectRerunConverges("MPS01", props, undefined);
+    await expectRecovery({ props, failure, step: "stage-package", rotation: "untouched" });
   });
 });
 
 describe("an engine behind a relay", () => {
   test("the relay is up, the engine is not reachable over WinRM: the error names the relay and the engine", async () => {
-    await startFleet(
-      [{ name: "MPS05", ssh: false, files: { [dll]: oldVersion }, faults: { winrmUnreachable: true } }],
-      [{ name: "RELAY1" }],
-    );
-    const props = propsFor("MPS05", { relay: "RELAY1" });
+    await startFleet([simEngine({ ssh: false, faults: { winrmUnreachable: true } }, "MPS05")], [{ name: "RELAY1" }]);
+    const props = await stackFor("MPS05", { relay: "RELAY1" });
     const failure = await failureOf(create(props));
     expect(failure.message).toMatch(
       /^engine MPS05: step probe failed: relay RELAY1 could not reach engine MPS05 \(MPS05\) over WinRM: Connecting to remote server MPS05 failed .*WinRM cannot complete the operation/,
     );
-    expect(failure.message).toMatch(/\n {2}engine MPS05 was not taken out of rotation$/);
-    expectNoSecret(failure);
     expect(
       fleet()
         .log()
         .filter((r) => r.script !== "connect")
         .map((r) => [r.host, r.via, r.script]),
     ).toEqual([["MPS05", "RELAY1", "probe"]]);
-    expectInRotation("MPS05");
-
-    const refresh = await failureOf(read(idOf("MPS05"), props));
-    expect(refresh.message).toMatch(
-      /^engine MPS05: refresh could not probe the host: relay RELAY1 could not reach engine MPS05/,
-    );
-
-    fleet().alter("MPS05", { faults: {} });
-    await expectRerunConverges("MPS05", props, undefined);
+    await expectRecovery({
+      props,
+      failure,
+      step: "probe",
+      rotation: "untouched",
+      refreshFails: /^engine MPS05: refresh could not probe the host: relay RELAY1 could not reach engine MPS05/,
+    });
     expect(
       fleet()
         .log()

@@ -6,8 +6,12 @@ import {
   parseStageAnswer,
   UnexpectedAnswerError,
 } from "../../components/host/answers";
+import { kbFile } from "../support/targets";
 
 const files = ["Mapsproccntl.dll"];
+/** A version the probe reports: the one the catalog requires, and the same cut to three parts. */
+const version = kbFile.version;
+const threeParts = version.split(".").slice(0, 3).join(".");
 
 /** What the probe script prints on Windows: CRLF lines ending with exit=0. */
 function probeOutput(lines: readonly string[]): string {
@@ -15,7 +19,7 @@ function probeOutput(lines: readonly string[]): string {
 }
 
 const goodProbe = [
-  "file:Mapsproccntl.dll=13.3.609.1",
+  `file:Mapsproccntl.dll=${version}`,
   "engine=active",
   "complus.instances=2",
   "complus=running",
@@ -36,7 +40,7 @@ function thrownBy(action: () => unknown): Error {
 describe("parseProbeAnswer", () => {
   it("reads a good answer", () => {
     expect(parseProbeAnswer(probeOutput(goodProbe), files)).toEqual({
-      files: { "Mapsproccntl.dll": "13.3.609.1" },
+      files: { "Mapsproccntl.dll": version },
       engine: "active",
       complus: "running",
       complusInstances: 2,
@@ -63,7 +67,7 @@ describe("parseProbeAnswer", () => {
       probeOutput(goodProbe.map((l) => l.replace("Mapsproccntl", "MAPSPROCCNTL"))),
       files,
     );
-    expect(answer.files).toEqual({ "MAPSPROCCNTL.dll": "13.3.609.1" });
+    expect(answer.files).toEqual({ "MAPSPROCCNTL.dll": version });
   });
 
   it("is an UnexpectedAnswerError", () => {
@@ -88,7 +92,7 @@ describe("parseProbeAnswer", () => {
     ["an unprintable short line", "\u0007bell\u00e9", 'unexpected answer to probe: line 1 is not key=value: "?bell?"'],
     [
       "a version that is not four numbers",
-      probeOutput(goodProbe.map((l) => l.replace("13.3.609.1", "13.3.609"))),
+      probeOutput(goodProbe.map((l) => l.replace(version, threeParts))),
       "unexpected answer to probe: files.Mapsproccntl.dll: must be a file version of four numbers, each 0-65535, such as 13.3.609.1",
     ],
     [

@@ -16,9 +16,10 @@ import {
   type ScriptParams,
 } from "../../components/host/scripts";
 import { powershellPrefix, decodeCommand } from "../../components/host/powershell";
-import { scriptNames, scriptOf, stepNames, type ScriptName } from "../../components/host/steps";
+import { scriptNames, type ScriptName } from "../../components/host/scriptNames";
 import { hostScripts, installLogPath } from "../../components/runbook/hostScripts";
-import type { HotfixTarget } from "../../components/runbook/target";
+import { stepNames } from "../../components/runbook/ports";
+import { engineTarget, inventedHotfix, kb952089, kbFile } from "../support/targets";
 
 /**
  * Every script the product sends is parsed with a real PowerShell grammar (tree-sitter-powershell,
@@ -102,31 +103,19 @@ function commandNames(root: Node): string[] {
   return root.descendantsOfType("command_name").map((n) => n!.text);
 }
 
-const target: HotfixTarget = {
-  engineName: "MPS01",
-  hotfixId: "KB952089",
-  packageFile: "KB952089.msi",
-  packagePath: "/srv/packages/KB952089.msi",
-  packageSha256: "5".repeat(64),
-  requiredVersions: { "Mapsproccntl.dll": "13.3.609.1" },
-  binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
-  stagingDir: "C:\\Windows\\Temp\\mps-hotfix",
-  comPlusApplication: "Provisioning Engine",
-  engineControlProgId: "Provisioning.EngineControl",
-};
+const target = engineTarget();
+const kbPackage = target.packages[0]!;
 
-const logPath = installLogPath(target, new Date("2024-03-01T10:20:30.456Z"), 1);
+const logPath = installLogPath(target, kbPackage, new Date("2024-03-01T10:20:30.456Z"), 1);
 
 /** One realistic script per script name, built the way the runbook builds it. */
 const scriptsByName: Readonly<Record<ScriptName, HostScript>> = {
-  probe: hostScripts.probe({
-    ...target,
-    requiredVersions: { "Mapsproccntl.dll": "13.3.609.1", "Other.dll": "1.0.0.0" },
-  }),
-  "stage-package": hostScripts.stagePackage(target, Buffer.from("MSI package bytes").toString("base64")),
+  // An engine with two hotfixes, so the probe asks for a list of two files.
+  probe: hostScripts.probe(engineTarget({ hotfixes: [kb952089, inventedHotfix] })),
+  "stage-package": hostScripts.stagePackage(target, kbPackage, Buffer.from("MSI package bytes").toString("base64")),
   "deactivate-engine": hostScripts.deactivateEngine(target),
   "shutdown-complus": hostScripts.shutdownComPlus(target, 120),
-  "install-package": hostScripts.installPackage(target, logPath),
+  "install-package": hostScripts.installPackage(target, kbPackage, logPath),
   "start-complus": hostScripts.startComPlus(target),
   "activate-engine": hostScripts.activateEngine(target),
   "read-install-log": hostScripts.readInstallLog(logPath, 25),
@@ -138,8 +127,10 @@ const cases = scriptNames.flatMap((name) => payloadSources.map((source) => [name
 describe("the script catalogue", () => {
   it("has a script for every step, and the test covers every script", () => {
     expect(Object.keys(scriptsByName).sort()).toEqual([...scriptNames].sort());
-    expect(new Set(stepNames.map((step) => scriptOf[step]))).toEqual(new Set(scriptNames));
-    expect(scriptOf["verify-files"]).toBe("probe");
+    // Every step runs the script of its name, except verify-files, which runs the probe again.
+    const scriptOfStep = (step: (typeof stepNames)[number]): string => (step === "verify-files" ? "probe" : step);
+    expect(new Set(stepNames.map(scriptOfStep))).toEqual(new Set(scriptNames));
+    expect(stepNames.filter((step) => !(scriptNames as readonly string[]).includes(step))).toEqual(["verify-files"]);
   });
 });
 
@@ -210,7 +201,7 @@ describe("parameters are single-quoted literals", () => {
   it("renders a list as @() of literals", () => {
     const text = renderScript(scriptsByName.probe, "stdin");
     expect(text.split("\n")[1]).toBe(
-      "$FilePaths = @('C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\Mapsproccntl.dll', 'C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\Other.dll')",
+      `$FilePaths = @('C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\${kbFile.name}', 'C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\${inventedHotfix.files[0]!.name}')`,
     );
   });
 

@@ -1,18 +1,19 @@
-import { hostScripts, installLogPath } from "../../components/runbook/hostScripts";
-import { hostPath, type HotfixTarget } from "../../components/runbook/target";
+import { hostPath } from "../../components/domain/target";
+import { hostScripts, installLogPath, probedFiles } from "../../components/runbook/hostScripts";
+import {
+  defaultHost,
+  engineTarget,
+  inventedFile,
+  inventedHotfix,
+  kb952089,
+  kbFile,
+  requiredFilesOf,
+} from "../support/targets";
 
-const target: HotfixTarget = {
-  engineName: "MPS01",
-  hotfixId: "KB952089",
-  packageFile: "KB952089.msi",
-  packagePath: "/srv/packages/KB952089.msi",
-  packageSha256: "ab".repeat(32),
-  requiredVersions: { "Mapsproccntl.dll": "13.3.609.1", "Other.dll": "1.0.0.0" },
-  binDir: "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin",
-  stagingDir: "D:\\",
-  comPlusApplication: "Provisioning Engine",
-  engineControlProgId: "Provisioning.EngineControl",
-};
+/** MPS01 with KB952089 and the invented second hotfix, staging to the root of D:. */
+const target = engineTarget({ hotfixes: [kb952089, inventedHotfix], host: { stagingDir: "D:\\" } });
+const [kbPackage, otherPackage] = [target.packages[0]!, target.packages[1]!];
+const binDir = defaultHost.binDir;
 
 describe("hostPath", () => {
   it("joins with one backslash, whether or not the directory ends with one", () => {
@@ -30,16 +31,38 @@ describe("installLogPath", () => {
   const at = new Date("2024-12-31T23:59:58.999Z");
 
   it("names the hotfix, the UTC time to the second, and the attempt", () => {
-    expect(installLogPath(target, at, 1)).toBe("D:\\KB952089-20241231-235958-attempt1.log");
+    expect(installLogPath(target, kbPackage, at, 1)).toBe("D:\\KB952089-20241231-235958-attempt1.log");
+    expect(installLogPath(target, otherPackage, at, 1)).toBe(`D:\\${inventedHotfix.id}-20241231-235958-attempt1.log`);
   });
 
-  it("differs per attempt and per time, so a retry never overwrites the log before it", () => {
+  it("differs per attempt, per time and per hotfix, so no install overwrites the log of another", () => {
     const paths = [
-      installLogPath(target, at, 1),
-      installLogPath(target, at, 2),
-      installLogPath(target, new Date("2024-12-31T23:59:59.000Z"), 1),
+      installLogPath(target, kbPackage, at, 1),
+      installLogPath(target, kbPackage, at, 2),
+      installLogPath(target, kbPackage, new Date("2024-12-31T23:59:59.000Z"), 1),
+      installLogPath(target, otherPackage, at, 1),
     ];
-    expect(new Set(paths).size).toBe(3);
+    expect(new Set(paths).size).toBe(4);
+  });
+});
+
+describe("probedFiles", () => {
+  it("lists every required file of every hotfix, in the order of the hotfixes", () => {
+    expect(probedFiles(target)).toEqual([kbFile.name, inventedFile.name]);
+  });
+
+  it("lists a file two hotfixes require once, whatever its case", () => {
+    const shared = engineTarget({
+      hotfixes: [kb952089, inventedHotfix],
+      files: {
+        [kb952089.id]: requiredFilesOf(kb952089),
+        [inventedHotfix.id]: { [kbFile.name.toUpperCase()]: kbFile.version, [inventedFile.name]: inventedFile.version },
+      },
+    });
+    expect(probedFiles(shared).map((f) => f.toLowerCase())).toEqual([
+      kbFile.name.toLowerCase(),
+      inventedFile.name.toLowerCase(),
+    ]);
   });
 });
 
@@ -48,10 +71,7 @@ describe("hostScripts", () => {
     expect(hostScripts.probe(target)).toEqual({
       name: "probe",
       params: {
-        FilePaths: [
-          "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\Mapsproccntl.dll",
-          "C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\Other.dll",
-        ],
+        FilePaths: [`${binDir}\\${kbFile.name}`, `${binDir}\\${inventedFile.name}`],
         EngineName: "MPS01",
         EngineControlProgId: "Provisioning.EngineControl",
         ComPlusApplication: "Provisioning Engine",
@@ -59,18 +79,26 @@ describe("hostScripts", () => {
     });
   });
 
-  it("stages the package from stdin into the staging directory", () => {
-    expect(hostScripts.stagePackage(target, "QUJD")).toEqual({
+  it("stages each package from stdin into the staging directory", () => {
+    expect(hostScripts.stagePackage(target, kbPackage, "QUJD")).toEqual({
       name: "stage-package",
       params: { StagingDir: "D:\\", PackageFile: "KB952089.msi" },
       stdin: "QUJD",
     });
+    expect(hostScripts.stagePackage(target, otherPackage, "REVG").params).toEqual({
+      StagingDir: "D:\\",
+      PackageFile: inventedHotfix.packageFile,
+    });
   });
 
-  it("installs the staged package with the given log path", () => {
-    expect(hostScripts.installPackage(target, "D:\\x.log")).toEqual({
+  it("installs each staged package with the given log path", () => {
+    expect(hostScripts.installPackage(target, kbPackage, "D:\\x.log")).toEqual({
       name: "install-package",
       params: { PackagePath: "D:\\KB952089.msi", LogPath: "D:\\x.log" },
+    });
+    expect(hostScripts.installPackage(target, otherPackage, "D:\\y.log").params).toEqual({
+      PackagePath: `D:\\${inventedHotfix.packageFile}`,
+      LogPath: "D:\\y.log",
     });
   });
 
@@ -89,6 +117,23 @@ describe("hostScripts", () => {
     expect(hostScripts.startComPlus(target)).toEqual({
       name: "start-complus",
       params: { ComPlusApplication: "Provisioning Engine" },
+    });
+  });
+
+  it("takes the engine's host settings", () => {
+    const custom = engineTarget({
+      engine: "MPS-07",
+      host: {
+        binDir: "D:\\MPS (x86)\\Bin",
+        comPlusApplication: "Provisioning Engine 2",
+        engineControlProgId: "Acme.Control",
+      },
+    });
+    expect(hostScripts.probe(custom).params).toEqual({
+      FilePaths: [`D:\\MPS (x86)\\Bin\\${kbFile.name}`],
+      EngineName: "MPS-07",
+      EngineControlProgId: "Acme.Control",
+      ComPlusApplication: "Provisioning Engine 2",
     });
   });
 });

@@ -55,6 +55,7 @@ export interface RawFleet {
   relays?: RawRelay[];
   hotfixes?: string[];
   packages?: Record<string, { path?: string; sha256?: string }>;
+  catalog?: string;
   minimumFileVersions?: Record<string, string>;
   rollout?: Record<string, number | boolean>;
   host?: Record<string, string>;

@@ -11,13 +11,29 @@ export interface Registration {
   parent: string;
   dependencies: string[];
   additionalSecretOutputs: string[];
+  /** The resource's aliases as the SDK sent them (name, type and parent of each alias spec). */
+  aliases: AliasSpec[];
   urn: string;
+}
+
+/** One alias of a registration, as the engine receives it. */
+export interface AliasSpec {
+  readonly name: string;
+  readonly type: string;
+  readonly parentUrn: string;
+  readonly urn: string;
 }
 
 /** What happened when, for checking which registrations overlapped. */
 export interface TimelineEntry {
   readonly event: "start" | "end";
   readonly name: string;
+}
+
+/** The parts of an alias in a RegisterResourceRequest these tests read. */
+interface AliasMessage {
+  getUrn(): string;
+  getSpec(): { getName(): string; getType(): string; getParenturn(): string } | undefined;
 }
 
 /** The parts of a RegisterResourceRequest these tests read. */
@@ -27,6 +43,17 @@ interface RegisterRequest {
   getParent(): string;
   getDependenciesList(): string[];
   getAdditionalsecretoutputsList(): string[];
+  getAliasesList(): AliasMessage[];
+}
+
+function aliasSpecOf(alias: AliasMessage): AliasSpec {
+  const spec = alias.getSpec();
+  return {
+    name: spec?.getName() ?? "",
+    type: spec?.getType() ?? "",
+    parentUrn: spec?.getParenturn() ?? "",
+    urn: alias.getUrn(),
+  };
 }
 
 function hasUrn(response: unknown): response is { getUrn(): string } {
@@ -40,6 +67,8 @@ export interface MockOptions {
   readonly stateOf?: (registration: Registration) => Record<string, unknown>;
   /** How long registering a resource takes, to make overlapping registrations observable. */
   readonly delayMs?: (registration: Registration) => number;
+  /** Run the program as a preview (`pulumi preview`) instead of an update. */
+  readonly preview?: boolean;
 }
 
 /**
@@ -53,7 +82,10 @@ export async function recordResources(options: MockOptions = {}): Promise<{
 }> {
   const registrations: Registration[] = [];
   const timeline: TimelineEntry[] = [];
-  const pending = new Map<string, Pick<Registration, "parent" | "dependencies" | "additionalSecretOutputs">>();
+  const pending = new Map<
+    string,
+    Pick<Registration, "parent" | "dependencies" | "additionalSecretOutputs" | "aliases">
+  >();
 
   await pulumi.runtime.setMocks(
     {
@@ -67,6 +99,7 @@ export async function recordResources(options: MockOptions = {}): Promise<{
           parent: request?.parent ?? "",
           dependencies: request?.dependencies ?? [],
           additionalSecretOutputs: request?.additionalSecretOutputs ?? [],
+          aliases: request?.aliases ?? [],
           urn: "",
         };
         registrations.push(registration);
@@ -83,7 +116,7 @@ export async function recordResources(options: MockOptions = {}): Promise<{
     },
     options.project ?? "mps-hotfix",
     options.stack ?? "unit",
-    false,
+    options.preview ?? false,
   );
 
   const installed = pulumi.runtime.getMonitor();
@@ -99,6 +132,7 @@ export async function recordResources(options: MockOptions = {}): Promise<{
       parent: request.getParent(),
       dependencies: request.getDependenciesList(),
       additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+      aliases: request.getAliasesList().map(aliasSpecOf),
     });
     return register(request, (error: unknown, response: unknown) => {
       const recorded = registrations.find((r) => `${r.type}::${r.name}` === key);

@@ -4,7 +4,8 @@ import {
   parseFileVersion,
   satisfies,
   type FileVersion,
-} from "../../components/catalog/fileVersion";
+} from "../../components/domain/fileVersion";
+import { kbFile } from "../support/targets";
 
 function version(text: string): FileVersion {
   const parsed = parseFileVersion(text);
@@ -72,7 +73,7 @@ describe("compareFileVersions", () => {
   });
 });
 
-describe("satisfies (the KB's 'or later file attributes')", () => {
+describe("satisfies (the KB's 'or later file attributes'), on example versions", () => {
   it.each([
     ["13.3.609.1", "13.3.609.1", true],
     ["13.3.1000.0", "13.3.609.1", true],
@@ -87,6 +88,34 @@ describe("satisfies (the KB's 'or later file attributes')", () => {
     ["13.3.609.1", "not a version", false],
   ])("%j satisfies %j: %s", (deployed, required, expected) => {
     expect(satisfies(deployed, required)).toBe(expected);
+  });
+});
+
+describe("satisfies against the catalog's KB952089 requirement", () => {
+  const required = kbFile.version;
+  const [major, minor, build, revision] = version(required);
+  const text = (parts: readonly number[]): string => parts.join(".");
+
+  it.each([
+    ["the required version itself", required, true],
+    ["a later revision", text([major, minor, build, revision + 1]), true],
+    ["a later build", text([major, minor, build + 1, 0]), true],
+    ["a later major version", text([major + 1, 0, 0, 0]), true],
+    ["an earlier revision", text([major, minor, build, revision - 1]), false],
+    ["an earlier build with a higher revision", text([major, minor, build - 1, 65535]), false],
+    ["an earlier minor version", text([major, minor - 1, 65535, 65535]), false],
+    // The article's run-together cells also read as this lower version (see the catalog's readingNote).
+    ["the lower reading of the article's row", required.slice(0, -1), false],
+    ["a missing file", "missing", false],
+    ["a version cut short", text([major, minor, build]), false],
+  ])("%s (%s): %s", (_what, deployed, expected) => {
+    expect(satisfies(deployed, required)).toBe(expected);
+  });
+
+  it("has a revision, build and minor above 0, so the earlier versions above exist", () => {
+    expect(revision).toBeGreaterThan(0);
+    expect(build).toBeGreaterThan(0);
+    expect(minor).toBeGreaterThan(0);
   });
 });
 
