@@ -8,6 +8,7 @@ import { compareFileVersions, parseFileVersion } from "../domain/fileVersion";
 import type { HotfixPackage, RequiredFiles } from "../domain/requirement";
 import type { EngineTarget } from "../domain/target";
 import { FleetConfig, type EngineConfig, type RelayConfig, type RolloutSettings } from "./fleetConfig";
+import { packageProblems } from "./packagePreflight";
 
 export interface FleetPlan {
   readonly stack: string;
@@ -172,6 +173,17 @@ export function planFleet(raw: RawFleetSettings): FleetPlan {
       at(["hotfixes", h], `unknown hotfix ${id} (the catalog has ${catalog.map((e) => e.id).join(", ")})`);
   });
 
+  const requiredFilesOf = (entry: HotfixEntry): RequiredFiles =>
+    Object.fromEntries(
+      entry.files.map((file) => {
+        const raised = Object.entries(fleet.minimumFileVersions).find(
+          ([name]) => name.toLowerCase() === file.name.toLowerCase(),
+        )?.[1];
+        const later =
+          raised !== undefined && compareFileVersions(parseFileVersion(raised)!, parseFileVersion(file.version)!) > 0;
+        return [file.name, later ? raised : file.version];
+      }),
+    );
   const usedHotfixes = new Set([...fleet.hotfixes, ...fleet.engines.flatMap((e) => e.hotfixes ?? [])]);
   const packagePaths = new Map<string, string>();
   for (const id of usedHotfixes) {
@@ -199,19 +211,16 @@ export function planFleet(raw: RawFleetSettings): FleetPlan {
     }
   }
 
+  // The package's own File table must bring every file to the requirement, before any host is touched.
+  if (problems.length === 0) {
+    for (const [id, path] of packagePaths) {
+      const entry = catalog.find((e) => e.id === id)!;
+      for (const message of packageProblems(id, path, requiredFilesOf(entry))) at(["packages", id], message);
+    }
+  }
+
   if (problems.length > 0) throw new FleetConfigError(raw.stack, problems);
 
-  const requiredFilesOf = (entry: HotfixEntry): RequiredFiles =>
-    Object.fromEntries(
-      entry.files.map((file) => {
-        const raised = Object.entries(fleet.minimumFileVersions).find(
-          ([name]) => name.toLowerCase() === file.name.toLowerCase(),
-        )?.[1];
-        const later =
-          raised !== undefined && compareFileVersions(parseFileVersion(raised)!, parseFileVersion(file.version)!) > 0;
-        return [file.name, later ? raised : file.version];
-      }),
-    );
   const packageOf = (entry: HotfixEntry): HotfixPackage => ({
     hotfix: entry.id,
     file: entry.packageFile,

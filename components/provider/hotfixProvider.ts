@@ -164,6 +164,8 @@ function connectionChanged(olds: EngineHotfixesState, news: EngineHotfixesInputs
 
 /** Changes when the observed state is not the desired one, or when the way to the host changed. */
 export async function diff(_id: string, oldProps: unknown, newProps: unknown): Promise<pulumi.dynamic.DiffResult> {
+  // A refresh diffs against the stored inputs: an earlier release's do not parse, and do differ.
+  if (((await checkInputs(undefined, newProps)).failures ?? []).length > 0) return { changes: true };
   const news = parseInputs(newProps);
   if (news === undefined) return { changes: true };
   const olds = readStoredState(news.engine, oldProps);

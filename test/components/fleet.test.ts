@@ -195,6 +195,8 @@ describe("Fleet", () => {
   it("carries a raised requirement (minimumFileVersions) into files", async () => {
     const { fleet, credentials } = directFleet(packages, 1);
     fleet.minimumFileVersions = { [kbFile.name]: "13.3.1000.0" };
+    const sha256 = packages.addPackage("packages/KB952089-1000.msi", kb952089, { [kbFile.name]: "13.3.1000.0" });
+    fleet.packages = { KB952089: { path: "packages/KB952089-1000.msi", sha256 } };
     await deploy(planOf(fleet, credentials));
     expect(named("fleet-mps01-hotfixes").inputs["files"]).toEqual({ [kb952089.id]: { [kbFile.name]: "13.3.1000.0" } });
   });
@@ -359,7 +361,7 @@ describe("EngineServer", () => {
   /** MPS01 and MPS02 carrying KB952089 and the invented hotfix, listed by the stack in reverse order. */
   function twoHotfixPlan(): FleetPlan {
     const { fleet, credentials } = directFleet(packages, 2);
-    const otherSha = packages.add(inventedHotfix.packageFile, "the second package");
+    const otherSha = packages.addPackage(inventedHotfix.packageFile, inventedHotfix);
     fleet.hotfixes = [inventedHotfix.id, kb952089.id];
     fleet.packages = { ...fleet.packages, [inventedHotfix.id]: { path: inventedHotfix.packageFile, sha256: otherSha } };
     fleet.rollout = { maxUnavailable: 1 };

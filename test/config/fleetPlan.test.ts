@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { catalog } from "../../components/domain/catalog";
 import {
   credentialNamesFor,
@@ -7,6 +9,7 @@ import {
   type RawFleetSettings,
 } from "../../components/config/fleetPlan";
 import { EngineTarget } from "../../components/domain/target";
+import { readMsiPackageFile } from "../../components/package/msiPackage";
 import { PackageDir, pinnedKey, type RawCredential, type RawFleet } from "../support/fleetFixture";
 import { defaultHost, inventedFile, inventedHotfix, kb952089, kbFile, twoHotfixCatalog } from "../support/targets";
 
@@ -21,7 +24,7 @@ let kbSha: string;
 
 beforeAll(() => {
   packages = new PackageDir();
-  kbSha = packages.add("packages/KB952089.msi", "the KB952089 package");
+  kbSha = packages.addPackage("packages/KB952089.msi", kb952089);
 });
 
 afterAll(() => packages.remove());
@@ -228,7 +231,7 @@ describe("planFleet with a valid fleet", () => {
   it("gives every engine its hotfixes in catalog order, whatever order the stack lists them in", () => {
     // The invented entry first, KB952089 second.
     const reversed = [inventedHotfix, kb952089];
-    const otherSha = packages.add(inventedHotfix.packageFile, "the other package");
+    const otherSha = packages.addPackage(inventedHotfix.packageFile, inventedHotfix);
     const fleet = validFleet();
     fleet.hotfixes = [kb952089.id, inventedHotfix.id];
     fleet.packages = {
@@ -258,6 +261,8 @@ describe("planFleet with a valid fleet", () => {
   it("raises a file's required version with minimumFileVersions (file names compared case-insensitively)", () => {
     const fleet = validFleet();
     fleet.minimumFileVersions = { [kbFile.name.toUpperCase()]: "13.3.1000.0" };
+    const sha256 = packages.addPackage("packages/KB952089-1000.msi", kb952089, { [kbFile.name]: "13.3.1000.0" });
+    fleet.packages = { KB952089: { path: "packages/KB952089-1000.msi", sha256 } };
     const plan = planFleet(settings(fleet));
     for (const engine of plan.engines) {
       expect(engine.files).toEqual({ [kb952089.id]: { [kbFile.name]: "13.3.1000.0" } });
@@ -305,7 +310,7 @@ describe("planFleet with the stack's own catalog file", () => {
 
   /** The valid fleet, asking every engine for KB952089 and the invented hotfix, with both packages. */
   function fleetWithInvented(catalogPath: string): RawFleet {
-    const otherSha = packages.add(`packages/${inventedHotfix.packageFile}`, "the invented package");
+    const otherSha = packages.addPackage(`packages/${inventedHotfix.packageFile}`, inventedHotfix);
     const fleet = validFleet();
     fleet.catalog = catalogPath;
     fleet.hotfixes = [inventedHotfix.id, kb952089.id];
@@ -348,7 +353,10 @@ describe("planFleet with the stack's own catalog file", () => {
       entry.id === kb952089.id ? { ...entry, files: [{ ...kbFile, version: "13.3.1000.0" }] } : entry,
     );
     catalogFile("catalogs/raised.json", raised);
-    const plan = planFleet(settings(fleetWithInvented("catalogs/raised.json")));
+    const fleet = fleetWithInvented("catalogs/raised.json");
+    const sha256 = packages.addPackage("packages/KB952089-1000.msi", kb952089, { [kbFile.name]: "13.3.1000.0" });
+    fleet.packages = { ...fleet.packages, KB952089: { path: "packages/KB952089-1000.msi", sha256 } };
+    const plan = planFleet(settings(fleet));
     expect(plan.engines[0]!.files[kb952089.id]).toEqual({ [kbFile.name]: "13.3.1000.0" });
   });
 
@@ -805,5 +813,53 @@ describe("formatPath", () => {
     expect(formatPath(["engines", 2, "host"])).toBe("engines[2].host");
     expect(formatPath([0, "files", 1])).toBe("[0].files[1]");
     expect(formatPath([])).toBe("");
+  });
+});
+
+describe("planFleet's pre-flight: the package's own File table against the requirement", () => {
+  const fixtures = join(__dirname, "../fixtures/packages");
+  /** A committed package copied into the project directory, pinned by its SHA-256. */
+  function pinFixture(fleet: RawFleet, fixture: string): string {
+    const sha256 = packages.add(`packages/${fixture}`, readFileSync(join(fixtures, fixture)));
+    fleet.packages = { KB952089: { path: `packages/${fixture}`, sha256 } };
+    return packages.path(`packages/${fixture}`);
+  }
+
+  it("refuses a package that carries a file below the requirement, naming the hotfix, package, file and both versions", () => {
+    let path = "";
+    const below = readMsiPackageFile(join(fixtures, "KB952089-below.msi")).files[0]!;
+    expect(below.fileName).toBe(kbFile.name);
+    const problems = problemsAfter((fleet) => void (path = pinFixture(fleet, "KB952089-below.msi")));
+    expect(problems).toEqual([
+      `packages.KB952089: the KB952089 package ${path} carries ${kbFile.name} ${below.version}; KB952089 requires ${kbFile.version} or later, so it cannot bring an engine to the requirement`,
+    ]);
+  });
+
+  it("holds the package to a raised requirement (minimumFileVersions)", () => {
+    const problems = problemsAfter((fleet) => void (fleet.minimumFileVersions = { [kbFile.name]: "13.3.1000.0" }));
+    expect(problems).toEqual([
+      `packages.KB952089: the KB952089 package ${packages.path("packages/KB952089.msi")} carries ${kbFile.name} ${kbFile.version}; KB952089 requires 13.3.1000.0 or later, so it cannot bring an engine to the requirement`,
+    ]);
+  });
+
+  it("refuses a file that is not a Windows Installer package, and a damaged one", () => {
+    let path = "";
+    expect(problemsAfter((fleet) => void (path = pinFixture(fleet, "not-an-msi.msi")))).toEqual([
+      `packages.KB952089: the KB952089 package ${path} is not a Windows Installer package (no compound-file header)`,
+    ]);
+    const damaged = problemsAfter((fleet) => void (path = pinFixture(fleet, "damaged.msi")));
+    expect(damaged).toHaveLength(1);
+    expect(damaged[0]!.startsWith(`packages.KB952089: the KB952089 package ${path} is damaged: `)).toBe(true);
+  });
+
+  it("accepts the demo's wixl-built package, whose File table carries the catalog's version", () => {
+    const fleet = validFleet();
+    const demo = join(__dirname, "../../stacks/demo-packages/KB952089.msi");
+    const sha256 = packages.add("packages/demo.msi", readFileSync(demo));
+    fleet.packages = { KB952089: { path: "packages/demo.msi", sha256 } };
+    expect(readMsiPackageFile(demo).files).toEqual([
+      { fileName: kbFile.name, version: kbFile.version, sizeBytes: kbFile.sizeBytes, language: "1033" },
+    ]);
+    expect(planFleet(settings(fleet)).engines).toHaveLength(3);
   });
 });

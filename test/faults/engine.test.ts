@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -5,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { z } from "zod";
 import { projectRoot } from "../../cli/workspace";
+import { readMsiPackageFile } from "../../components/package/msiPackage";
 import { catalog } from "../../components/domain/catalog";
 import { engineHotfixesType } from "../../components/engineHotfixes";
 import { credentialsKey } from "../../components/provider/stackSettings";
@@ -118,7 +120,12 @@ afterAll(() => removeBackend());
 const previewRunner = `
 const { openStack } = require(process.env.FAULTS_WORKSPACE_MODULE);
 openStack({ stackName: process.env.FAULTS_STACK, env: JSON.parse(process.env.FAULTS_ENGINE_ENV) })
-  .then((stack) => stack.preview({ refresh: true, diff: true, onOutput: (text) => process.stdout.write(text) }))
+  .then((stack) => {
+    const onOutput = (text) => process.stdout.write(text);
+    return process.env.FAULTS_OPERATION === "up"
+      ? stack.up({ refresh: true, onOutput })
+      : stack.preview({ refresh: true, diff: true, onOutput });
+  })
   .then(
     () => process.exit(0),
     (error) => {
@@ -128,7 +135,7 @@ openStack({ stackName: process.env.FAULTS_STACK, env: JSON.parse(process.env.FAU
   );
 `;
 
-function previewElsewhere(stackName: string): Promise<void> {
+function previewElsewhere(stackName: string, operation: "preview" | "up" = "preview"): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -140,12 +147,13 @@ function previewElsewhere(stackName: string): Promise<void> {
           ...process.env,
           FAULTS_WORKSPACE_MODULE: join(projectRoot, "dist", "cli", "workspace.js"),
           FAULTS_STACK: stackName,
+          FAULTS_OPERATION: operation,
           FAULTS_ENGINE_ENV: JSON.stringify(e2eEnv),
         },
       },
       (error, stdout, stderr) => {
         if (error === null) resolve();
-        else reject(new Error(`preview of ${stackName} failed:\n${stdout}\n${stderr}`));
+        else reject(new Error(`${operation} of ${stackName} failed:\n${stdout}\n${stderr}`));
       },
     );
   });
@@ -175,11 +183,15 @@ describe("bad stack input is refused before any host is contacted", () => {
    * Sets the fleet config (and the credentials, when given), runs a preview, and returns the error
    * text; no host may be contacted.
    */
-  async function previewError(fleet: Record<string, unknown>, credentials?: Record<string, unknown>): Promise<string> {
+  async function previewError(
+    fleet: Record<string, unknown>,
+    credentials?: Record<string, unknown>,
+    operation: "preview" | "up" = "preview",
+  ): Promise<string> {
     scenario.fleetConfig = fleet;
     await scenario.applyConfig();
     if (credentials !== undefined) await setCredentials(await scenario.stack(), credentials);
-    const { message } = await failureOf(previewElsewhere(scenario.stackName));
+    const { message } = await failureOf(previewElsewhere(scenario.stackName, operation));
     expect(message).toContain(
       `stack ${scenario.stackName}: the fleet configuration is invalid; nothing was run on any host:`,
     );
@@ -248,6 +260,20 @@ describe("bad stack input is refused before any host is contacted", () => {
       / {2}- engine MPS09: engines\[3\]\.hotfixes\[0\]: unknown hotfix KB999999 \(the catalog has KB952089\)/,
     );
     expect(message).toContain(`  - packages.KB952089.path: no such file: ${join(projectRoot, missingPackage)}`);
+  });
+
+  test("a package whose File table carries a file below the requirement: refused in preview and in up", async () => {
+    const path = "test/fixtures/packages/KB952089-below.msi";
+    const sha256 = createHash("sha256")
+      .update(readFileSync(join(projectRoot, path)))
+      .digest("hex");
+    const below = readMsiPackageFile(join(projectRoot, path)).files[0]!;
+    const fleet = { ...valid, packages: { KB952089: { path, sha256 } } };
+    const expected =
+      `  - packages.KB952089: the KB952089 package ${join(projectRoot, path)} carries ${required.name} ${below.version}; ` +
+      `KB952089 requires ${required.version} or later, so it cannot bring an engine to the requirement`;
+    expect(await previewError(fleet)).toContain(expected);
+    expect(await previewError(fleet, undefined, "up")).toContain(expected);
   });
 
   test("a missing credential, and one without a password or key: the stack, the engine and the field are named", async () => {

@@ -1182,3 +1182,30 @@ describe("an engine behind a relay", () => {
     ).toBe(true);
   });
 });
+
+describe("a package that cannot meet the requirement, the pre-flight bypassed", () => {
+  test("the simulated msiexec installs what its File table says; verify-files fails on the host and the engine is put back", async () => {
+    await startFleet();
+    const belowPath = join(projectRoot, "test/fixtures/packages/KB952089-below.msi");
+    const below = readSimulatedPackage(readFileSync(belowPath))!.installs[dll]!;
+    const props = await stackFor("MPS01");
+    const bypassed: Props = {
+      ...props,
+      packages: [
+        {
+          ...props.packages[0]!,
+          path: belowPath,
+          sha256: createHash("sha256").update(readFileSync(belowPath)).digest("hex"),
+        },
+      ],
+    };
+    const failure = await failureOf(create(bypassed));
+    expect(failure.message).toBe(
+      `engine MPS01: step verify-files failed: msiexec reported success but ${hotfix}: ${dll}: ${below} is older than ${requiredVersion}\n` +
+        "  engine MPS01 is back in rotation (COM+ application started, engine activated)",
+    );
+    expect(truthOf("MPS01")).toEqual({ files: { [hotfix]: { [dll]: below } }, ...inRotation });
+    expect(observedOf(failure.properties)).toEqual(truthOf("MPS01"));
+    expectNoSecret(failure);
+  });
+});

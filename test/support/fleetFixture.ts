@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { catalog, type HotfixEntry } from "../../components/domain/catalog";
+import { simulatedPackageBytes } from "../../simulator/simulatedPackage";
 
 /** A project directory in the temp dir, holding package files the way a stack points at them. */
 export class PackageDir {
@@ -11,12 +13,21 @@ export class PackageDir {
     this.dir = mkdtempSync(join(tmpdir(), "mps-hotfix-test-"));
   }
 
-  /** Writes a package at a path relative to the directory and returns its SHA-256. */
-  add(relativePath: string, content: string): string {
+  /** Writes a file at a path relative to the directory and returns its SHA-256. */
+  add(relativePath: string, content: string | Buffer): string {
     const path = join(this.dir, relativePath);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content);
     return createHash("sha256").update(content).digest("hex");
+  }
+
+  /**
+   * Writes a Windows Installer package that brings the entry's files to the catalog's versions,
+   * or to the versions given (a package for a raised requirement, or one below it).
+   */
+  addPackage(relativePath: string, entry: HotfixEntry, versions: Readonly<Record<string, string>> = {}): string {
+    const installs = Object.fromEntries(entry.files.map((f) => [f.name, versions[f.name] ?? f.version]));
+    return this.add(relativePath, simulatedPackageBytes(entry.id, installs));
   }
 
   path(relativePath: string): string {
@@ -74,7 +85,7 @@ export function directFleet(
   packages: PackageDir,
   count: number,
 ): { fleet: RawFleet; credentials: Record<string, RawCredential> } {
-  const sha256 = packages.add("packages/KB952089.msi", "KB952089 package bytes");
+  const sha256 = packages.addPackage("packages/KB952089.msi", catalog[0]!);
   const engines: RawEngine[] = [];
   const credentials: Record<string, RawCredential> = {};
   for (let i = 1; i <= count; i++) {
