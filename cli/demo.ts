@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { join } from "node:path";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { loadFleetFile } from "../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet } from "../simulator/server";
-import { engineOf, hotfixSteps, isHotfixResource } from "./hotfixSteps";
-import { openStack, previewFleet, projectRoot, upFleet } from "./workspace";
+import { engineOf, hotfixSteps } from "./hotfixSteps";
+import { managesEngines, openStack, previewFleet, projectRoot, upFleet } from "./workspace";
 
 /**
  * The demo: start the simulated fleet of stacks/Pulumi.demo.yaml, adopt it if the stack does not
@@ -16,12 +16,6 @@ const fleetFile = join(projectRoot, "simulator", "fleets", "demo.yaml");
 
 const print = (text: string): void => void process.stdout.write(text);
 const heading = (text: string): void => print(`\n=== ${text}\n\n`);
-
-async function managesEngines(stack: Stack): Promise<boolean> {
-  const state = await stack.exportStack();
-  const resources = (state.deployment as { resources?: { type: string }[] }).resources ?? [];
-  return resources.some((r) => isHotfixResource(r.type));
-}
 
 async function demo(fleet: SimulatedFleet): Promise<void> {
   print(`Simulated fleet (${fleetFile}):\n`);

@@ -2,14 +2,14 @@
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import type { FleetPlan } from "../components/config/fleetPlan";
+import { FleetConfigError, type FleetPlan } from "../components/config/fleetPlan";
 import { HotfixEntry, HotfixId } from "../components/domain/catalog";
 import { MsiPackageError, readMsiPackageFile, type MsiPackage } from "../components/package/msiPackage";
 import { buildDriftReport, renderMarkdown } from "./driftReport";
 import { hotfixSteps } from "./hotfixSteps";
 import { draftCatalogEntry, draftNotice, renderPackage } from "./packageInspect";
 import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
-import { openStack, previewFleet, upFleet } from "./workspace";
+import { managesEngines, openStack, planStack, previewFleet, upFleet } from "./workspace";
 
 const usage = `usage: mps-hotfix <command> --stack <name> [--format markdown|json]
        mps-hotfix package inspect <file.msi> [--catalog-entry <KB id>]
@@ -73,6 +73,9 @@ function inspectPackage(inspection: PackageInspection): number {
 const print = (text: string): void => void process.stdout.write(text);
 const printError = (text: string): void => void process.stderr.write(text);
 
+/** The commands that run the program: bad input is refused before the engine starts them. */
+const runsProgram: readonly Command[] = ["preview", "report", "adopt", "up"];
+
 /** Runs one command; the engine's own output streams as it goes. Throws when the engine fails. */
 export async function run(invocation: Invocation): Promise<void> {
   let plan: FleetPlan | undefined;
@@ -81,6 +84,15 @@ export async function run(invocation: Invocation): Promise<void> {
     adoptOnly: invocation.command === "adopt",
     onPlan: (p) => (plan = p),
   });
+  if (runsProgram.includes(invocation.command)) {
+    plan = await planStack(stack);
+    if (invocation.command !== "adopt" && !(await managesEngines(stack))) {
+      printError(
+        `mps-hotfix: stack ${invocation.stackName} manages no engine yet, so every engine shows as a create. ` +
+          `To see drift first, run \`mps-hotfix adopt --stack ${invocation.stackName}\`: it records what each engine has and changes no host.\n`,
+      );
+    }
+  }
   const events: EngineEvent[] = [];
   const common = { onOutput: print, color: "auto" as const, onEvent: (e: EngineEvent) => events.push(e) };
   switch (invocation.command) {
@@ -188,6 +200,11 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
+      if (error instanceof FleetConfigError) {
+        // Bad input: one message, and no host was contacted.
+        printError(`mps-hotfix: ${error.message}\n`);
+        process.exit(2);
+      }
       // The engine's own output has been streamed already; the error says which step failed.
       const message = error instanceof Error ? error.message : String(error);
       printError(`\nmps-hotfix: ${message.split("\n").slice(-30).join("\n")}\n`);

@@ -12,7 +12,10 @@ import {
   type UpResult,
 } from "@pulumi/pulumi/automation";
 import { z } from "zod";
-import type { FleetPlan } from "../components/config/fleetPlan";
+import { planFleet, type FleetPlan } from "../components/config/fleetPlan";
+import { engineHotfixesType, legacyHotfixOnEngineType } from "../components/engineHotfixes";
+import { engineCount } from "../components/batches";
+import { BatchSize } from "../components/config/fleetConfig";
 import { fleetProgram } from "../components/program";
 import { findProjectRoot } from "./projectRoot";
 
@@ -87,6 +90,39 @@ export function engineEnvironment(
   return env;
 }
 
+/** A config value of the stack, or undefined where the stack does not set it. */
+async function configValue(stack: Stack, key: string): Promise<{ value: unknown; secret: boolean } | undefined> {
+  try {
+    const { value, secret } = await stack.getConfig(key);
+    return { value: JSON.parse(value) as unknown, secret: secret === true };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The stack's fleet, validated as the program validates it, before the engine runs: bad input
+ * gets its one message (a FleetConfigError) and no host is contacted.
+ */
+export async function planStack(stack: Stack): Promise<FleetPlan> {
+  const fleet = await configValue(stack, "mps-hotfix:fleet");
+  const credentials = await configValue(stack, "mps-hotfix:credentials");
+  return planFleet({
+    stack: stack.name,
+    fleet: fleet?.value,
+    credentials: credentials?.value,
+    credentialsAreSecret: credentials === undefined || credentials.secret,
+    baseDir: projectRoot,
+  });
+}
+
+/** Whether the stack's state holds any engine yet (a stack that does not must `adopt` first to see drift). */
+export async function managesEngines(stack: Stack): Promise<boolean> {
+  const state = await stack.exportStack();
+  const resources = (state.deployment as { resources?: { type: string }[] } | undefined)?.resources ?? [];
+  return resources.some((r) => r.type === engineHotfixesType || r.type === legacyHotfixOnEngineType);
+}
+
 /** Selects (or creates) a stack of this project, running the fleet program inline. */
 export async function openStack(options: StackOptions): Promise<Stack> {
   const command = await pulumiCommand();
@@ -131,7 +167,7 @@ export async function previewFleet(
  * `rollout.maxUnavailable` engines into waves; so any batch larger than one sets `parallel`.
  */
 export async function upFleet(stack: Stack, options: Omit<UpOptions, "refresh" | "parallel"> = {}): Promise<UpResult> {
-  const batch = await maxUnavailableOf(stack);
+  const batch = await largestBatchOf(stack);
   const usual = usualParallelism(stack.workspace.envVars);
   return stack.up({ ...options, refresh: true, ...(batch > 1 ? { parallel: Math.max(batch, usual) } : {}) });
 }
@@ -143,14 +179,18 @@ export function usualParallelism(workspaceEnv: Readonly<Record<string, string>>)
   return configured > 0 ? configured : availableParallelism() * 4;
 }
 
-const RolloutOfConfig = z.object({ rollout: z.object({ maxUnavailable: z.number().int().min(1) }) });
+const RolloutOfConfig = z.object({
+  engines: z.array(z.unknown()),
+  rollout: z.object({ maxUnavailable: z.number().int().min(1).optional(), batches: z.array(BatchSize).optional() }),
+});
 
-/** The stack's rollout.maxUnavailable; 1 when unset or unreadable (the program reports bad config). */
-async function maxUnavailableOf(stack: Stack): Promise<number> {
+/** The stack's largest batch of engines; 1 when unset or unreadable (the program reports bad config). */
+async function largestBatchOf(stack: Stack): Promise<number> {
   try {
     // One key, not getAllConfig: that one decrypts every secret of the stack.
-    const fleet = await stack.getConfig("mps-hotfix:fleet");
-    return RolloutOfConfig.parse(JSON.parse(fleet.value)).rollout.maxUnavailable;
+    const fleet = RolloutOfConfig.parse(JSON.parse((await stack.getConfig("mps-hotfix:fleet")).value));
+    const sizes = fleet.rollout.batches ?? [fleet.rollout.maxUnavailable ?? 1];
+    return Math.max(...sizes.map((size) => engineCount(size, fleet.engines.length)));
   } catch {
     return 1;
   }

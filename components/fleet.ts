@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { chunk } from "./batches";
+import { rampedBatches } from "./batches";
 import type { FleetPlan } from "./config/fleetPlan";
 import { EngineServer, type EngineCompliance } from "./engineServer";
 
@@ -20,7 +20,8 @@ export interface FleetCompliance {
 }
 
 /**
- * Every engine of a stack, rolled out `rollout.maxUnavailable` engines at a time: each batch
+ * Every engine of a stack, rolled out in batches (`rollout.batches`, or `rollout.maxUnavailable`
+ * engines at a time): each batch
  * depends on the whole batch before it, so the first engine that fails stops the rollout there
  * and the engines after it are not touched in that run. Credentials are not an argument: the
  * handlers read them from the stack's `mps-hotfix:credentials` config.
@@ -32,12 +33,12 @@ export class Fleet extends pulumi.ComponentResource {
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mpshotfix:index:Fleet", name, {}, opts);
     const { plan } = args;
-    const { maxUnavailable, ...settings } = plan.rollout;
+    const { maxUnavailable, batches, ...settings } = plan.rollout;
     // The batches order the rollout; a preview changes nothing, so it need not wait for them.
     const ordered = !pulumi.runtime.isDryRun();
     let previousBatch: EngineServer[] = [];
     const engines: EngineServer[] = [];
-    for (const batch of chunk(plan.engines, maxUnavailable)) {
+    for (const batch of rampedBatches(plan.engines, batches ?? [maxUnavailable])) {
       const servers = batch.map(
         (target) =>
           new EngineServer(

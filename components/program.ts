@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { planFleet, type FleetPlan } from "./config/fleetPlan";
+import { FleetConfigError, planFleet, type FleetPlan } from "./config/fleetPlan";
 import { Fleet, type FleetCompliance } from "./fleet";
 
 export interface FleetProgramOptions {
@@ -15,6 +15,17 @@ export interface FleetProgramOutputs {
   readonly compliance: pulumi.Output<FleetCompliance>;
   readonly compliantEngines: pulumi.Output<number>;
   readonly totalEngines: pulumi.Output<number>;
+}
+
+/**
+ * Bad stack input, as the engine shows it: a RunError, which the SDK prints once, without a stack
+ * trace (bad input is the operator's to fix, not a bug). `cause` holds every problem.
+ */
+export class InvalidStackError extends pulumi.RunError {
+  constructor(override readonly cause: FleetConfigError) {
+    super(cause.message);
+    this.name = "InvalidStackError";
+  }
 }
 
 /** Whether a config key is stored as a secret; the Node SDK keeps this check internal. */
@@ -35,13 +46,19 @@ export function fleetProgram(options: FleetProgramOptions): () => Promise<FleetP
   return async () => {
     const config = new pulumi.Config("mps-hotfix");
     const rawCredentials = config.getObject<unknown>("credentials");
-    const plan = planFleet({
-      stack: pulumi.getStack(),
-      fleet: config.getObject<unknown>("fleet"),
-      credentials: rawCredentials,
-      credentialsAreSecret: rawCredentials === undefined || isSecretConfig("mps-hotfix:credentials"),
-      baseDir: options.projectDir,
-    });
+    let plan: FleetPlan;
+    try {
+      plan = planFleet({
+        stack: pulumi.getStack(),
+        fleet: config.getObject<unknown>("fleet"),
+        credentials: rawCredentials,
+        credentialsAreSecret: rawCredentials === undefined || isSecretConfig("mps-hotfix:credentials"),
+        baseDir: options.projectDir,
+      });
+    } catch (error) {
+      if (error instanceof FleetConfigError) throw new InvalidStackError(error);
+      throw error;
+    }
     options.onPlan?.(plan);
     const fleet = new Fleet("fleet", { plan, ...(options.adoptOnly === true ? { adoptOnly: true } : {}) });
     return Promise.resolve({

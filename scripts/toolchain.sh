@@ -40,13 +40,11 @@ write_dynamic_provider_host
 
 if [ -z "${MPS_HOTFIX_BUILD_PULUMI:-}" ] && installed=$(command -v pulumi 2>/dev/null) \
   && [ "$installed" != "$tools/pulumi" ] && at_least "$(version_of "$installed")" "$pinned"; then
-  say "using $installed ($(version_of "$installed"))"
   dirname "$installed"
   exit 0
 fi
 
 if [ "$(version_of "$tools/pulumi")" = "$pinned" ]; then
-  say "pulumi $pinned already built in .tools/bin"
   echo "$tools"
   exit 0
 fi
@@ -60,7 +58,7 @@ go build -v -trimpath \
   -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$pinned" \
   -o "$tools/pulumi.partial" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1 |
   awk '/^go: downloading/ { d++; if (d % 25 == 0) printf "toolchain: downloaded %d modules\n", d > "/dev/stderr"; next }
-       /^[a-z0-9.]+\// { c++; if (c % 100 == 0) printf "toolchain: compiled %d packages\n", c > "/dev/stderr"; next }
+       /^[A-Za-z0-9._\/-]+$/ { c++; if (c % 100 == 0) printf "toolchain: compiled %d packages\n", c > "/dev/stderr"; next }
        { print > "/dev/stderr" }'
 status=${PIPESTATUS[0]}
 [ "$status" -eq 0 ] || { say "go build failed ($status)"; rm -f "$tools/pulumi.partial"; exit "$status"; }

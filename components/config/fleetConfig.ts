@@ -62,9 +62,23 @@ export const PackageSource = z.strictObject({
   sha256: Sha256Hex,
 });
 
+/** A batch size: a count of engines, or a percentage of the fleet such as "25%". */
+export const BatchSize = z.union([
+  z.number().int().min(1),
+  z
+    .string()
+    .regex(/^(100|[1-9][0-9]?)%$/, 'must be a count of engines or a percentage from 1% to 100%, such as "25%"')
+    .transform((text) => text as `${number}%`),
+]);
+
 export const RolloutSettings = MaintenanceSettings.extend({
   /** Engines patched at the same time; the rest of the fleet stays in rotation. */
   maxUnavailable: z.number().int().min(1).default(1),
+  /**
+   * Batch sizes in order, the last one repeating (`[1, 5, "25%"]`: a canary of one engine, then
+   * five, then a quarter of the fleet at a time); replaces maxUnavailable when given.
+   */
+  batches: z.array(BatchSize).min(1, "must give at least one batch size").optional(),
 });
 export type RolloutSettings = z.infer<typeof RolloutSettings>;
 

@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { FleetConfigError as FleetConfigErrorClass, FleetPlan } from "../../components/config/fleetPlan";
-import type { fleetProgram as fleetProgramFunction } from "../../components/program";
+import type {
+  InvalidStackError as InvalidStackErrorClass,
+  fleetProgram as fleetProgramFunction,
+} from "../../components/program";
 import { providerSource } from "../../components/provider/providerShim";
 import { resourceInputsFor } from "../../components/provider/resourceState";
 import { directFleet, PackageDir, type RawCredential, type RawFleet } from "../support/fleetFixture";
@@ -15,6 +18,7 @@ const hotfixType = "pulumi-nodejs:dynamic/mpshotfix:EngineHotfixes";
 const stack = "lab-east";
 
 let fleetProgram: typeof fleetProgramFunction;
+let InvalidStackError: typeof InvalidStackErrorClass;
 let FleetConfigError: typeof FleetConfigErrorClass;
 let packages: PackageDir;
 let registrations: Registration[];
@@ -23,7 +27,7 @@ beforeAll(async () => {
   packages = new PackageDir();
   await recordResources({ stack });
   await settle();
-  ({ fleetProgram } = await import("../../components/program"));
+  ({ fleetProgram, InvalidStackError } = await import("../../components/program"));
   ({ FleetConfigError } = await import("../../components/config/fleetPlan"));
 });
 
@@ -53,7 +57,7 @@ async function rejection(run: () => Promise<unknown>): Promise<FleetConfigErrorC
   try {
     await run();
   } catch (error) {
-    if (error instanceof FleetConfigError) return error;
+    if (error instanceof InvalidStackError && error.cause instanceof FleetConfigError) return error.cause;
     throw error;
   }
   throw new Error("the program accepted a fleet it should reject");
@@ -181,7 +185,7 @@ describe("fleetProgram", () => {
     expect(registrations).toEqual([]);
   });
 
-  it("throws a FleetConfigError, before registering any EngineHotfixes, for an engine that lists no hotfixes", async () => {
+  it("throws an InvalidStackError (a RunError: no stack trace), before registering any EngineHotfixes, for an engine that lists no hotfixes", async () => {
     const { fleet, credentials } = directFleet(packages, 3);
     fleet.engines![2]!.hotfixes = [];
     setConfig({ fleet, credentials });
@@ -194,10 +198,10 @@ describe("fleetProgram", () => {
     await settle(); // let registrations already under way reach the mocked engine
     expect({
       thrown: thrown instanceof Error ? `${thrown.name}: ${thrown.message.split("\n")[0]}` : thrown,
-      isFleetConfigError: thrown instanceof FleetConfigError,
+      isFleetConfigError: thrown instanceof InvalidStackError && thrown.cause instanceof FleetConfigError,
       registeredHotfixes: registrations.filter((r) => r.type === hotfixType).map((r) => r.name),
     }).toEqual({
-      thrown: expect.stringMatching(/^FleetConfigError: stack lab-east: /) as string,
+      thrown: expect.stringMatching(/^InvalidStackError: stack lab-east: /) as string,
       isFleetConfigError: true,
       registeredHotfixes: [],
     });
