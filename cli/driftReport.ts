@@ -15,7 +15,19 @@ export const DriftReport = z.strictObject({
       engine: z.string(),
       hotfix: z.string(),
       /** What `up` would do: nothing, the runbook, put the engine back into rotation, register it, or stop at a pending restart. */
-      action: z.enum(["none", "runbook", "restore-rotation", "register", "restart-required", "update-connection"]),
+      action: z.enum([
+        "none",
+        "runbook",
+        "restore-rotation",
+        "register",
+        "restart-required",
+        "update-connection",
+        "unreachable",
+      ]),
+      /** Whether `up` has anything to do on this engine, or could not tell (unreachable): never compliant by default. */
+      needsWork: z.boolean(),
+      /** Why the refresh could not read the engine; null when it could. */
+      unreachable: z.string().nullable(),
       files: z.array(
         z.strictObject({
           name: z.string(),
@@ -43,6 +55,7 @@ function actionOf(
 ): EngineEntry["action"] {
   if (step.op === "same") return "none";
   if (observed === undefined) return "register";
+  if (observed.unreachable !== undefined) return "unreachable";
   if (files.some((f) => f.compliant === false)) return observed.restartPending ? "restart-required" : "runbook";
   if (observed.restartPending) return "restart-required";
   if (observed.engineState !== "active" || observed.comPlusState !== "running") return "restore-rotation";
@@ -59,10 +72,13 @@ function entriesOf(step: HotfixStep): EngineEntry[] {
       const deployed = observed?.files[hotfix]?.[name] ?? null;
       return { name, deployed, required: version, compliant: deployed === null ? null : satisfies(deployed, version) };
     });
+    const action = actionOf(step, files, observed);
     return {
       engine: required.engine,
       hotfix,
-      action: actionOf(step, files, observed),
+      action,
+      needsWork: action !== "none",
+      unreachable: observed?.unreachable ?? null,
       files,
       engineState: observed?.engineState ?? null,
       comPlusState: observed?.comPlusState ?? null,
@@ -71,7 +87,7 @@ function entriesOf(step: HotfixStep): EngineEntry[] {
   });
   // A change nothing above explains is to the way the engine is reached.
   if (step.op === "update" && entries.every((e) => e.action === "none")) {
-    return entries.map((e) => ({ ...e, action: "update-connection" }));
+    return entries.map((e) => ({ ...e, action: "update-connection", needsWork: true }));
   }
   return entries;
 }
@@ -84,7 +100,7 @@ export function buildDriftReport(stack: string, steps: readonly HotfixStep[]): D
   const summary: DriftReport["summary"] = {};
   for (const entry of engines) {
     const line = summary[entry.hotfix] ?? { needWork: 0, engines: 0 };
-    summary[entry.hotfix] = { needWork: line.needWork + (entry.action === "none" ? 0 : 1), engines: line.engines + 1 };
+    summary[entry.hotfix] = { needWork: line.needWork + (entry.needsWork ? 1 : 0), engines: line.engines + 1 };
   }
   return { schema: "mps-hotfix/drift-report/v1", stack, summary, engines };
 }
@@ -96,6 +112,7 @@ const actionText: Readonly<Record<EngineEntry["action"], string>> = {
   register: "register (not managed yet)",
   "restart-required": "none until the host restarts",
   "update-connection": "record new connection settings",
+  unreachable: "nothing until it can be reached",
 };
 
 /** Markdown for a pull request: a summary line per hotfix, then one row per engine and file. */
@@ -103,6 +120,17 @@ export function renderMarkdown(report: DriftReport): string {
   const lines = [`### mps-hotfix drift report: stack \`${report.stack}\``, ""];
   for (const [hotfix, line] of Object.entries(report.summary)) {
     lines.push(`**${line.needWork} of ${line.engines} engines need ${hotfix}.**`);
+  }
+  const unreachable = [
+    ...new Map(report.engines.flatMap((e) => (e.unreachable === null ? [] : [[e.engine, e.unreachable]]))).entries(),
+  ];
+  if (unreachable.length > 0) {
+    lines.push(
+      "",
+      `**${unreachable.length} engine(s) could not be reached; their rows show what was last known:**`,
+      "",
+    );
+    for (const [engine, reason] of unreachable) lines.push(`- ${engine}: ${reason}`);
   }
   lines.push(
     "",

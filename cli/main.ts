@@ -6,7 +6,7 @@ import { FleetConfigError, type FleetPlan } from "../components/config/fleetPlan
 import { HotfixEntry, HotfixId } from "../components/domain/catalog";
 import { MsiPackageError, readMsiPackageFile, type MsiPackage } from "../components/package/msiPackage";
 import { buildDriftReport, renderMarkdown } from "./driftReport";
-import { hotfixSteps } from "./hotfixSteps";
+import { engineOf, hotfixSteps, unreachableReason } from "./hotfixSteps";
 import { draftCatalogEntry, draftNotice, renderPackage } from "./packageInspect";
 import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
 import { managesEngines, openStack, planStack, previewFleet, upFleet } from "./workspace";
@@ -73,11 +73,29 @@ function inspectPackage(inspection: PackageInspection): number {
 const print = (text: string): void => void process.stdout.write(text);
 const printError = (text: string): void => void process.stderr.write(text);
 
+/** Exit status of a preview or report that could not read every engine: the picture is incomplete. */
+export const incompleteExitCode = 3;
+
+function incompleteIfUnreachable(events: readonly EngineEvent[]): number {
+  const unreachable = hotfixSteps(events).flatMap((step) => {
+    const reason = unreachableReason(step);
+    return reason === undefined ? [] : [`${engineOf(step)}: ${reason}`];
+  });
+  if (unreachable.length === 0) return 0;
+  printError(
+    `mps-hotfix: ${unreachable.length} engine(s) could not be reached; the picture is incomplete (exit ${incompleteExitCode}):\n${unreachable.map((u) => `  ${u}`).join("\n")}\n`,
+  );
+  return incompleteExitCode;
+}
+
 /** The commands that run the program: bad input is refused before the engine starts them. */
 const runsProgram: readonly Command[] = ["preview", "report", "adopt", "up"];
 
-/** Runs one command; the engine's own output streams as it goes. Throws when the engine fails. */
-export async function run(invocation: Invocation): Promise<void> {
+/**
+ * Runs one command; the engine's own output streams as it goes. Throws when the engine fails;
+ * otherwise returns the exit status (0, or 3 when a preview could not read every engine).
+ */
+export async function run(invocation: Invocation): Promise<number> {
   let plan: FleetPlan | undefined;
   const stack = await openStack({
     stackName: invocation.stackName,
@@ -98,17 +116,17 @@ export async function run(invocation: Invocation): Promise<void> {
   switch (invocation.command) {
     case "preview":
       await previewFleet(stack, { ...common, diff: true });
-      return;
+      return incompleteIfUnreachable(events);
     case "report": {
       // The report is the only thing on stdout, so it can be piped or posted as it is.
       await previewFleet(stack, { ...common, onOutput: () => undefined });
       const report = buildDriftReport(invocation.stackName, hotfixSteps(events));
       print(invocation.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report));
-      return;
+      return incompleteIfUnreachable(events);
     }
     case "adopt":
       await upFleet(stack, common);
-      return;
+      return 0;
     case "up":
       try {
         await upFleet(stack, common);
@@ -123,13 +141,13 @@ export async function run(invocation: Invocation): Promise<void> {
             )}\n`,
           );
       }
-      return;
+      return 0;
     case "refresh":
       await stack.refresh(common);
-      return;
+      return 0;
     case "destroy":
       await stack.destroy(common);
-      return;
+      return 0;
   }
 }
 
@@ -192,8 +210,7 @@ async function main(argv: readonly string[]): Promise<number> {
       "\nmps-hotfix: interrupted; waiting for the engine to finish the current step and restore the engine (Ctrl-C again to quit now)\n",
     );
   });
-  await run(invocation);
-  return 0;
+  return run(invocation);
 }
 
 if (require.main === module) {

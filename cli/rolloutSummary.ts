@@ -1,29 +1,34 @@
-import { engineOf, type HotfixStep } from "./hotfixSteps";
+import { engineOf, lastRunOf, type HotfixStep } from "./hotfixSteps";
 
 export interface RolloutSummary {
   readonly patched: readonly string[];
   readonly compliant: readonly string[];
   readonly failed: readonly string[];
+  /** Engines whose maintenance was not started because the change window had closed. */
+  readonly windowClosed: readonly string[];
   /** Engines the run never reached because the rollout halted at a failure. */
   readonly skipped: readonly string[];
 }
 
+type Outcome = "patched" | "compliant" | "failed" | "window-closed";
+
+function outcomeOf(step: HotfixStep): Outcome {
+  if (step.failed) return "failed";
+  const run = lastRunOf(step);
+  if (run?.outcome === "failed") return "failed";
+  if (run?.outcome === "skipped") return "window-closed";
+  return step.op === "same" ? "compliant" : "patched";
+}
+
 /** Sorts every engine of the plan into patched, already compliant, failed or skipped. */
 export function summarizeRollout(engines: readonly string[], steps: readonly HotfixStep[]): RolloutSummary {
-  const outcome = new Map<string, "patched" | "compliant" | "failed">();
-  for (const step of steps) {
-    const engine = engineOf(step);
-    const now = step.failed ? "failed" : step.op === "same" ? "compliant" : "patched";
-    const before = outcome.get(engine);
-    // An engine with several hotfixes is failed if any failed, patched if any changed.
-    if (before === "failed" || (before === "patched" && now === "compliant")) continue;
-    outcome.set(engine, now);
-  }
-  const pick = (kind: string): string[] => engines.filter((e) => outcome.get(e) === kind);
+  const outcome = new Map<string, Outcome>(steps.map((step) => [engineOf(step), outcomeOf(step)]));
+  const pick = (kind: Outcome): string[] => engines.filter((e) => outcome.get(e) === kind);
   return {
     patched: pick("patched"),
     compliant: pick("compliant"),
     failed: pick("failed"),
+    windowClosed: pick("window-closed"),
     skipped: engines.filter((e) => !outcome.has(e)),
   };
 }
@@ -36,6 +41,9 @@ export function renderRolloutSummary(summary: RolloutSummary): string {
     `  ${part(summary.patched, "patched")}`,
     `  ${part(summary.compliant, "already compliant")}`,
     `  ${part(summary.failed, "failed")}`,
+    ...(summary.windowClosed.length > 0
+      ? [`  ${part(summary.windowClosed, "skipped: the change window had closed (rollout.window)")}`]
+      : []),
     `  ${part(summary.skipped, "skipped: the rollout halted before them")}`,
   ].join("\n");
 }

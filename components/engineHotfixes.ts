@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ObservedState } from "./domain/observation";
-import type { EngineHotfixesInputs } from "./provider/resourceState";
+import type { EngineHotfixesInputs, LastRun } from "./provider/resourceState";
 import { providerSource } from "./provider/providerShim";
 
 /** The type token release 0.1 registered one resource per engine and hotfix under (see aliases). */
@@ -27,8 +27,10 @@ export class EngineHotfixes extends pulumi.CustomResource {
   declare public readonly engineState: pulumi.Output<ObservedState["engineState"]>;
   declare public readonly comPlusState: pulumi.Output<ObservedState["comPlusState"]>;
   declare public readonly restartPending: pulumi.Output<boolean>;
+  /** Set when the last up left the engine short of the requirement (failed, or not started). */
+  declare public readonly lastRun: pulumi.Output<LastRun | null | undefined>;
 
   constructor(name: string, args: EngineHotfixesArgs, opts?: pulumi.CustomResourceOptions) {
-    super(engineHotfixesType, name, { ...args, __provider: providerSource }, opts);
+    super(engineHotfixesType, name, { ...args, lastRun: undefined, __provider: providerSource }, opts);
   }
 }

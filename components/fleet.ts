@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { rampedBatches } from "./batches";
 import type { FleetPlan } from "./config/fleetPlan";
 import { EngineServer, type EngineCompliance } from "./engineServer";
+import { RolloutResult } from "./rolloutResult";
 
 export interface FleetArgs {
   /** The validated fleet (from planFleet): engines, hotfixes, rollout and host settings. */
@@ -33,7 +34,7 @@ export class Fleet extends pulumi.ComponentResource {
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mpshotfix:index:Fleet", name, {}, opts);
     const { plan } = args;
-    const { maxUnavailable, batches, ...settings } = plan.rollout;
+    const { maxUnavailable, batches, maxFailures: _maxFailures, window: _window, ...settings } = plan.rollout;
     // The batches order the rollout; a preview changes nothing, so it need not wait for them.
     const ordered = !pulumi.runtime.isDryRun();
     let previousBatch: EngineServer[] = [];
@@ -51,6 +52,17 @@ export class Fleet extends pulumi.ComponentResource {
       previousBatch = servers;
     }
     this.engines = engines;
+    new RolloutResult(
+      `${name}-result`,
+      {
+        shortfalls: pulumi
+          .all(engines.map((server, i) => pulumi.all([plan.engines[i]!.engine, server.hotfixes.lastRun])))
+          .apply((runs) =>
+            runs.flatMap(([engine, run]) => (run === undefined || run === null ? [] : [{ engine, ...run }])),
+          ),
+      },
+      { parent: this, dependsOn: engines },
+    );
     this.compliance = pulumi
       .all(
         engines.map((server, i) =>

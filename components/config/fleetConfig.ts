@@ -10,6 +10,7 @@ import {
   WindowsDirectory,
 } from "../domain/fields";
 import { FileVersionText } from "../domain/fileVersion";
+import { RolloutLimits } from "../domain/rollout";
 import { HostSettings, MaintenanceSettings } from "../domain/target";
 
 /** A management host with OpenSSH that reaches relayed engines over WinRM. */
@@ -72,6 +73,7 @@ export const BatchSize = z.union([
 ]);
 
 export const RolloutSettings = MaintenanceSettings.extend({
+  ...RolloutLimits.shape,
   /** Engines patched at the same time; the rest of the fleet stays in rotation. */
   maxUnavailable: z.number().int().min(1).default(1),
   /**

@@ -33,8 +33,9 @@ export function fileDrift(observed: Pick<ObservedState, "files">, hotfixId: stri
 export function rotationDrift(observed: Omit<ObservedState, "files">): string[] {
   const reasons: string[] = [];
   if (observed.restartPending) reasons.push("a restart is pending");
-  if (observed.engineState !== "active") reasons.push("the engine is deactivated (out of rotation)");
-  if (observed.comPlusState !== "running") reasons.push("the COM+ application is stopped");
+  if (observed.engineState === "unknown") reasons.push("the engine has never been read");
+  else if (observed.engineState !== "active") reasons.push("the engine is deactivated (out of rotation)");
+  if (observed.comPlusState === "stopped") reasons.push("the COM+ application is stopped");
   return reasons;
 }
 

@@ -12,8 +12,9 @@ export type DeployedVersion = z.infer<typeof DeployedVersion>;
 /** What a probe found on an engine: per hotfix id the deployed version of each of its files. */
 export const ObservedState = z.object({
   files: z.record(HotfixId, z.record(z.string(), DeployedVersion)),
-  engineState: z.enum(["active", "deactivated"]),
-  comPlusState: z.enum(["running", "stopped"]),
+  /** "unknown" only for an engine that has never been read (registered while unreachable). */
+  engineState: z.enum(["active", "deactivated", "unknown"]),
+  comPlusState: z.enum(["running", "stopped", "unknown"]),
   restartPending: z.boolean(),
 });
 export type ObservedState = z.infer<typeof ObservedState>;

@@ -18,6 +18,10 @@ export const MaintenanceSettings = z.strictObject({
   /** Leave an engine deactivated when its install fails, instead of putting it back into rotation. */
   leaveFailedEngineOut: z.boolean().default(false),
   connectTimeoutSeconds: z.number().int().min(1).max(600).default(20),
+  /** Connection attempts while a host refuses or does not answer; rejected credentials and a wrong host key are final. */
+  connectAttempts: z.number().int().min(1).max(10).default(3),
+  /** The wait before the second connection attempt, doubling after each further one. */
+  connectRetryDelaySeconds: z.number().min(0).max(60).default(2),
   /**
    * Upper bound for any one step on a host; a host that stops answering ends the run. The COM+
    * shutdown step may take up to complusShutdownTimeoutSeconds + 30 s when that is longer.

@@ -7,6 +7,20 @@ function scriptRouteOf(route: EngineRoute): Route {
   return route.kind === "direct" ? { kind: "direct" } : { kind: "relay", engineHost: route.engineHost };
 }
 
+export interface ConnectPolicy {
+  readonly connectTimeoutMs: number;
+  /** Connection attempts while the host refuses or does not answer (never for rejected credentials or a wrong key). */
+  readonly connectAttempts: number;
+  /** The wait before the second attempt; it doubles after each further one. */
+  readonly connectRetryDelayMs: number;
+  /** Told of each retry, so an operator sees a flaky network rather than a hang. */
+  readonly onRetry?: (message: string) => void;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Failures a later attempt may not meet: the host was not there yet, or did not answer in time. */
+const retriedFailures: ReadonlySet<string> = new Set(["connection-refused", "connect-timeout"]);
+
 /**
  * The way to one engine: an SSH session to the engine itself, or to the relay that reaches it
  * with Invoke-Command. A session that was lost is reopened once for the next script, so that a
@@ -21,15 +35,30 @@ export class EngineConnection {
     private readonly route: EngineRoute,
     /** The credential of a hop, by its name in the stack; throws when there is none. */
     private readonly credentialOf: (hop: string) => Credential,
-    private readonly connectTimeoutMs: number,
+    private readonly policy: ConnectPolicy,
   ) {
     this.hop = sshHopOf(route);
   }
 
   private async openSession(): Promise<SshSession> {
     if (this.session) return this.session;
-    this.session = await SshSession.open(this.hop, this.credentialOf(this.hop.name), this.connectTimeoutMs);
-    return this.session;
+    const credential = this.credentialOf(this.hop.name);
+    const { connectAttempts, connectRetryDelayMs } = this.policy;
+    const sleep = this.policy.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.session = await SshSession.open(this.hop, credential, this.policy.connectTimeoutMs);
+        return this.session;
+      } catch (error) {
+        const retried = error instanceof TransportError && retriedFailures.has(error.failure);
+        if (!retried || attempt >= connectAttempts) throw error;
+        const delay = connectRetryDelayMs * 2 ** (attempt - 1);
+        this.policy.onRetry?.(
+          `connect attempt ${attempt} of ${connectAttempts} failed (${error.message}); retrying in ${delay / 1000}s`,
+        );
+        await sleep(delay);
+      }
+    }
   }
 
   async run(script: HostScript, timeoutMs: number): Promise<ExecResult> {

@@ -2,13 +2,15 @@ import { readFileSync } from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { driftReasons } from "../domain/drift";
 import type { ObservedState } from "../domain/observation";
-import type { EngineTarget } from "../domain/target";
+import type { EngineTarget, MaintenanceSettings } from "../domain/target";
 import { EngineConnection } from "../host/engineConnection";
+import { TransportError } from "../host/sshSession";
 import type { StepEvent } from "../runbook/ports";
 import { Runbook, RunbookError, rotationNotice } from "../runbook/runbook";
 import { progressLine } from "./progress";
 import { checkInputs, parseInputs } from "./inputCheck";
 import { stateSchemaVersion, targetOf, type EngineHotfixesInputs, type EngineHotfixesState } from "./resourceState";
+import { RolloutTracker } from "./rolloutTracker";
 import { StackSettings } from "./stackSettings";
 import { readStoredState, requirementOfState } from "./stateMigration";
 
@@ -25,13 +27,23 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<v
   return Promise.resolve();
 }
 
-function connectionOf(target: EngineTarget, connectTimeoutSeconds: number): EngineConnection {
-  return new EngineConnection(
-    target.engine,
-    target.route,
-    (hop) => stack.credentialOf(hop),
-    connectTimeoutSeconds * 1000,
-  );
+const rollout = new RolloutTracker(() => stack.limits);
+
+function connectionOf(target: EngineTarget, settings: MaintenanceSettings): EngineConnection {
+  const position = stack.positionOf(target.engine);
+  const where = position === undefined ? target.engine : `${target.engine} ${position}`;
+  return new EngineConnection(target.engine, target.route, (hop) => stack.credentialOf(hop), {
+    connectTimeoutMs: settings.connectTimeoutSeconds * 1000,
+    connectAttempts: settings.connectAttempts,
+    connectRetryDelayMs: settings.connectRetryDelaySeconds * 1000,
+    onRetry: (message) => console.error(`[${where}] ${message}`),
+  });
+}
+
+/** The transport failure behind an error: the engine could not be reached (rather than answered wrongly). */
+function unreachableCause(error: unknown): TransportError | undefined {
+  const cause = error instanceof TransportError ? error : (error as { cause?: unknown } | undefined)?.cause;
+  return cause instanceof TransportError ? cause : undefined;
 }
 
 /**
@@ -76,7 +88,7 @@ function runbookFor(
 /** The state a maintenance records: the target, what the probe observed, the requirement it was held to. */
 function stateAfter(inputs: EngineHotfixesInputs, observed: ObservedState): EngineHotfixesState {
   const { adoptOnly: _adoptOnly, files: required, ...rest } = inputs;
-  return { ...rest, ...observed, required };
+  return { ...rest, ...observed, required, lastRun: null };
 }
 
 /**
@@ -116,7 +128,7 @@ async function probeAfterFailure(
   inputs: EngineHotfixesInputs,
   before: EngineHotfixesState | undefined,
 ): Promise<EngineHotfixesState> {
-  const connection = connectionOf(inputs, inputs.settings.connectTimeoutSeconds);
+  const connection = connectionOf(inputs, { ...inputs.settings, connectAttempts: 1 });
   try {
     return stateAfter(inputs, await runbookFor(inputs, inputs.settings, connection, false).probe());
   } catch {
@@ -131,25 +143,58 @@ async function probeAfterFailure(
   }
 }
 
+/** Registers what an engine has (`adopt`); an engine that cannot be reached is registered as such. */
+async function register(inputs: EngineHotfixesInputs): Promise<EngineHotfixesState> {
+  const connection = connectionOf(inputs, inputs.settings);
+  try {
+    return stateAfter(inputs, await runbookFor(targetOf(inputs), inputs.settings, connection, true).probe());
+  } catch (error) {
+    const cause = unreachableCause(error);
+    if (cause === undefined) throw error;
+    console.error(`[${inputs.engine}] UNREACHABLE: ${cause.message}; registered as never read`);
+    const never: ObservedState = {
+      files: lastKnown(inputs, undefined),
+      engineState: "unknown",
+      comPlusState: "unknown",
+      restartPending: false,
+    };
+    return { ...stateAfter(inputs, never), unreachable: cause.message };
+  } finally {
+    connection.close();
+  }
+}
+
 async function converge(
   id: string,
   inputs: EngineHotfixesInputs,
   before: EngineHotfixesState | undefined,
   serializedProvider: unknown,
 ): Promise<EngineHotfixesState> {
-  const connection = connectionOf(inputs, inputs.settings.connectTimeoutSeconds);
+  if (inputs.adoptOnly === true) return register(inputs);
+  const refusal = rollout.refusal();
+  if (refusal !== undefined) {
+    console.error(`[${inputs.engine}] SKIPPED: ${refusal}`);
+    if (before === undefined) throw new Error(`engine ${inputs.engine}: ${refusal}`);
+    return { ...before, lastRun: { outcome: "skipped", reason: refusal } };
+  }
+  const connection = connectionOf(inputs, inputs.settings);
   runbooksInProgress += 1;
   try {
-    const runbook = runbookFor(targetOf(inputs), inputs.settings, connection, true);
-    const observed = inputs.adoptOnly === true ? await runbook.probe() : await runbook.converge();
+    const observed = await runbookFor(targetOf(inputs), inputs.settings, connection, true).converge();
     return stateAfter(inputs, observed);
   } catch (error) {
     connection.close();
     if (!(error instanceof RunbookError)) throw error;
-    const message = `${error.message}\n  ${rotationNotice(error)}`;
+    const goesOn = rollout.recordFailure(inputs.engine);
+    const message = `${error.message}\n  ${rotationNotice(error)}${goesOn ? "" : `\n  ${rollout.haltNotice()}`}`;
     console.error(`[${inputs.engine}] FAILED: ${message}`);
-    if (error.rotation === "untouched") throw new Error(message);
-    throw new PartialStateError(message, id, await probeAfterFailure(inputs, before), serializedProvider);
+    const untouched = error.rotation === "untouched";
+    const recorded = untouched ? before : await probeAfterFailure(inputs, before);
+    // Within rollout.maxFailures the engine is recorded as failed and the rollout goes on past it;
+    // the fleet's RolloutResult still fails the run.
+    if (goesOn && recorded !== undefined) return { ...recorded, lastRun: { outcome: "failed", reason: message } };
+    if (untouched || recorded === undefined) throw new Error(message);
+    throw new PartialStateError(message, id, recorded, serializedProvider);
   } finally {
     runbooksInProgress -= 1;
     connection.close();
@@ -162,14 +207,15 @@ function connectionChanged(olds: EngineHotfixesState, news: EngineHotfixesInputs
   return JSON.stringify(olds.route) !== JSON.stringify(news.route);
 }
 
-/** Changes when the observed state is not the desired one, or when the way to the host changed. */
+/** Changes when the observed state is not the desired one, when the engine could not be read, or when the way to the host changed. */
 export async function diff(_id: string, oldProps: unknown, newProps: unknown): Promise<pulumi.dynamic.DiffResult> {
   // A refresh diffs against the stored inputs: an earlier release's do not parse, and do differ.
   if (((await checkInputs(undefined, newProps)).failures ?? []).length > 0) return { changes: true };
   const news = parseInputs(newProps);
   if (news === undefined) return { changes: true };
   const olds = readStoredState(news.engine, oldProps);
-  const drift = driftReasons(olds, news.files).length > 0;
+  // An engine the refresh could not read is never shown as compliant.
+  const drift = driftReasons(olds, news.files).length > 0 || olds.unreachable !== undefined;
   return { changes: drift || connectionChanged(olds, news), replaces: [], deleteBeforeReplace: false };
 }
 
@@ -200,29 +246,42 @@ export async function update(id: string, olds: unknown, newProps: unknown): Prom
  */
 export async function read(id: string, props: unknown): Promise<pulumi.dynamic.ReadResult> {
   const engine = id.split("/")[0] ?? id;
-  const state = readStoredState(engine, props);
+  const { unreachable: _unreachable, lastRun: _lastRun, ...state } = readStoredState(engine, props);
   const required = requirementOfState(state);
   const target: EngineTarget = { ...targetOf(state), files: required };
-  const connection = connectionOf(target, state.settings.connectTimeoutSeconds);
+  const connection = connectionOf(target, state.settings);
+  let refreshed: EngineHotfixesState;
   try {
     const observed = await runbookFor(target, state.settings, connection, false).probe();
-    const refreshed: EngineHotfixesState = { ...state, ...observed, schemaVersion: stateSchemaVersion };
-    const meetsRequirement = state.required !== undefined && driftReasons(observed, state.required).length === 0;
-    const { required: _required, ...observedAsInputs } = refreshed;
-    // Inputs as the display compares them with the stack's: observed values where the engine falls short.
-    const inputs = meetsRequirement ? { ...observedAsInputs, files: required } : observedAsInputs;
-    return { id, props: refreshed, inputs };
+    refreshed = { ...state, ...observed, schemaVersion: stateSchemaVersion, lastRun: null };
   } catch (error) {
-    throw new Error(`engine ${state.engine}: refresh could not probe the host: ${(error as Error).message}`);
+    const cause = unreachableCause(error);
+    if (cause === undefined) {
+      throw new Error(`engine ${state.engine}: refresh could not probe the host: ${(error as Error).message}`);
+    }
+    // The rest of the fleet is still read: this engine keeps what was last known, marked unreachable.
+    console.error(`[${state.engine}] UNREACHABLE: ${cause.message}`);
+    refreshed = { ...state, schemaVersion: stateSchemaVersion, unreachable: cause.message, lastRun: null };
   } finally {
     connection.close();
   }
+  const meetsRequirement =
+    refreshed.unreachable === undefined &&
+    state.required !== undefined &&
+    driftReasons(refreshed, state.required).length === 0;
+  const { required: _required, lastRun: _none, ...observedAsInputs } = refreshed;
+  // Inputs as the display compares them with the stack's: observed values where the engine falls short,
+  // and why the engine could not be read, where it could not.
+  const inputs = meetsRequirement ? { ...observedAsInputs, files: required } : observedAsInputs;
+  return { id, props: refreshed, inputs };
 }
 
 /** Removing an engine from the stack stops managing it; a hotfix is never uninstalled. */
 export async function remove(): Promise<void> {
   return Promise.resolve();
 }
+
+export { rolloutResultProvider } from "./rolloutResultProvider";
 
 /** What the dynamic-provider host calls (see providerShim.ts). */
 export const provider: pulumi.dynamic.ResourceProvider = {

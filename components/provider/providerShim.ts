@@ -8,8 +8,14 @@
  * directory (`mps-hotfix/provider` resolves through package.json "exports", or from node_modules
  * when the package is used as a library).
  */
-export const providerSource =
-  'exports.handler = () => { const dir = process.cwd(); try { return require("node:module")' +
-  '.createRequire(require("node:path").join(dir, "package.json"))("mps-hotfix/provider").provider; } catch (e) {' +
-  ' throw new Error("mps-hotfix: cannot load the dynamic provider\'s handlers (mps-hotfix/provider) from " + dir +' +
-  ' ": run npm run build there first (" + e.message + ")"); } };\n';
+export function providerSourceFor(handlers: "provider" | "rolloutResultProvider"): string {
+  return (
+    'exports.handler = () => { const dir = process.cwd(); try { return require("node:module")' +
+    `.createRequire(require("node:path").join(dir, "package.json"))("mps-hotfix/provider").${handlers}; } catch (e) {` +
+    ' throw new Error("mps-hotfix: cannot load the dynamic provider\'s handlers (mps-hotfix/provider) from " + dir +' +
+    ' ": run npm run build there first (" + e.message + ")"); } };\n'
+  );
+}
+
+/** The handlers of EngineHotfixes. */
+export const providerSource = providerSourceFor("provider");

@@ -3,6 +3,13 @@ import { HotfixRequirements } from "../domain/requirement";
 import { ObservedState } from "../domain/observation";
 import { EngineTarget, MaintenanceSettings } from "../domain/target";
 
+/** An up that left the engine short of the requirement: it failed, or it was not started. */
+export const LastRun = z.strictObject({
+  outcome: z.enum(["failed", "skipped"]),
+  reason: z.string(),
+});
+export type LastRun = z.infer<typeof LastRun>;
+
 /** The version of the EngineHotfixes state this release writes; older states are migrated when read. */
 export const stateSchemaVersion = 2;
 
@@ -34,6 +41,10 @@ export const EngineHotfixesState = z.object({
   schemaVersion: z.literal(stateSchemaVersion),
   settings: MaintenanceSettings,
   required: HotfixRequirements.optional(),
+  /** Why the last refresh could not read the engine; the observation is then the last one known. */
+  unreachable: z.string().optional(),
+  /** What the last up did with the engine when it did not bring it to the requirement; null otherwise. */
+  lastRun: LastRun.nullable().optional(),
 });
 export type EngineHotfixesState = z.infer<typeof EngineHotfixesState>;
 

@@ -1,34 +1,41 @@
 import { z } from "zod";
 import { Credentials, type Credential } from "../domain/endpoint";
+import { RolloutLimits } from "../domain/rollout";
 
 /** Config keys the handlers read from the stack's config, which `configure` receives whole. */
 export const credentialsKey = "mps-hotfix:credentials";
 export const fleetKey = "mps-hotfix:fleet";
 
 const EngineOrder = z.object({ engines: z.array(z.object({ name: z.string() })) });
+const RolloutOfFleet = z.object({ rollout: RolloutLimits.default(RolloutLimits.parse({})) });
 
 /**
  * What the handlers take from the stack's config instead of from resource inputs: each hop's
  * credentials (so no resource's inputs or state holds one, and rotating a password changes no
- * resource), and where each engine stands in the stack's list (display only).
+ * resource), where each engine stands in the stack's list (display only), and the rollout's
+ * limits (maxFailures, window), which hold for the run as a whole rather than for one resource.
  */
 export class StackSettings {
   private constructor(
     private readonly credentials: Credentials,
     private readonly engineOrder: readonly string[],
+    /** How far the rollout goes on past failed engines, and until when it starts engines. */
+    readonly limits: RolloutLimits,
     /** Why the stack's credentials could not be read, when they could not. */
     private readonly credentialsProblem?: string,
   ) {}
 
   static empty(): StackSettings {
-    return new StackSettings({}, []);
+    return new StackSettings({}, [], RolloutLimits.parse({}));
   }
 
   /** From `configure`'s config; a value that does not parse is reported when a hop needs it. */
   static from(get: (key: string) => string | undefined): StackSettings {
     const text = get(credentialsKey);
     const credentials = Credentials.safeParse(parseJson(text) ?? {});
-    const order = EngineOrder.safeParse(parseJson(get(fleetKey)));
+    const fleet = parseJson(get(fleetKey));
+    const order = EngineOrder.safeParse(fleet);
+    const rollout = RolloutOfFleet.safeParse(fleet);
     const problem =
       text !== undefined && parseJson(text) === undefined
         ? "is not JSON"
@@ -38,6 +45,7 @@ export class StackSettings {
     return new StackSettings(
       credentials.success ? credentials.data : {},
       order.success ? order.data.engines.map((e) => e.name) : [],
+      rollout.success ? rollout.data.rollout : RolloutLimits.parse({}),
       problem,
     );
   }

@@ -20,6 +20,8 @@ export class RunbookError extends Error {
     readonly rotation: Rotation,
     readonly exitCode?: number,
     readonly installLog?: string,
+    /** What made the step fail, when it was not the host's answer (a lost connection, say). */
+    override readonly cause?: unknown,
   ) {
     super(`engine ${engine}: step ${step} failed: ${reason}`);
     this.name = "RunbookError";
@@ -46,6 +48,7 @@ class StepFailure extends Error {
     message: string,
     readonly exitCode?: number,
     readonly installLog?: string,
+    override readonly cause?: unknown,
   ) {
     super(message);
   }
@@ -107,7 +110,10 @@ export class Runbook {
       this.emit(step, "succeeded", started, options.hotfixId);
       return value;
     } catch (error) {
-      const failure = error instanceof StepFailure ? error : new StepFailure(step, (error as Error).message);
+      const failure =
+        error instanceof StepFailure
+          ? error
+          : new StepFailure(step, (error as Error).message, undefined, undefined, error);
       this.emit(step, "failed", started, options.hotfixId, failure.message);
       throw failure;
     }
@@ -244,7 +250,7 @@ export class Runbook {
       } catch (error) {
         const message = `${pkg.hotfix}: ${(error as Error).message}`;
         this.emit("install-package", "failed", started, pkg.hotfix, message);
-        throw new StepFailure("install-package", message);
+        throw new StepFailure("install-package", message, undefined, undefined, error);
       }
       const outcome = classifyMsiexecExit(answer.msiexecExit);
       if (outcome.kind === "installed") {
@@ -310,13 +316,17 @@ export class Runbook {
         "left-out-restore-failed",
         failed.exitCode,
         failed.installLog,
+        failed.cause,
       );
     }
   }
 
   private asRunbookError(error: unknown, rotation: Rotation): RunbookError {
     if (error instanceof RunbookError) return error;
-    const failure = error instanceof StepFailure ? error : new StepFailure("probe", (error as Error).message);
+    const failure =
+      error instanceof StepFailure
+        ? error
+        : new StepFailure("probe", (error as Error).message, undefined, undefined, error);
     return new RunbookError(
       this.target.engine,
       failure.step,
@@ -324,6 +334,7 @@ export class Runbook {
       rotation,
       failure.exitCode,
       failure.installLog,
+      failure.cause,
     );
   }
 }

@@ -1,0 +1,20 @@
+import * as pulumi from "@pulumi/pulumi";
+import { providerSourceFor } from "./provider/providerShim";
+import type { EngineShortfall } from "./provider/rolloutResultProvider";
+
+export const rolloutResultType = "pulumi-nodejs:dynamic/mpshotfix:RolloutResult";
+
+export interface RolloutResultArgs {
+  /** The engines the rollout left short of the requirement, from their EngineHotfixes' `lastRun`. */
+  readonly shortfalls: pulumi.Input<readonly EngineShortfall[]>;
+}
+
+/**
+ * The end of a rollout: depends on every engine and fails the run when any of them failed or was
+ * not started, so that an up that went on past failed engines still exits non-zero.
+ */
+export class RolloutResult extends pulumi.CustomResource {
+  constructor(name: string, args: RolloutResultArgs, opts?: pulumi.CustomResourceOptions) {
+    super(rolloutResultType, name, { ...args, __provider: providerSourceFor("rolloutResultProvider") }, opts);
+  }
+}
