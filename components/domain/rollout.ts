@@ -1,9 +1,12 @@
 import { z } from "zod";
 
-/** When no further engine's maintenance may start: at a time, or a length after the run starts. */
+/**
+ * When no further engine's maintenance may start: at a time, or a length after the run's first
+ * maintenance was asked for.
+ */
 export const ChangeWindow = z.union([
   z.strictObject({ closesAt: z.iso.datetime({ offset: true }) }),
-  z.strictObject({ minutes: z.number().int().min(1).max(10080) }),
+  z.strictObject({ minutes: z.number().positive().max(10080) }),
 ]);
 export type ChangeWindow = z.infer<typeof ChangeWindow>;
 
