@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { rampedBatches } from "./batches";
+import { maintenanceSettingsOf } from "./config/fleetConfig";
 import type { FleetPlan } from "./config/fleetPlan";
 import { EngineServer, type EngineCompliance } from "./engineServer";
 import { RolloutResult } from "./rolloutResult";
@@ -34,7 +35,8 @@ export class Fleet extends pulumi.ComponentResource {
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mpshotfix:index:Fleet", name, {}, opts);
     const { plan } = args;
-    const { maxUnavailable, batches, maxFailures: _maxFailures, window: _window, ...settings } = plan.rollout;
+    const { maxUnavailable, batches } = plan.rollout;
+    const settings = maintenanceSettingsOf(plan.rollout);
     // The batches order the rollout; a preview changes nothing, so it need not wait for them.
     const ordered = !pulumi.runtime.isDryRun();
     let previousBatch: EngineServer[] = [];

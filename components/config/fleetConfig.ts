@@ -84,6 +84,12 @@ export const RolloutSettings = MaintenanceSettings.extend({
 });
 export type RolloutSettings = z.infer<typeof RolloutSettings>;
 
+/** The part of the rollout settings that each engine's maintenance is run with (its resource's `settings`). */
+export function maintenanceSettingsOf(rollout: RolloutSettings): MaintenanceSettings {
+  const { maxUnavailable: _size, batches: _batches, maxFailures: _failures, window: _window, ...settings } = rollout;
+  return settings;
+}
+
 export const FleetConfig = z.strictObject({
   engines: z.array(EngineConfig).min(1, "must list at least one engine"),
   relays: z.array(RelayConfig).default([]),

@@ -1,6 +1,7 @@
 import { catalog, type HotfixCatalog } from "../../components/domain/catalog";
 import type { MaintenanceSettings } from "../../components/domain/target";
 import { planFleet, type FleetPlan } from "../../components/config/fleetPlan";
+import { maintenanceSettingsOf } from "../../components/config/fleetConfig";
 import { providerSource } from "../../components/provider/providerShim";
 import { resourceInputsFor } from "../../components/provider/resourceState";
 import type { EngineServer as EngineServerClass } from "../../components/engineServer";
@@ -18,6 +19,7 @@ const fleetType = "mpshotfix:index:Fleet";
 const engineType = "mpshotfix:index:EngineServer";
 // A dynamic resource registers as pulumi-nodejs:dynamic/<module>:<type>.
 const hotfixesType = "pulumi-nodejs:dynamic/mpshotfix:EngineHotfixes";
+const rolloutResultType = "pulumi-nodejs:dynamic/mpshotfix:RolloutResult";
 // Release 0.1 registered one resource per engine and hotfix under this type.
 const legacyType = "pulumi-nodejs:dynamic/mpshotfix:HotfixOnEngine";
 
@@ -70,8 +72,7 @@ function directPlan(engines: number, maxUnavailable: number): FleetPlan {
 
 /** The maintenance settings every engine's resource gets: the rollout without maxUnavailable. */
 function settingsOf(plan: FleetPlan): MaintenanceSettings {
-  const { maxUnavailable: _batch, ...settings } = plan.rollout;
-  return settings;
+  return maintenanceSettingsOf(plan.rollout);
 }
 
 /** A fleet of MPS01 and MPS02 directly, and MPS03 behind relay MGMT01, each with its own secret. */
@@ -115,9 +116,10 @@ function stringsDeep(value: unknown): string[] {
 }
 
 describe("Fleet", () => {
-  it("registers 1 Fleet, 4 EngineServers and one EngineHotfixes per engine, named after the component", async () => {
+  it("registers 1 Fleet, 4 EngineServers, one EngineHotfixes per engine and the RolloutResult, named after the component", async () => {
     await deploy(directPlan(4, 1));
-    expect(registrations).toHaveLength(9);
+    expect(registrations).toHaveLength(10);
+    expect(ofType(rolloutResultType).map((r) => r.name)).toEqual(["fleet-result"]);
     expect(ofType(fleetType).map((r) => r.name)).toEqual(["fleet"]);
     expect(ofType(engineType).map((r) => r.name)).toEqual(["fleet-mps01", "fleet-mps02", "fleet-mps03", "fleet-mps04"]);
     expect(
@@ -207,7 +209,7 @@ describe("Fleet", () => {
     await deploy(plan);
     const secrets = Object.values(credentials).flatMap(stringsDeep);
     expect(secrets).toEqual(["pw-MPS01-Zq9!", "pw-MPS02-Zq9!", "relay-private-key-7f"]);
-    expect(registrations).toHaveLength(7);
+    expect(registrations).toHaveLength(8);
     for (const registration of registrations) {
       const text = JSON.stringify(registration.inputs);
       for (const secret of secrets) expect(text).not.toContain(secret);
@@ -372,7 +374,7 @@ describe("EngineServer", () => {
     const plan = twoHotfixPlan();
     await deploy(plan);
     expect(ofType(hotfixesType).map((r) => r.name)).toEqual(["fleet-mps01-hotfixes", "fleet-mps02-hotfixes"]);
-    expect(registrations).toHaveLength(5);
+    expect(registrations).toHaveLength(6);
     const inputs = named("fleet-mps01-hotfixes").inputs;
     expect((inputs["packages"] as { hotfix: string }[]).map((p) => p.hotfix)).toEqual([kb952089.id, inventedHotfix.id]);
     expect(inputs["files"]).toEqual({
@@ -425,5 +427,21 @@ describe("EngineServer", () => {
     expect(() => new EngineServer("lonely", { target, settings: settingsOf(plan) })).toThrow(
       "engine MPS01: target.packages: no hotfixes to carry",
     );
+  });
+});
+
+describe("RolloutResult", () => {
+  it("comes after every engine and carries no input but the engines' shortfalls", async () => {
+    await deploy(directPlan(3, 1), "east");
+    const result = named("east-result");
+    expect(result.type).toBe(rolloutResultType);
+    expect(result.parent).toBe(named("east").urn);
+    // A dependency on a component is one on the resources inside it: every engine's EngineHotfixes.
+    expect([...result.dependencies].sort()).toEqual(
+      ["east-mps01-hotfixes", "east-mps02-hotfixes", "east-mps03-hotfixes"].map((n) => named(n).urn).sort(),
+    );
+    const { __provider: provider, ...inputs } = result.inputs;
+    expect(typeof provider).toBe("string");
+    expect(Object.keys(inputs)).toEqual(["shortfalls"]);
   });
 });

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { maintenanceSettingsOf } from "../../components/config/fleetConfig";
 import type { FleetConfigError as FleetConfigErrorClass, FleetPlan } from "../../components/config/fleetPlan";
 import type {
   InvalidStackError as InvalidStackErrorClass,
@@ -100,7 +101,7 @@ describe("fleetProgram", () => {
     expect(registeredAtPlan).toEqual([0]);
     const plan = plans[0]!;
     expect(plan.stack).toBe(stack);
-    const { maxUnavailable: _batch, ...settings } = plan.rollout;
+    const settings = maintenanceSettingsOf(plan.rollout);
     plan.engines.forEach((target) => {
       const registration = registrations.find((r) => r.name === `fleet-${target.engine.toLowerCase()}-hotfixes`)!;
       const { __provider: provider, ...inputs } = registration.inputs;

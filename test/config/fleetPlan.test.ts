@@ -9,6 +9,7 @@ import {
   type RawFleetSettings,
 } from "../../components/config/fleetPlan";
 import { EngineTarget } from "../../components/domain/target";
+import { RolloutSettings } from "../../components/config/fleetConfig";
 import { readMsiPackageFile } from "../../components/package/msiPackage";
 import { PackageDir, pinnedKey, type RawCredential, type RawFleet } from "../support/fleetFixture";
 import { defaultHost, inventedFile, inventedHotfix, kb952089, kbFile, twoHotfixCatalog } from "../support/targets";
@@ -165,10 +166,13 @@ describe("planFleet with a valid fleet", () => {
         maxUnavailable: 1,
         leaveFailedEngineOut: false,
         connectTimeoutSeconds: 20,
+        connectAttempts: 3,
+        connectRetryDelaySeconds: 2,
         stepTimeoutSeconds: 600,
         complusShutdownTimeoutSeconds: 120,
         installAttempts: 4,
         installRetryDelaySeconds: 15,
+        maxFailures: 0,
       },
     });
     // The defaults are the product's own.
@@ -198,11 +202,9 @@ describe("planFleet with a valid fleet", () => {
     fleet.host = { stagingDir: "D:\\Staging", comPlusApplication: "Provisioning Engine 2" };
     const plan = planFleet(settings(fleet));
     expect(plan.rollout).toEqual({
+      ...RolloutSettings.parse({}),
       maxUnavailable: 2,
       leaveFailedEngineOut: true,
-      connectTimeoutSeconds: 20,
-      stepTimeoutSeconds: 600,
-      complusShutdownTimeoutSeconds: 120,
       installAttempts: 7,
       installRetryDelaySeconds: 0.5,
     });
@@ -861,5 +863,34 @@ describe("planFleet's pre-flight: the package's own File table against the requi
       { fileName: kbFile.name, version: kbFile.version, sizeBytes: kbFile.sizeBytes, language: "1033" },
     ]);
     expect(planFleet(settings(fleet)).engines).toHaveLength(3);
+  });
+});
+
+describe("planFleet's rollout controls", () => {
+  it("takes ramped batches, a failure threshold and a change window", () => {
+    const fleet = validFleet();
+    fleet.rollout = { batches: [1, "25%"], maxFailures: 2, window: { minutes: 90 } };
+    expect(planFleet(settings(fleet)).rollout).toMatchObject({
+      batches: [1, "25%"],
+      maxFailures: 2,
+      window: { minutes: 90 },
+    });
+    expect(planFleet(settings(validFleet())).rollout).toMatchObject({ maxFailures: 0 });
+  });
+
+  it("refuses batch sizes that are no count or percentage, a negative threshold and a window of both kinds", () => {
+    const problems = problemsAfter(
+      (fleet) =>
+        void (fleet.rollout = {
+          batches: [0, "150%", "x"],
+          maxFailures: -1,
+          window: { minutes: 5, closesAt: "2026-12-05T06:00:00Z" },
+        }),
+    );
+    expect(problems.some((p) => p.startsWith("rollout.batches[0]: "))).toBe(true);
+    expect(problems.some((p) => p.startsWith("rollout.batches[1]: "))).toBe(true);
+    expect(problems.some((p) => p.startsWith("rollout.batches[2]: "))).toBe(true);
+    expect(problems.some((p) => p.startsWith("rollout.maxFailures: "))).toBe(true);
+    expect(problems.some((p) => p.startsWith("rollout.window"))).toBe(true);
   });
 });

@@ -68,7 +68,7 @@ export interface RawFleet {
   packages?: Record<string, { path?: string; sha256?: string }>;
   catalog?: string;
   minimumFileVersions?: Record<string, string>;
-  rollout?: Record<string, number | boolean>;
+  rollout?: Record<string, unknown>;
   host?: Record<string, string>;
 }
 
