@@ -143,7 +143,8 @@ export async function run(invocation: Invocation): Promise<number> {
       }
       return 0;
     case "refresh":
-      await stack.refresh(common);
+      // With the program, so the provider logs on with the stack's current credentials (see workspace.ts).
+      await stack.refresh({ ...common, runProgram: true });
       return 0;
     case "destroy":
       await stack.destroy(common);

@@ -138,7 +138,10 @@ export async function openStack(options: StackOptions): Promise<Stack> {
 }
 
 /**
- * Every preview of the product: refreshed from the hosts first, and without checkpoints. A preview
+ * Every preview of the product: refreshed from the hosts first, and without checkpoints. The
+ * refresh runs the program (`runProgram`, in every up too): otherwise the engine configures the
+ * dynamic provider from the config it stored at the last up, and the refresh would log on with the
+ * credentials of then, not the stack's current `mps-hotfix:credentials`. A preview
  * persists nothing, yet the engine serializes the whole snapshot after each step and discards it;
  * at 200 engines that was half a preview's time and most of the engine's memory. An up keeps its
  * checkpoints, so the state of an interrupted rollout records each engine that completed. The
@@ -153,7 +156,7 @@ export async function previewFleet(
   const had = env["PULUMI_SKIP_CHECKPOINTS"];
   env["PULUMI_SKIP_CHECKPOINTS"] = "true";
   try {
-    return await stack.preview({ ...options, refresh: true });
+    return await stack.preview({ ...options, refresh: true, runProgram: true });
   } finally {
     if (had === undefined) delete env["PULUMI_SKIP_CHECKPOINTS"];
     else env["PULUMI_SKIP_CHECKPOINTS"] = had;
@@ -169,7 +172,12 @@ export async function previewFleet(
 export async function upFleet(stack: Stack, options: Omit<UpOptions, "refresh" | "parallel"> = {}): Promise<UpResult> {
   const batch = await largestBatchOf(stack);
   const usual = usualParallelism(stack.workspace.envVars);
-  return stack.up({ ...options, refresh: true, ...(batch > 1 ? { parallel: Math.max(batch, usual) } : {}) });
+  return stack.up({
+    ...options,
+    refresh: true,
+    runProgram: true,
+    ...(batch > 1 ? { parallel: Math.max(batch, usual) } : {}),
+  });
 }
 
 /** The engine's parallelism without a `parallel` option: PULUMI_PARALLEL, or 4 x CPUs. */

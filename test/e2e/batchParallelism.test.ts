@@ -1,5 +1,5 @@
 import { upFleet } from "../../cli/workspace";
-import { removeBackend, startScenario, type Scenario } from "./scenario";
+import { kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
 
 const engines = ["MPS01", "MPS02", "MPS03", "MPS04", "MPS05", "MPS06"];
 
@@ -10,10 +10,10 @@ describe("a batch of maxUnavailable engines on an engine with less parallelism",
     scenario = await startScenario(
       "batch",
       {
-        engines: engines.map((name) => ({ name, files: { "Mapsproccntl.dll": "13.3.600.0" } })),
+        engines: engines.map((name) => ({ name, files: { [kbFile]: "13.3.600.0" } })),
         stepDelaysMs: { default: 50 },
       },
-      { maxUnavailable: engines.length },
+      { rollout: { maxUnavailable: engines.length } },
     );
   });
   afterAll(async () => {
@@ -36,6 +36,6 @@ describe("a batch of maxUnavailable engines on an engine with less parallelism",
     const lastStart = Math.max(...spans.map((s) => s.first));
     const firstEnd = Math.min(...spans.map((s) => s.last));
     expect(lastStart).toBeLessThan(firstEnd);
-    for (const host of engines) expect(scenario.sim.host(host).files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+    for (const host of engines) expect(scenario.sim.host(host).files).toEqual({ [kbFile]: requiredVersion });
   });
 });

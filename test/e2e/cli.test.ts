@@ -2,7 +2,15 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { DriftReport } from "../../cli/driftReport";
 import { projectRoot } from "../../cli/workspace";
-import { e2eEnv, removeBackend, simulatorPassword, startScenario, type Scenario } from "./scenario";
+import {
+  e2eEnv,
+  kbFile,
+  removeBackend,
+  requiredVersion,
+  simulatorPassword,
+  startScenario,
+  type Scenario,
+} from "./scenario";
 
 interface Run {
   readonly status: number | null;
@@ -29,8 +37,8 @@ describe("the mps-hotfix command line", () => {
   beforeAll(async () => {
     scenario = await startScenario("cli", {
       engines: [
-        { name: "MPS01", files: { "Mapsproccntl.dll": "13.3.600.0" } },
-        { name: "MPS02", files: { "Mapsproccntl.dll": "13.3.1000.0" } },
+        { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
+        { name: "MPS02", files: { [kbFile]: "13.3.1000.0" } },
       ],
     });
   });
@@ -62,8 +70,8 @@ describe("the mps-hotfix command line", () => {
         "",
         "| Engine | Hotfix | File | Deployed | Required | Engine state | COM+ | `up` will |",
         "|---|---|---|---|---|---|---|---|",
-        "| MPS01 | KB952089 | Mapsproccntl.dll | 13.3.600.0 ⚠ | 13.3.609.1 | active | running | run the runbook |",
-        "| MPS02 | KB952089 | Mapsproccntl.dll | 13.3.1000.0 | 13.3.609.1 | active | running | nothing (compliant) |",
+        `| MPS01 | KB952089 | ${kbFile} | 13.3.600.0 ⚠ | ${requiredVersion} | active | running | run the runbook |`,
+        `| MPS02 | KB952089 | ${kbFile} | 13.3.1000.0 | ${requiredVersion} | active | running | nothing (compliant) |`,
         "",
       ].join("\n"),
     );
@@ -91,6 +99,6 @@ describe("the mps-hotfix command line", () => {
     expect(up.stdout + up.stderr).not.toContain(simulatorPassword);
     const preview = await mpsHotfix("preview", "--stack", scenario.stackName);
     expect(preview.status).toBe(0);
-    expect(preview.stdout).toMatch(/Resources:\n\s+6 unchanged/);
+    expect(preview.stdout).toMatch(/Resources:\n\s+7 unchanged/);
   });
 });

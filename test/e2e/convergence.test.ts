@@ -1,10 +1,10 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { buildDriftReport, DriftReport, renderMarkdown } from "../../cli/driftReport";
 import { previewFleet } from "../../cli/workspace";
-import { hotfixSteps } from "../../cli/hotfixSteps";
+import { hotfixSteps, isHotfixResource } from "../../cli/hotfixSteps";
 import { renderRolloutSummary, summarizeRollout } from "../../cli/rolloutSummary";
 import { kbRunbookScripts } from "../support/kbRunbook";
-import { startScenario, removeBackend, type Scenario } from "./scenario";
+import { kbFile, requiredVersion, startScenario, removeBackend, type Scenario } from "./scenario";
 
 const runbookOrder = kbRunbookScripts;
 
@@ -14,10 +14,10 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
   beforeAll(async () => {
     scenario = await startScenario("converge", {
       engines: [
-        { name: "MPS01", files: { "Mapsproccntl.dll": "13.3.600.0" } },
-        { name: "MPS02", files: { "Mapsproccntl.dll": "13.3.500.2" } },
-        { name: "MPS03", files: { "Mapsproccntl.dll": "13.3.609.1" } },
-        { name: "MPS04", files: { "Mapsproccntl.dll": "13.3.1000.0" } },
+        { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
+        { name: "MPS02", files: { [kbFile]: "13.3.500.2" } },
+        { name: "MPS03", files: { [kbFile]: requiredVersion } },
+        { name: "MPS04", files: { [kbFile]: "13.3.1000.0" } },
       ],
     });
   });
@@ -29,10 +29,10 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
   it("adopts the fleet without changing any host", async () => {
     const adopted = await scenario.up({ adoptOnly: true });
     expect(adopted.steps).toEqual({
-      "fleet-mps01-kb952089": "create",
-      "fleet-mps02-kb952089": "create",
-      "fleet-mps03-kb952089": "create",
-      "fleet-mps04-kb952089": "create",
+      "fleet-mps01-hotfixes": "create",
+      "fleet-mps02-hotfixes": "create",
+      "fleet-mps03-hotfixes": "create",
+      "fleet-mps04-hotfixes": "create",
     });
     expect(
       scenario.sim
@@ -40,20 +40,20 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
         .filter((r) => r.script !== "connect")
         .map((r) => r.script),
     ).toEqual(["probe", "probe", "probe", "probe"]);
-    expect(scenario.sim.host("MPS01").files).toEqual({ "Mapsproccntl.dll": "13.3.600.0" });
+    expect(scenario.sim.host("MPS01").files).toEqual({ [kbFile]: "13.3.600.0" });
   });
 
   it("previews drift on exactly the two old engines, file by file", async () => {
     const before = scenario.sim.log().length;
     const preview = await scenario.preview();
     expect(preview.steps).toEqual({
-      "fleet-mps01-kb952089": "update",
-      "fleet-mps02-kb952089": "update",
-      "fleet-mps03-kb952089": "same",
-      "fleet-mps04-kb952089": "same",
+      "fleet-mps01-hotfixes": "update",
+      "fleet-mps02-hotfixes": "update",
+      "fleet-mps03-hotfixes": "same",
+      "fleet-mps04-hotfixes": "same",
     });
-    expect(preview.output).toContain('Mapsproccntl.dll: "13.3.600.0" => "13.3.609.1"');
-    expect(preview.output).toContain('Mapsproccntl.dll: "13.3.500.2" => "13.3.609.1"');
+    expect(preview.output).toContain(`${kbFile}: "13.3.600.0" => "${requiredVersion}"`);
+    expect(preview.output).toContain(`${kbFile}: "13.3.500.2" => "${requiredVersion}"`);
     expect(preview.output).not.toContain('"13.3.1000.0" =>');
     const scripts = scenario.sim
       .log()
@@ -72,10 +72,10 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
         "",
         "| Engine | Hotfix | File | Deployed | Required | Engine state | COM+ | `up` will |",
         "|---|---|---|---|---|---|---|---|",
-        "| MPS01 | KB952089 | Mapsproccntl.dll | 13.3.600.0 ⚠ | 13.3.609.1 | active | running | run the runbook |",
-        "| MPS02 | KB952089 | Mapsproccntl.dll | 13.3.500.2 ⚠ | 13.3.609.1 | active | running | run the runbook |",
-        "| MPS03 | KB952089 | Mapsproccntl.dll | 13.3.609.1 | 13.3.609.1 | active | running | nothing (compliant) |",
-        "| MPS04 | KB952089 | Mapsproccntl.dll | 13.3.1000.0 | 13.3.609.1 | active | running | nothing (compliant) |",
+        `| MPS01 | KB952089 | ${kbFile} | 13.3.600.0 ⚠ | ${requiredVersion} | active | running | run the runbook |`,
+        `| MPS02 | KB952089 | ${kbFile} | 13.3.500.2 ⚠ | ${requiredVersion} | active | running | run the runbook |`,
+        `| MPS03 | KB952089 | ${kbFile} | ${requiredVersion} | ${requiredVersion} | active | running | nothing (compliant) |`,
+        `| MPS04 | KB952089 | ${kbFile} | 13.3.1000.0 | ${requiredVersion} | active | running | nothing (compliant) |`,
         "",
       ].join("\n"),
     );
@@ -83,10 +83,12 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
       engine: "MPS01",
       hotfix: "KB952089",
       action: "runbook",
-      files: [{ name: "Mapsproccntl.dll", deployed: "13.3.600.0", required: "13.3.609.1", compliant: false }],
+      files: [{ name: kbFile, deployed: "13.3.600.0", required: requiredVersion, compliant: false }],
       engineState: "active",
       comPlusState: "running",
       restartPending: false,
+      needsWork: true,
+      unreachable: null,
     });
   });
 
@@ -94,10 +96,10 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
     const before = scenario.sim.log().length;
     const up = await scenario.up();
     expect(up.steps).toEqual({
-      "fleet-mps01-kb952089": "update",
-      "fleet-mps02-kb952089": "update",
-      "fleet-mps03-kb952089": "same",
-      "fleet-mps04-kb952089": "same",
+      "fleet-mps01-hotfixes": "update",
+      "fleet-mps02-hotfixes": "update",
+      "fleet-mps03-hotfixes": "same",
+      "fleet-mps04-hotfixes": "same",
     });
     const records = scenario.sim
       .log()
@@ -115,12 +117,14 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
     expect(records.filter((r) => r.script === "symptom")).toEqual([]);
     for (const name of ["MPS01", "MPS02"]) {
       const host = scenario.sim.host(name);
-      expect(host.files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+      expect(host.files).toEqual({ [kbFile]: requiredVersion });
       expect(host.engine).toBe("active");
       expect(host.complus).toBe("running");
       expect(host.complusResponding).toBe(true);
     }
-    expect(up.output).toMatch(/\[MPS01 1 of 4\] KB952089 install-package: done/);
+    expect(up.output).toMatch(/\[MPS01 1 of 4\] KB952089 install-package: done \(\d+\.\ds\)/);
+    expect(up.output).toMatch(/\[MPS02 2 of 4\] deactivate-engine: done \(\d+\.\ds\)/);
+    expect(up.output).not.toMatch(/\[MPS0\d \d of 4\] KB952089 (deactivate-engine|shutdown-complus|start-complus)/);
     expect(renderRolloutSummary(summarizeRollout(["MPS01", "MPS02", "MPS03", "MPS04"], hotfixSteps(up.events)))).toBe(
       [
         "Rollout summary:",
@@ -142,7 +146,7 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
       hotfixes: {
         KB952089: {
           compliant: true,
-          fileVersions: { "Mapsproccntl.dll": "13.3.1000.0" },
+          fileVersions: { [kbFile]: "13.3.1000.0" },
           engineState: "active",
           comPlusState: "running",
           restartPending: false,
@@ -156,26 +160,43 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
     const stack = await scenario.stack();
     const events: EngineEvent[] = [];
     const result = await previewFleet(stack, { expectNoChanges: true, onEvent: (e) => events.push(e) });
-    expect(result.changeSummary).toEqual({ same: 10 });
+    expect(result.changeSummary).toEqual({ same: 11 });
     // MPS04 carries a newer version than required: its refresh keeps the stack's inputs, so the
     // preview shows no refresh diff for it.
     const refreshes = events.flatMap((event) => {
       const metadata = event.resOutputsEvent?.metadata;
-      return metadata?.op === "refresh" && metadata.type.endsWith(":HotfixOnEngine") ? [metadata] : [];
+      return metadata?.op === "refresh" && isHotfixResource(metadata.type) ? [metadata] : [];
     });
     expect(refreshes).toHaveLength(4);
     for (const refresh of refreshes) expect(refresh.new?.inputs).toEqual(refresh.old?.inputs);
   });
 
   it("shows an out-of-band rollback on that engine alone", async () => {
-    scenario.sim.alter("MPS03", { files: { "Mapsproccntl.dll": "13.3.500.0" } });
+    scenario.sim.alter("MPS03", { files: { [kbFile]: "13.3.500.0" } });
     const preview = await scenario.preview();
     expect(preview.steps).toEqual({
-      "fleet-mps01-kb952089": "same",
-      "fleet-mps02-kb952089": "same",
-      "fleet-mps03-kb952089": "update",
-      "fleet-mps04-kb952089": "same",
+      "fleet-mps01-hotfixes": "same",
+      "fleet-mps02-hotfixes": "same",
+      "fleet-mps03-hotfixes": "update",
+      "fleet-mps04-hotfixes": "same",
     });
-    expect(preview.output).toContain('Mapsproccntl.dll: "13.3.500.0" => "13.3.609.1"');
+    expect(preview.output).toContain(`${kbFile}: "13.3.500.0" => "${requiredVersion}"`);
+  });
+
+  it("probes with the credentials the stack's config holds now, not those of the last up", async () => {
+    // A password changed in the config (rotated, or mistyped) is what the next preview's refresh
+    // logs on with; here every engine refuses the wrong one, which the preview reports.
+    const wrong = Object.fromEntries(Object.keys(scenario.credentials).map((name) => [name, { password: "not-it" }]));
+    const stack = await scenario.stack();
+    await stack.setConfig("mps-hotfix:credentials", { value: JSON.stringify(wrong), secret: true });
+    try {
+      const reported = await scenario.preview().then(
+        (preview) => preview.output,
+        (error: unknown) => (error as Error).message,
+      );
+      expect(reported).toContain("rejected the credentials of user mps-admin");
+    } finally {
+      await scenario.applyConfig();
+    }
   });
 });

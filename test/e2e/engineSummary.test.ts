@@ -1,5 +1,5 @@
 import { previewFleet, upFleet } from "../../cli/workspace";
-import { removeBackend, startScenario, type Scenario } from "./scenario";
+import { kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
 
 describe("the real engine's own change summary", () => {
   let scenario: Scenario;
@@ -7,8 +7,8 @@ describe("the real engine's own change summary", () => {
   beforeAll(async () => {
     scenario = await startScenario("summary", {
       engines: [
-        { name: "MPS01", files: { "Mapsproccntl.dll": "13.3.600.0" } },
-        { name: "MPS02", files: { "Mapsproccntl.dll": "13.3.609.1" } },
+        { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
+        { name: "MPS02", files: { [kbFile]: requiredVersion } },
       ],
     });
   });
@@ -21,10 +21,10 @@ describe("the real engine's own change summary", () => {
     const stack = await scenario.stack();
     const up = await upFleet(stack);
     expect(up.summary.result).toBe("succeeded");
-    // The stack, the Fleet, two EngineServers and two HotfixOnEngine resources.
-    expect(up.summary.resourceChanges).toEqual({ create: 6 });
+    // The stack, the Fleet, two EngineServers and their EngineHotfixes (one per engine), the RolloutResult.
+    expect(up.summary.resourceChanges).toEqual({ create: 7 });
     const preview = await previewFleet(stack, { expectNoChanges: true });
-    expect(preview.changeSummary).toEqual({ same: 6 });
-    expect(scenario.sim.host("MPS01").files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+    expect(preview.changeSummary).toEqual({ same: 7 });
+    expect(scenario.sim.host("MPS01").files).toEqual({ [kbFile]: requiredVersion });
   });
 });

@@ -2,7 +2,16 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { projectRoot } from "../../cli/workspace";
 import { kbRunbookScripts } from "../support/kbRunbook";
-import { backendText, e2eEnv, removeBackend, simulatorPassword, startScenario, type Scenario } from "./scenario";
+import {
+  backendText,
+  e2eEnv,
+  kbFile,
+  requiredVersion,
+  removeBackend,
+  simulatorPassword,
+  startScenario,
+  type Scenario,
+} from "./scenario";
 
 describe("Ctrl-C during an up", () => {
   let scenario: Scenario;
@@ -11,8 +20,8 @@ describe("Ctrl-C during an up", () => {
     scenario = await startScenario("interrupt", {
       stepDelaysMs: { default: 0, "shutdown-complus": 1500 },
       engines: [
-        { name: "MPS01", files: { "Mapsproccntl.dll": "13.3.600.0" } },
-        { name: "MPS02", files: { "Mapsproccntl.dll": "13.3.600.0" } },
+        { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
+        { name: "MPS02", files: { [kbFile]: "13.3.600.0" } },
       ],
     });
   });
@@ -64,15 +73,15 @@ describe("Ctrl-C during an up", () => {
     expect(
       scenario.sim.log().filter((r) => r.host === "MPS02" && r.script !== "probe" && r.script !== "connect"),
     ).toEqual([]);
-    expect(scenario.sim.host("MPS01").files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+    expect(scenario.sim.host("MPS01").files).toEqual({ [kbFile]: requiredVersion });
     // The state records the patched engine and nothing for the one never started.
     const state = backendText();
-    expect(state.includes('"id":"MPS01/KB952089"')).toBe(true);
-    expect(state.includes('"id":"MPS02/KB952089"')).toBe(false);
+    expect(state.includes('"id":"MPS01"')).toBe(true);
+    expect(state.includes('"id":"MPS02"')).toBe(false);
     expect(output).not.toContain(simulatorPassword);
 
     const rerun = await scenario.up();
-    expect(rerun.steps).toEqual({ "fleet-mps01-kb952089": "same", "fleet-mps02-kb952089": "create" });
-    expect(scenario.sim.host("MPS02").files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
+    expect(rerun.steps).toEqual({ "fleet-mps01-hotfixes": "same", "fleet-mps02-hotfixes": "create" });
+    expect(scenario.sim.host("MPS02").files).toEqual({ [kbFile]: requiredVersion });
   });
 });

@@ -5,6 +5,7 @@ import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import type { z } from "zod";
 import { hotfixSteps } from "../../cli/hotfixSteps";
 import { openStack, previewFleet, projectRoot, upFleet } from "../../cli/workspace";
+import { findHotfix } from "../../components/domain/catalog";
 import { FleetFile } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet } from "../../simulator/server";
 import { simulatedKb952089 } from "../../simulator/simulatedPackage";
@@ -12,20 +13,40 @@ import { simulatedKb952089 } from "../../simulator/simulatedPackage";
 export const simulatorUser = "mps-admin";
 export const simulatorPassword = "e2e-simulated-password-7f3a";
 
+const kb952089File = findHotfix("KB952089")?.files[0];
+if (kb952089File === undefined) throw new Error("the built-in catalog has no KB952089 file");
+/** The file KB952089 replaces, and the version the catalog requires of it (the one its package installs). */
+export const kbFile: string = kb952089File.name;
+export const requiredVersion: string = kb952089File.version;
+
 /** A fleet file for the simulator, as written in YAML (defaults not yet applied). */
 export type FleetInput = Omit<z.input<typeof FleetFile>, "credentials">;
 
 /** What one engine operation did, read from the engine's own events. */
 export interface OperationRecord {
-  /** Resource name => the step the engine took for it, for HotfixOnEngine resources. */
+  /** Resource name => the step the engine took for it, for EngineHotfixes resources. */
   readonly steps: Readonly<Record<string, OpType>>;
   readonly output: string;
   readonly events: readonly EngineEvent[];
 }
 
+export interface ScenarioOptions {
+  /** Rollout settings over the scenario's quick ones. */
+  readonly rollout?: Record<string, unknown>;
+  /** Fleet settings over the scenario's (hotfixes, packages, catalog); engines and relays come from the simulator. */
+  readonly fleet?: Record<string, unknown>;
+  /**
+   * How the stack checks host keys: each simulated host's own key, pinned (the default), or
+   * trustUnknownHostKey, as release 0.1's lab stacks were written.
+   */
+  readonly hostKeys?: "pinned" | "trust-unknown";
+}
+
 export interface Scenario {
   readonly sim: SimulatedFleet;
   readonly stackName: string;
+  /** What applyConfig writes as the stack's secret `mps-hotfix:credentials`: every engine's and relay's password. */
+  readonly credentials: Readonly<Record<string, { readonly password: string }>>;
   /** The stack's fleet config; tests may change it and call applyConfig(). */
   fleetConfig: Record<string, unknown>;
   applyConfig(): Promise<void>;
@@ -42,50 +63,67 @@ export const e2eEnv = {
   PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
 };
 
-/** Resource name => the engine's step, for the HotfixOnEngine resources of one operation. */
+/** Resource name => the engine's step, for the EngineHotfixes resources of one operation. */
 function stepsByName(events: readonly EngineEvent[]): Record<string, OpType> {
   return Object.fromEntries(hotfixSteps(events).map((step) => [step.name, step.op]));
 }
 
 let counter = 0;
 
-/** A simulated fleet and a fresh stack that manages it, with pinned host keys. */
+/**
+ * A simulated fleet and a fresh stack that manages it. Engines with SSH are reached straight;
+ * engines without it through the fleet's one relay, by their WinRM name.
+ */
 export async function startScenario(
   label: string,
   fleet: FleetInput,
-  rollout: Record<string, unknown> = {},
+  options: ScenarioOptions = {},
 ): Promise<Scenario> {
   const sim = await startSimulatedFleet(
     FleetFile.parse({ ...fleet, credentials: { user: simulatorUser, password: simulatorPassword } }),
   );
   const stackName = `test-${label}-${process.pid}-${++counter}`;
-  const endpoint = (name: string): { host: string; port: number; hostKey: string } => {
+  const endpoint = (name: string): Record<string, unknown> => {
     const host = sim.hosts.find((h) => h.name === name);
     if (!host) throw new Error(`no simulated host ${name}`);
-    return { host: host.address, port: host.port, hostKey: host.hostKeySha256 };
+    const keyPolicy =
+      options.hostKeys === "trust-unknown" ? { trustUnknownHostKey: true } : { hostKey: host.hostKeySha256 };
+    return { name, host: host.address, port: host.port, user: simulatorUser, ...keyPolicy };
   };
-  const relays = (fleet.relays ?? []).map((r) => ({ name: r.name, user: simulatorUser, ...endpoint(r.name) }));
+  const relayNames = (fleet.relays ?? []).map((r) => r.name);
+  const engineEntry = (engine: FleetInput["engines"][number]): Record<string, unknown> => {
+    if (engine.ssh !== false) return endpoint(engine.name);
+    const [relay, ...others] = relayNames;
+    if (relay === undefined || others.length > 0) {
+      throw new Error(`engine ${engine.name} has no SSH: the scenario needs exactly one relay to reach it`);
+    }
+    return { name: engine.name, host: engine.winrmName ?? engine.name, relay };
+  };
+  const credentials = Object.fromEntries(
+    [...fleet.engines.map((e) => e.name), ...relayNames].map((name) => [name, { password: simulatorPassword }]),
+  );
   const scenario: Scenario = {
     sim,
     stackName,
+    credentials,
     fleetConfig: {
       hotfixes: ["KB952089"],
       packages: { KB952089: simulatedKb952089 },
-      rollout: { stepTimeoutSeconds: 20, connectTimeoutSeconds: 5, installRetryDelaySeconds: 0.05, ...rollout },
-      relays,
-      engines: fleet.engines.map((engine) => ({ name: engine.name, user: simulatorUser, ...endpoint(engine.name) })),
+      ...options.fleet,
+      rollout: {
+        stepTimeoutSeconds: 20,
+        connectTimeoutSeconds: 5,
+        installRetryDelaySeconds: 0.05,
+        ...options.rollout,
+      },
+      relays: relayNames.map(endpoint),
+      engines: fleet.engines.map(engineEntry),
     },
     async stack(adoptOnly = false) {
       return openStack({ stackName, adoptOnly, env: e2eEnv });
     },
     async applyConfig() {
       const stack = await scenario.stack();
-      const credentials = Object.fromEntries(
-        [...fleet.engines.map((e) => e.name), ...(fleet.relays ?? []).map((r) => r.name)].map((name) => [
-          name,
-          { password: simulatorPassword },
-        ]),
-      );
       await stack.setAllConfig({
         "mps-hotfix:fleet": { value: JSON.stringify(scenario.fleetConfig) },
         "mps-hotfix:credentials": { value: JSON.stringify(credentials), secret: true },
@@ -102,10 +140,10 @@ export async function startScenario(
       });
       return { steps: stepsByName(events), output, events };
     },
-    async up(options = {}) {
+    async up(upOptions = {}) {
       const events: EngineEvent[] = [];
       let output = "";
-      const stack = await scenario.stack(options.adoptOnly === true);
+      const stack = await scenario.stack(upOptions.adoptOnly === true);
       try {
         await upFleet(stack, { onEvent: (e) => events.push(e), onOutput: (s) => (output += s) });
       } catch (error) {

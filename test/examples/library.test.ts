@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { engineHotfixesType } from "../../components/engineHotfixes";
+import { rolloutResultType } from "../../components/rolloutResult";
 import { simulatedKb952089 } from "../../simulator/simulatedPackage";
 
 const root = join(__dirname, "..", "..");
@@ -12,11 +14,15 @@ interface Registered {
 }
 
 const registered: Registered[] = [];
+/** Every resource's inputs, as the engine would receive them. */
+const inputs: unknown[] = [];
+const passwords = { MPS01: "example-password-MPS01", MPS02: "example-password-MPS02" };
 
 void pulumi.runtime.setMocks(
   {
     newResource: (args) => {
       registered.push({ type: args.type, name: args.name });
+      inputs.push(args.inputs);
       return { id: `${args.name}-id`, state: args.inputs as Record<string, unknown> };
     },
     call: (args) => args.inputs as Record<string, unknown>,
@@ -32,7 +38,7 @@ describe("the README's library example", () => {
     expect(readFileSync(join(root, "README.md"), "utf8")).toContain(example);
   });
 
-  it("declares a fleet with its engines and their hotfixes", async () => {
+  it("declares a fleet with one resource per engine and a rollout result, and puts no credential in any resource", async () => {
     const { sha256 } = simulatedKb952089;
     pulumi.runtime.setAllConfig(
       {
@@ -43,7 +49,10 @@ describe("the README's library example", () => {
             { name: "MPS02", host: "mps02.example", user: "svc", trustUnknownHostKey: true },
           ],
         }),
-        "mps-hotfix:credentials": JSON.stringify({ MPS01: { password: "p1" }, MPS02: { password: "p2" } }),
+        "mps-hotfix:credentials": JSON.stringify({
+          MPS01: { password: passwords.MPS01 },
+          MPS02: { password: passwords.MPS02 },
+        }),
       },
       ["mps-hotfix:credentials"],
     );
@@ -52,9 +61,14 @@ describe("the README's library example", () => {
     expect(registered).toEqual([
       { type: "mpshotfix:index:Fleet", name: "patch-window" },
       { type: "mpshotfix:index:EngineServer", name: "patch-window-mps01" },
-      { type: "pulumi-nodejs:dynamic/mpshotfix:HotfixOnEngine", name: "patch-window-mps01-kb952089" },
+      { type: engineHotfixesType, name: "patch-window-mps01-hotfixes" },
       { type: "mpshotfix:index:EngineServer", name: "patch-window-mps02" },
-      { type: "pulumi-nodejs:dynamic/mpshotfix:HotfixOnEngine", name: "patch-window-mps02-kb952089" },
+      { type: engineHotfixesType, name: "patch-window-mps02-hotfixes" },
+      { type: rolloutResultType, name: "patch-window-result" },
     ]);
+    // The provider reads the credentials from the stack's config; no resource's inputs hold them.
+    const declared = JSON.stringify(inputs);
+    for (const password of Object.values(passwords)) expect(declared).not.toContain(password);
+    expect(declared).not.toContain('"credentials"');
   });
 });
