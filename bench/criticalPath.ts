@@ -7,8 +7,8 @@ import type { StepRecord } from "../simulator/stepLog";
  * command arrived, so each script occupied [at - delayMs, at].
  *
  * The critical path is walked back from the last script to answer. Within one phase of one
- * engine (its refresh probe; then its runbook) a script waits for the script before it on the
- * same session. The first script of a phase waits for whatever released it: a previous batch,
+ * engine (its refresh probe, when the operation has one; then its runbook) a script waits for
+ * the script before it on the same session. The first script of a phase waits for whatever released it: a previous batch,
  * a free slot of the engine's parallelism, the refresh. Its predecessor is the script that
  * answered last before it started. Each script on that path adds one delay.
  */
@@ -28,7 +28,8 @@ export interface StepAccount {
   readonly totalDelayMs: number;
   /**
    * Delays along the rollout's dependency chain alone, as if the engine ran every batch at once:
-   * one refresh probe, then per batch the most scripts one of its engines ran after its refresh.
+   * one refresh probe (when there is one), then per batch the most scripts one of its engines ran
+   * after it.
    */
   readonly dependencyChainSteps: number;
 }
@@ -44,23 +45,27 @@ interface Timed {
 const isScript = (record: StepRecord): record is StepRecord & { script: ScriptName } =>
   (scriptNames as readonly string[]).includes(record.script);
 
-/** The engines' scripts with their times; each engine's first script is its refresh probe. */
-function timeline(records: readonly (StepRecord & { script: ScriptName })[], delayMs: number): Timed[] {
+/** The engines' scripts with their times; with `refresh`, each engine's first script is its refresh probe. */
+function timeline(
+  records: readonly (StepRecord & { script: ScriptName })[],
+  delayMs: number,
+  refresh: boolean,
+): Timed[] {
   const lastOf = new Map<string, Timed>();
   const seen = new Set<string>();
   return records.map((record) => {
     const end = Date.parse(record.at);
-    const refresh = !seen.has(record.host);
+    const refreshProbe = refresh && !seen.has(record.host);
     seen.add(record.host);
     const timed: Timed = {
       host: record.host,
       start: end - delayMs,
       end,
-      previous: refresh ? undefined : lastOf.get(record.host),
+      previous: refreshProbe ? undefined : lastOf.get(record.host),
     };
     // The runbook's first script follows the refresh probe only through the engine's scheduling.
     lastOf.set(record.host, timed);
-    if (refresh) lastOf.delete(record.host);
+    if (refreshProbe) lastOf.delete(record.host);
     return timed;
   });
 }
@@ -84,11 +89,16 @@ function criticalPathLength(scripts: readonly Timed[]): number {
   return steps;
 }
 
-/** `batches`: the engines' names in rollout batches (the fleet's order, maxUnavailable at a time). */
+/**
+ * `batches`: the engines' names in rollout batches (the fleet's order, maxUnavailable at a time).
+ * `refresh`: whether each engine's first script is a refresh probe before the rollout (an up of
+ * the product) or already the first step of its maintenance (a playbook).
+ */
 export function accountSteps(
   records: readonly StepRecord[],
   delayMs: number,
   batches: readonly (readonly string[])[],
+  refresh = true,
 ): StepAccount {
   const scripts = records.filter(isScript);
   const byScript: Partial<Record<ScriptName, number>> = {};
@@ -98,9 +108,14 @@ export function accountSteps(
     perEngine.set(record.host, (perEngine.get(record.host) ?? 0) + 1);
   }
   const counts = [...perEngine.values()];
-  const criticalPathSteps = criticalPathLength(timeline(scripts, delayMs));
+  const criticalPathSteps = criticalPathLength(timeline(scripts, delayMs, refresh));
+  const refreshSteps = refresh ? 1 : 0;
   const dependencyChainSteps =
-    1 + batches.reduce((sum, batch) => sum + Math.max(0, ...batch.map((name) => (perEngine.get(name) ?? 1) - 1)), 0);
+    refreshSteps +
+    batches.reduce(
+      (sum, batch) => sum + Math.max(0, ...batch.map((name) => (perEngine.get(name) ?? refreshSteps) - refreshSteps)),
+      0,
+    );
   return {
     scripts: scripts.length,
     connections: records.filter((record) => record.script === "connect").length,

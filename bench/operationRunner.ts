@@ -24,6 +24,11 @@ export interface OperationRequest {
 
 export interface OperationMeasure extends TimedOperation {
   readonly memory: MemoryReport;
+  /**
+   * Milliseconds from starting the runner process to its stack being open (Node, the Automation
+   * API, the CLI's stack selection): what a command pays before the timed operation starts.
+   */
+  readonly startMs: number;
 }
 
 type RunnerMessage =
@@ -48,6 +53,7 @@ export async function measureOperation(
 ): Promise<OperationMeasure> {
   // A process group of its own: an interrupted bench ends the runner with the CLI and the
   // provider hosts it started, and a terminal's Ctrl-C reaches the bench alone.
+  const forked = performance.now();
   const runner = fork(__filename, ["--runner"], {
     stdio: ["ignore", "inherit", "pipe", "ipc"],
     execArgv: [...runnerExecArgv],
@@ -80,13 +86,14 @@ export async function measureOperation(
     runner.send(request);
     const ready = await opening;
     if (ready.type === "failed") throw new Error(ready.error);
+    const startMs = performance.now() - forked;
     const [message, memory] = await sampler.during(runner.pid ?? -1, watch, async () => {
       const finished = next();
       runner.send({ type: "go" });
       return finished;
     });
     if (message.type !== "done") throw new Error(message.type === "failed" ? message.error : "runner: no result");
-    return { ...message.result, memory };
+    return { ...message.result, memory, startMs };
   } catch (error) {
     if (stderr !== "") console.error(stderr);
     throw error;

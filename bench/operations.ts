@@ -8,7 +8,7 @@ import { previewFleet, upFleet } from "../cli/workspace";
  */
 export interface TimedOperation {
   readonly ms: number;
-  /** Resource steps by operation, for HotfixOnEngine resources (refresh reads included). */
+  /** Resource steps by operation, for the EngineHotfixes resources (refresh reads included). */
   readonly steps: Readonly<Partial<Record<OpType, number>>>;
   /** Milliseconds from the call to: the first event, the first and last resource event, the summary. */
   readonly phases: {

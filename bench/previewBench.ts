@@ -1,3 +1,4 @@
+import { ansibleProbe, probeForks, type AnsibleContext } from "./ansiblePeer";
 import { benchStack } from "./benchStack";
 import { onCleanup } from "./cleanup";
 import {
@@ -11,7 +12,7 @@ import {
 } from "./fleets";
 import type { MemorySampler } from "./memorySampler";
 import { measureOperation } from "./operationRunner";
-import type { PreviewResult } from "./results";
+import type { AnsibleProbeResult, PreviewResult } from "./results";
 import { FleetProcess } from "./simulatorProcess";
 import { measureFloor } from "./sshFloor";
 import { stateSize, type StateSize } from "./stateSize";
@@ -22,11 +23,14 @@ export interface PreviewContext {
   readonly sampler: MemorySampler;
   readonly fixedCostMs: number;
   readonly floorRuns: number;
+  /** Ansible's probe beside each preview; undefined when Ansible is not installed. */
+  readonly ansible: AnsibleContext | undefined;
 }
 
 /**
  * Previews of a fleet of `engines`, all drifted, then all compliant, each beside the bare SSH
- * floor of the same fleet. The stack adopts the fleet first, so the previews show updates.
+ * floor of the same fleet and Ansible's probe of it (at 5 forks and at one per engine). The
+ * stack adopts the fleet first, so the previews show updates.
  */
 export async function benchPreviews(
   engines: number,
@@ -62,15 +66,23 @@ export async function benchPreviews(
         floorRunsMs.push(floor.ms);
       }
       const floorMs = median(floorRunsMs);
+      const ansible: AnsibleProbeResult[] = [];
+      if (ctx.ansible !== undefined) {
+        for (const forks of probeForks(engines)) {
+          ansible.push(await ansibleProbe(plan, forks, expectedUpdates, fleet, ctx.ansible, operation));
+        }
+      }
       return {
         fleet: state,
         ms: operation.ms,
+        startMs: operation.startMs,
         memory: operation.memory,
         steps: operation.steps,
         phases: operation.phases,
         floorRunsMs,
         floorMs,
         ratio: operation.ms / (ctx.fixedCostMs + floorMs),
+        ansible,
       };
     };
 

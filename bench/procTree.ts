@@ -45,6 +45,43 @@ export function processTree(root: number, exclude: ReadonlySet<number> = new Set
   return seen;
 }
 
+/**
+ * Processes whose command line contains `marker`, with every process below them: the processes a
+ * tool started that left its tree (OpenSSH's ControlPersist masters detach from the ssh that
+ * started them). `notMatching` remembers the processes already read that did not match, so each
+ * sample reads only the command lines of processes new since the last one.
+ */
+export function processesWithCommandLine(marker: string, notMatching: Set<number>): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const roots: number[] = [];
+  for (const entry of entries) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (notMatching.has(pid)) continue;
+    const commandLine = readText(`/proc/${pid}/cmdline`);
+    if (commandLine === undefined) continue;
+    if (commandLine.includes(marker)) roots.push(pid);
+    else notMatching.add(pid);
+  }
+  return roots;
+}
+
+/**
+ * Proportional set size from /proc/<pid>/smaps_rollup: each shared page divided among the
+ * processes that map it. Forked workers (Ansible's) share most of their pages, which a sum of RSS
+ * counts once per process; PSS adds up to what the processes hold together.
+ */
+export function pssBytes(pid: number): number | undefined {
+  const rollup = readText(`/proc/${pid}/smaps_rollup`);
+  const pss = rollup === undefined ? undefined : /^Pss:\s*(\d+)\s*kB$/m.exec(rollup)?.[1];
+  return pss === undefined ? undefined : Number(pss) * 1024;
+}
+
 /** Name and VmRSS of a process (kernel threads and ended processes give undefined). */
 export function sampleProcess(pid: number): ProcessSample | undefined {
   const status = readText(`/proc/${pid}/status`);

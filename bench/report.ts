@@ -1,13 +1,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { BenchResults, SizeResult, Target } from "./results";
+import type { MemoryReport } from "./memorySampler";
+import type { AnsibleRun, BenchResults, Comparison, PreviewResult, SizeResult, Target } from "./results";
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
 /** The targets, judged at the largest fleet measured (200 engines in a full run). */
 export function evaluateTargets(sizes: readonly SizeResult[]): Target[] {
-  const largest = [...sizes].sort((a, b) => b.engines - a.engines)[0];
+  const largest = largestOf(sizes);
   if (largest === undefined) return [];
   const engines = largest.engines;
   const targets: Target[] = [];
@@ -48,6 +49,70 @@ export function evaluateTargets(sizes: readonly SizeResult[]): Target[] {
   return targets;
 }
 
+const largestOf = (sizes: readonly SizeResult[]): SizeResult | undefined =>
+  [...sizes].sort((a, b) => b.engines - a.engines)[0];
+
+/**
+ * The targets' measures beside Ansible's, at the largest fleet measured: the compliant-fleet
+ * preview (start included) beside the fastest Ansible probe, each up's overhead per engine beside
+ * the playbook's at the same serial, peak memory (RSS and PSS) over every run of either.
+ */
+export function compareWithAnsible(sizes: readonly SizeResult[]): Comparison[] {
+  const largest = largestOf(sizes);
+  if (largest === undefined) return [];
+  const engines = largest.engines;
+  const comparisons: Comparison[] = [];
+  const compare = (name: string, product: number, ansible: number, unit: Comparison["unit"]): void => {
+    comparisons.push({
+      name,
+      engines,
+      product: Math.round(product),
+      ansible: Math.round(ansible),
+      unit,
+      ratio: round(product / ansible, 2),
+    });
+  };
+  const compliant = largest.previews.find((p) => p.fleet === "compliant");
+  const fastest = [...(compliant?.ansible ?? [])].sort((a, b) => a.ms - b.ms)[0];
+  if (compliant !== undefined && fastest !== undefined) {
+    compare(
+      `compliant-fleet preview (start + preview) vs Ansible probe (${fastest.forks} forks)`,
+      compliant.startMs + compliant.ms,
+      fastest.ms,
+      "ms",
+    );
+  }
+  for (const run of largest.ansibleUps) {
+    const up = largest.ups.find((u) => u.maxUnavailable === run.serial);
+    if (up === undefined) continue;
+    compare(
+      `up overhead per engine, maxUnavailable ${run.serial} vs playbook serial ${run.serial}`,
+      up.overheadPerEngineMs,
+      run.overheadPerEngineMs,
+      "ms",
+    );
+  }
+  const ansibleRuns: AnsibleRun[] = [...largest.previews.flatMap((p) => p.ansible), ...largest.ansibleUps];
+  if (ansibleRuns.length > 0) {
+    const productRuns = [...largest.previews, ...largest.ups];
+    const peak = (runs: readonly { memory: MemoryReport }[], key: "peakBytes" | "peakPssBytes"): number =>
+      Math.max(...runs.map((r) => r.memory[key]));
+    compare(
+      "peak memory, RSS (previews and ups)",
+      peak(productRuns, "peakBytes"),
+      peak(ansibleRuns, "peakBytes"),
+      "bytes",
+    );
+    compare(
+      "peak memory, PSS (previews and ups)",
+      peak(productRuns, "peakPssBytes"),
+      peak(ansibleRuns, "peakPssBytes"),
+      "bytes",
+    );
+  }
+  return comparisons;
+}
+
 function round(value: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
@@ -55,6 +120,10 @@ function round(value: number, digits: number): number {
 
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)}s`;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
+/** Peak RSS / peak PSS of a run. */
+const mem = (memory: MemoryReport): string =>
+  `${(memory.peakBytes / MiB).toFixed(0)}/${(memory.peakPssBytes / MiB).toFixed(0)} MiB`;
+const x = (ratio: number | undefined): string => (ratio === undefined ? "-" : `${ratio.toFixed(2)}x`);
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -82,6 +151,40 @@ export function renderReport(results: BenchResults): string {
       String(p.steps.update ?? 0),
       mib(p.memory.peakBytes),
     ]),
+  );
+  const ansibleCells = (p: PreviewResult, forks: number): string[] => {
+    const run = p.ansible.find((a) => a.forks === forks);
+    return run === undefined ? ["-", "-", "-"] : [s(run.ms), x(run.ratio), mem(run.memory)];
+  };
+  const ansiblePreviewRows = results.sizes.flatMap((size) =>
+    size.previews.map((p) => [
+      String(size.engines),
+      p.fleet,
+      s(p.startMs),
+      s(p.startMs + p.ms),
+      mem(p.memory),
+      ...ansibleCells(p, 5),
+      ...ansibleCells(p, size.engines),
+    ]),
+  );
+  const ansibleUpRows = results.sizes.flatMap((size) =>
+    size.ansibleUps.map((a) => {
+      const up = size.ups.find((u) => u.maxUnavailable === a.serial);
+      return [
+        String(size.engines),
+        String(a.serial),
+        up === undefined ? "-" : s(up.startMs + up.ms),
+        up === undefined ? "-" : `${up.overheadPerEngineMs.toFixed(0)} ms`,
+        s(a.ms),
+        `${a.simulated.criticalPathSteps} x ${results.stepDelayMs}ms = ${s(a.simulated.criticalPathDelayMs)}`,
+        String(a.simulated.scripts),
+        `${a.overheadPerEngineMs.toFixed(0)} ms`,
+        x(a.ratio),
+        `${a.compliantEnginesAfter}/${size.engines}`,
+        up === undefined ? "-" : mem(up.memory),
+        mem(a.memory),
+      ];
+    }),
   );
   const upRows = results.sizes.flatMap((size) =>
     size.ups.map((u) => [
@@ -146,21 +249,103 @@ export function renderReport(results: BenchResults): string {
       upRows,
     ),
     "",
+    ...ansibleSection(results, ansiblePreviewRows, ansibleUpRows),
     "Per size: adopt time, one script on a reused session of the up fleet, state size:",
     table(["engines", "adopt", "exec (Nagle / NODELAY)", "checkpoint", "per resource", "__provider"], stateRows),
     "",
     "CPU seconds by process (runner = inline program + Automation API; node = dynamic-provider hosts;",
-    "simulator = the fleet process, not counted in memory):",
+    "simulator = the fleet process, not counted in memory; ansible-playboo = Ansible's forked workers, the kernel",
+    "keeps 15 characters of a name; processes that live less than the 50 ms between samples are not seen):",
     ...results.sizes.flatMap((size) => [
       ...size.previews.map((p) => `  ${size.engines} ${p.fleet} preview: ${cpuLine(p.memory.cpuSecondsByName)}`),
       ...size.ups.map(
         (u) => `  ${size.engines} up maxUnavailable ${u.maxUnavailable}: ${cpuLine(u.memory.cpuSecondsByName)}`,
       ),
+      ...size.previews.flatMap((p) =>
+        p.ansible.map(
+          (a) => `  ${size.engines} ${p.fleet} Ansible probe, ${a.forks} forks: ${cpuLine(a.memory.cpuSecondsByName)}`,
+        ),
+      ),
+      ...size.ansibleUps.map(
+        (a) => `  ${size.engines} Ansible up serial ${a.serial}: ${cpuLine(a.memory.cpuSecondsByName)}`,
+      ),
     ]),
     "",
     "Targets:",
     ...targetLines,
+    ...(results.besideAnsible.length > 0
+      ? [
+          "",
+          "Beside Ansible (no targets yet; product / Ansible):",
+          ...results.besideAnsible.map(
+            (c) =>
+              `  ${c.name} at ${c.engines} engines: ` +
+              (c.unit === "bytes" ? `${mib(c.product)} vs ${mib(c.ansible)}` : `${c.product} ms vs ${c.ansible} ms`) +
+              ` (${c.ratio.toFixed(2)}x)`,
+          ),
+        ]
+      : []),
   ].join("\n");
+}
+
+function ansibleSection(
+  results: BenchResults,
+  previewRows: readonly (readonly string[])[],
+  upRows: readonly (readonly string[])[],
+): string[] {
+  const info = results.ansible;
+  if (!info.available) {
+    return [
+      info.reason === "not installed"
+        ? `Ansible: skipped, ${info.missing.join(", ")} not found (to measure it: ${info.install})`
+        : "Ansible: left out (--no-ansible)",
+      "",
+    ];
+  }
+  return [
+    `Ansible: ${info.version}; fixed cost (a play without tasks, median of ${info.fixedCost.runsMs.length}): ${s(info.fixedCost.ms)}`,
+    "",
+    "Previews beside Ansible (one raw task with the product's probe command line, failed where a version is missing;",
+    "product = runner start and stack open + preview, Ansible = ansible-playbook from start to exit; x = product / Ansible;",
+    "memory = peak RSS / peak PSS):",
+    table(
+      [
+        "engines",
+        "fleet",
+        "start",
+        "product",
+        "memory",
+        "Ansible 5 forks",
+        "x",
+        "memory",
+        "1 fork/engine",
+        "x",
+        "memory",
+      ],
+      previewRows,
+    ),
+    "",
+    `Ups beside Ansible (same fleet, delay ${results.stepDelayMs} ms per script; playbook serial = maxUnavailable, forks = max(5, serial);`,
+    "the playbook leaves out stage-package, which the bench runs beforehand, untimed; overhead = (time - own fixed cost - delays) / engines):",
+    table(
+      [
+        "engines",
+        "batch",
+        "product up",
+        "overhead/engine",
+        "Ansible",
+        "delays on critical path",
+        "scripts",
+        "overhead/engine",
+        "x",
+        "compliant",
+        "memory",
+        "Ansible mem",
+      ],
+      upRows,
+    ),
+    "",
+  ];
 }
 
 export function writeResults(path: string, results: BenchResults): void {

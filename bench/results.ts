@@ -19,6 +19,8 @@ export interface FixedCost {
 export interface PreviewResult {
   readonly fleet: "drifted" | "compliant";
   readonly ms: number;
+  /** The runner's start and stack open before the timed preview (OperationMeasure.startMs). */
+  readonly startMs: number;
   readonly memory: MemoryReport;
   readonly steps: Readonly<Partial<Record<OpType, number>>>;
   readonly phases: OperationMeasure["phases"];
@@ -27,11 +29,74 @@ export interface PreviewResult {
   readonly floorMs: number;
   /** Preview time / (fixed cost + floor). */
   readonly ratio: number;
+  /** Ansible's probe of the same fleet in the same state, per forks; empty when Ansible is missing. */
+  readonly ansible: readonly AnsibleProbeResult[];
 }
+
+/** One ansible-playbook run, timed from its start to its exit, its process tree sampled. */
+export interface AnsibleRun {
+  readonly forks: number;
+  readonly ms: number;
+  readonly exitCode: number;
+  readonly memory: MemoryReport;
+}
+
+export interface AnsibleProbeResult extends AnsibleRun {
+  /** Hosts whose probe task failed: the ones whose answer lacks a required version (all when drifted). */
+  readonly failedHosts: number;
+  /**
+   * The product's (runner start + stack open + preview) / this run: both as a command waits for
+   * them, from starting the process to the answer.
+   */
+  readonly ratio: number;
+  /** The product's timed preview alone / this run. */
+  readonly previewOnlyRatio: number;
+}
+
+export interface AnsibleUpResult extends AnsibleRun {
+  /** The play's `serial`, beside the product's maxUnavailable of the same value. */
+  readonly serial: number;
+  readonly simulated: StepAccount;
+  /** (playbook time - Ansible's fixed cost - delays on the critical path) / engines. */
+  readonly overheadPerEngineMs: number;
+  readonly ratioToDelays: number;
+  /** Engines the bare SSH probe read at the required version after the playbook. */
+  readonly compliantEnginesAfter: number;
+  /** Steps of the product's maintenance the playbook does not run (the bench does them, untimed). */
+  readonly leftOut: readonly string[];
+  /** The product's (start + up) at maxUnavailable = serial / this run; undefined without that up. */
+  readonly ratio: number | undefined;
+}
+
+/** ansible-playbook of a play without tasks on localhost: one warm-up, then the median of --runs. */
+export interface AnsibleFixedCost {
+  readonly runsMs: readonly number[];
+  readonly ms: number;
+  readonly memory: MemoryReport;
+}
+
+export type AnsibleInfo =
+  | {
+      readonly available: true;
+      readonly version: string;
+      readonly fixedCost: AnsibleFixedCost;
+      /** What every run sets; everything else is Ansible's default. */
+      readonly environment: Readonly<Record<string, string>>;
+      readonly sshCommonArgs: string;
+    }
+  | {
+      readonly available: false;
+      /** Why the Ansible columns are empty: "not installed" or "--no-ansible". */
+      readonly reason: "not installed" | "--no-ansible";
+      readonly missing: readonly string[];
+      /** How to install what is missing. */
+      readonly install: string;
+    };
 
 export interface UpResult {
   readonly maxUnavailable: number;
   readonly ms: number;
+  readonly startMs: number;
   readonly memory: MemoryReport;
   readonly steps: Readonly<Partial<Record<OpType, number>>>;
   readonly phases: OperationMeasure["phases"];
@@ -48,6 +113,8 @@ export interface SizeResult {
   readonly adoptMs: number;
   readonly previews: readonly PreviewResult[];
   readonly ups: readonly UpResult[];
+  /** The up's peer: the product's maintenance as a playbook, serial = each maxUnavailable. */
+  readonly ansibleUps: readonly AnsibleUpResult[];
   /** One script's round trip on a reused session of the up fleet (step delay included). */
   readonly execLatency: ExecLatency;
   readonly state: StateSize;
@@ -82,4 +149,17 @@ export interface BenchResults {
   readonly fixedCost: FixedCost;
   readonly sizes: readonly SizeResult[];
   readonly targets: readonly Target[];
+  readonly ansible: AnsibleInfo;
+  /** The targets' measures beside Ansible's at the same fleet (no targets of their own yet). */
+  readonly besideAnsible: readonly Comparison[];
+}
+
+export interface Comparison {
+  readonly name: string;
+  readonly engines: number;
+  readonly product: number;
+  readonly ansible: number;
+  readonly unit: "ms" | "bytes";
+  /** product / ansible. */
+  readonly ratio: number;
 }

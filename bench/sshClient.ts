@@ -24,8 +24,11 @@ export function connect(endpoint: SshEndpoint, password: string): Promise<Client
   });
 }
 
-/** Runs one command line; resolves with its standard output once the channel closes with exit 0. */
-export function run(client: Client, commandLine: string): Promise<string> {
+/**
+ * Runs one command line, writing `stdin` (if any) to its standard input before closing it, as the
+ * product's SshSession does; resolves with its standard output once the channel closes with exit 0.
+ */
+export function run(client: Client, commandLine: string, stdin?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     client.exec(commandLine, (error, channel) => {
       if (error) {
@@ -40,7 +43,7 @@ export function run(client: Client, commandLine: string): Promise<string> {
         if (exitCode === 0) resolve(Buffer.concat(chunks).toString("utf8"));
         else reject(new Error(`the command exited ${exitCode ?? "without an exit code"}`));
       });
-      channel.end();
+      channel.end(stdin);
     });
   });
 }

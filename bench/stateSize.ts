@@ -5,7 +5,7 @@ import { isHotfixResource } from "../cli/hotfixSteps";
 export interface StateSize {
   readonly checkpointBytes: number;
   readonly hotfixResources: number;
-  /** Per HotfixOnEngine resource, on average: the whole resource, and its `__provider` string. */
+  /** Per EngineHotfixes resource (one per engine), on average: the whole resource, and its `__provider` string. */
   readonly bytesPerResource: number;
   readonly providerBytesPerResource: number;
 }

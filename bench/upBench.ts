@@ -1,3 +1,4 @@
+import { ansibleUp, type AnsibleContext } from "./ansiblePeer";
 import { benchStack } from "./benchStack";
 import { onCleanup } from "./cleanup";
 import { accountSteps } from "./criticalPath";
@@ -5,7 +6,7 @@ import { measureExecLatency, type ExecLatency } from "./execLatency";
 import { benchFile, benchPassword, driftedVersion, engineNames, fleetPlan, simulatedFleet } from "./fleets";
 import type { MemorySampler } from "./memorySampler";
 import { measureOperation } from "./operationRunner";
-import type { UpResult } from "./results";
+import type { AnsibleUpResult, UpResult } from "./results";
 import { FleetProcess } from "./simulatorProcess";
 
 export interface UpContext {
@@ -14,17 +15,20 @@ export interface UpContext {
   readonly fixedCostMs: number;
   readonly stepDelayMs: number;
   readonly maxUnavailable: readonly number[];
+  /** The playbook peer after the product's ups; undefined when Ansible is not installed. */
+  readonly ansible: AnsibleContext | undefined;
 }
 
 /**
  * Ups over a drifted fleet of `engines` whose hosts wait `stepDelayMs` before answering each
  * script: one per rollout.maxUnavailable, the fleet set back to drifted between them. The
- * simulator's step log of each up gives the delays on its critical path.
+ * simulator's step log of each up gives the delays on its critical path. Then the same
+ * maintenance as a playbook, serial = each maxUnavailable, on the same fleet set back to drifted.
  */
 export async function benchUps(
   engines: number,
   ctx: UpContext,
-): Promise<{ ups: UpResult[]; execLatency: ExecLatency }> {
+): Promise<{ ups: UpResult[]; ansibleUps: AnsibleUpResult[]; execLatency: ExecLatency }> {
   const fleet = await FleetProcess.start(simulatedFleet(engines, driftedVersion), { default: ctx.stepDelayMs });
   const stopFleet = onCleanup(`simulated fleet of ${engines} (ups)`, () => fleet.stop());
   const stack = benchStack(`test-bench-${process.pid}-up-${engines}`, fleet.hosts, ctx.env);
@@ -56,6 +60,7 @@ export async function benchUps(
       results.push({
         maxUnavailable,
         ms: operation.ms,
+        startMs: operation.startMs,
         memory: operation.memory,
         steps: operation.steps,
         phases: operation.phases,
@@ -65,7 +70,15 @@ export async function benchUps(
         compliantEnginesAfter: typeof compliant === "number" ? compliant : -1,
       });
     }
-    return { ups: results, execLatency };
+    const ansibleUps: AnsibleUpResult[] = [];
+    if (ctx.ansible !== undefined) {
+      for (const serial of ctx.maxUnavailable) {
+        await fleet.alter(names, { files: { [benchFile]: driftedVersion } });
+        const product = results.find((up) => up.maxUnavailable === serial);
+        ansibleUps.push(await ansibleUp(plan, serial, ctx.stepDelayMs, fleet, ctx.ansible, product));
+      }
+    }
+    return { ups: results, ansibleUps, execLatency };
   } finally {
     await stack.dispose();
     await stopFleet();
