@@ -1,11 +1,12 @@
-import { encodeCommand, decodeCommand, powershellPrefix, unquotePowerShell } from "../components/host/powershell";
+import { unquotePowerShell } from "../components/host/powershell";
 import {
+  bootstrapCommandLine,
   endOfParameters,
+  payloadParam,
   relayHeader,
   renderRelayScript,
   renderScript,
   scriptHeaderPrefix,
-  type PayloadSource,
   type ScriptParams,
 } from "../components/host/scripts";
 import { scriptNames, type ScriptName } from "../components/host/scriptNames";
@@ -13,63 +14,76 @@ import { scriptNames, type ScriptName } from "../components/host/scriptNames";
 export interface ParsedScript {
   readonly name: ScriptName;
   readonly params: ScriptParams;
-  readonly payloadSource: PayloadSource;
+  /** The script's text, as the host runs it (what decides which of its statements print). */
+  readonly text: string;
 }
 
 export type ParsedCommand =
-  | { readonly kind: "script"; readonly script: ParsedScript }
-  | { readonly kind: "relay"; readonly engine: string; readonly forwardInput: boolean; readonly inner: ParsedScript };
+  | { readonly kind: "script"; readonly script: ParsedScript; readonly payload: string }
+  | { readonly kind: "relay"; readonly engine: string; readonly inner: ParsedScript; readonly payload: string };
 
 export type ParseResult =
   { readonly ok: true; readonly command: ParsedCommand } | { readonly ok: false; readonly reason: string };
 
 class Rejection extends Error {}
 
+/** Why a command line is not the product's, or undefined when it is: the bootstrap, byte for byte. */
+export function commandLineRejection(commandLine: string): string | undefined {
+  if (commandLine === bootstrapCommandLine) return undefined;
+  return "not the mps-hotfix bootstrap (powershell.exe -EncodedCommand of the script that reads its script from standard input)";
+}
+
 /**
- * Accepts a command line only if the product would have sent exactly it: the parameters are read
- * back out and the script is rendered again with the product's own renderer, byte for byte.
+ * Reads what the bootstrap reads from standard input: the first line, base64 of a script's UTF-8
+ * text; the rest, its payload. The script is accepted only if the product would have sent exactly
+ * it: the parameters are read back out and the script rendered again with the product's own
+ * renderer, byte for byte.
  */
-export function parseCommandLine(commandLine: string): ParseResult {
+export function parseInput(stdin: string): ParseResult {
   try {
-    return { ok: true, command: parseOrThrow(commandLine) };
+    return { ok: true, command: parseOrThrow(stdin) };
   } catch (error: unknown) {
     if (error instanceof Rejection) return { ok: false, reason: error.message };
     throw error;
   }
 }
 
-function parseOrThrow(commandLine: string): ParsedCommand {
-  if (!commandLine.startsWith(powershellPrefix))
-    throw new Rejection("not a powershell.exe -EncodedCommand command line");
-  const encoded = commandLine.slice(powershellPrefix.length);
-  if (!isCanonicalBase64(encoded)) throw new Rejection("-EncodedCommand is not base64");
-  const text = decodeCommand(encoded);
-  if (encodeCommand(text) !== encoded) throw new Rejection("-EncodedCommand is not UTF-16LE text");
-
-  if (text.startsWith(`${relayHeader}\n`)) return parseRelay(text);
-  return { kind: "script", script: parseScript(text, "stdin") };
+/** `[Console]::In.ReadLine()`: up to the first line feed, without it or a carriage return before it. */
+function splitFirstLine(stdin: string): { first: string; rest: string } {
+  const newline = stdin.indexOf("\n");
+  if (newline < 0) return { first: stdin, rest: "" };
+  return { first: stdin.slice(0, newline).replace(/\r$/, ""), rest: stdin.slice(newline + 1) };
 }
 
-function parseRelay(text: string): ParsedCommand {
+function parseOrThrow(stdin: string): ParsedCommand {
+  const { first, rest } = splitFirstLine(stdin);
+  if (!isCanonicalBase64(first)) throw new Rejection("the first line of standard input is not base64");
+  const text = Buffer.from(first, "base64").toString("utf8");
+  if (Buffer.from(text, "utf8").toString("base64") !== first)
+    throw new Rejection("the script on standard input is not UTF-8 text");
+  if (text.startsWith(`${relayHeader}\n`)) return parseRelay(text, rest);
+  return { kind: "script", script: parseScript(text), payload: rest };
+}
+
+function parseRelay(text: string, payload: string): ParsedCommand {
   const lines = text.split("\n");
-  const params = readParameters(lines, 1);
+  if (lines[1] !== payloadParam) throw new Rejection(`line 2 of the relay script is not ${payloadParam}`);
+  const params = readParameters(lines, 2);
   const engine = requireText(params, "Engine");
-  const forwardInput = requireText(params, "ForwardInput");
   const innerEncoded = requireText(params, "InnerScript");
-  if (forwardInput !== "yes" && forwardInput !== "no") throw new Rejection("relay $ForwardInput must be 'yes' or 'no'");
   if (!isCanonicalBase64(innerEncoded)) throw new Rejection("relay $InnerScript is not base64");
   const innerText = Buffer.from(innerEncoded, "base64").toString("utf8");
   if (Buffer.from(innerText, "utf8").toString("base64") !== innerEncoded)
     throw new Rejection("relay $InnerScript is not UTF-8 text");
 
-  const inner = parseScript(innerText, "argument");
-  if (rendered(() => renderRelayScript(engine, innerText, forwardInput === "yes")) !== text) {
+  const inner = parseScript(innerText);
+  if (rendered(() => renderRelayScript(engine, innerText)) !== text) {
     throw new Rejection("relay script differs from the product's relay script");
   }
-  return { kind: "relay", engine, forwardInput: forwardInput === "yes", inner };
+  return { kind: "relay", engine, inner, payload };
 }
 
-function parseScript(text: string, payloadSource: PayloadSource): ParsedScript {
+function parseScript(text: string): ParsedScript {
   const lines = text.split("\n");
   const header = lines[0] ?? "";
   if (!header.startsWith(scriptHeaderPrefix)) throw new Rejection("not an mps-hotfix script (missing its header line)");
@@ -77,13 +91,12 @@ function parseScript(text: string, payloadSource: PayloadSource): ParsedScript {
   if (name === undefined)
     throw new Rejection(`unknown script ${JSON.stringify(header.slice(scriptHeaderPrefix.length))}`);
 
-  const firstParameter = payloadSource === "argument" && lines[1] === "param($Payload)" ? 2 : 1;
+  const firstParameter = lines[1] === payloadParam ? 2 : 1;
   const params = readParameters(lines, firstParameter);
-  const script: ParsedScript = { name, params, payloadSource };
-  if (rendered(() => renderScript({ name, params }, payloadSource)) !== text) {
+  if (rendered(() => renderScript({ name, params })) !== text) {
     throw new Rejection(`script ${name} differs from the product's ${name} script`);
   }
-  return script;
+  return { name, params, text };
 }
 
 const assignment = /^\$([A-Za-z][A-Za-z0-9]*) = (.*)$/;

@@ -1,6 +1,14 @@
 import { createHash } from "node:crypto";
 import { compareFileVersions, parseFileVersion } from "../components/domain/fileVersion";
-import type { ComPlusState, EngineActivity, EngineFaults, SimulatedEngine } from "./fleetFile";
+import type {
+  ComPlusState,
+  EngineActivity,
+  EngineFaults,
+  OemCodePage,
+  PendingRename,
+  SimulatedEngine,
+  UiCulture,
+} from "./fleetFile";
 import { InstallLog } from "./installLog";
 import { MsiPackageError, readMsiPackage, type MsiPackage } from "../components/package/msiPackage";
 import { combinePath, fileNameOf, isInDirectory, pathKey } from "./windowsPath";
@@ -26,9 +34,14 @@ export interface EngineSnapshot {
   readonly engine: EngineActivity;
   readonly complus: ComPlusState;
   readonly complusInstances: number;
+  /** An install scheduled a replacement of its files for the next restart (the KB's 3010). */
   readonly restartPending: boolean;
   /** Versions msiexec could not write because the file was in use; they land at the next restart. */
   readonly pendingFiles: Readonly<Record<string, string>>;
+  /** PendingFileRenameOperations as pairs of plain paths, msiexec's and other software's; `to` is "" for a deletion. */
+  readonly pendingRenames: readonly { readonly from: string; readonly to: string }[];
+  /** Windows Installer is running an install (it holds Global\_MSIExecute). */
+  readonly installing: boolean;
   /** False after the KB952089 symptom, until the host restarts. No probe can see it. */
   readonly complusResponding: boolean;
   readonly stagedPackages: readonly StagedPackageInfo[];
@@ -45,6 +58,15 @@ export interface EngineChange {
   readonly complus?: ComPlusState;
   /** Replaces the host's faults (and restarts its installExitCodes sequence). */
   readonly faults?: EngineFaults;
+  /** Replaces the renames of other software pending for the next restart. */
+  readonly pendingRenames?: readonly PendingRename[];
+}
+
+/** An install Windows Installer has begun and not yet finished. */
+interface RunningInstall {
+  readonly packagePath: string;
+  readonly logPath: string;
+  readonly log: InstallLog;
 }
 
 interface HostFile {
@@ -85,6 +107,10 @@ export class EngineHost {
   private installAttempts = 0;
   private forcedInstallCodes: number[];
   private currentFaults: EngineFaults;
+  private otherRenames: { readonly from: string; readonly to: string }[];
+  private running: RunningInstall | undefined;
+  readonly oemCodePage: OemCodePage;
+  readonly uiCulture: UiCulture;
 
   constructor(
     engine: SimulatedEngine,
@@ -100,15 +126,37 @@ export class EngineHost {
     this.comPlusInstances = engine.complus === "running" ? 1 : 0;
     this.currentFaults = engine.faults;
     this.forcedInstallCodes = [...(engine.faults.installExitCodes ?? [])];
+    this.otherRenames = engine.pendingRenames.map(({ from, to }) => ({ from, to: to ?? "" }));
+    this.oemCodePage = engine.oemCodePage;
+    this.uiCulture = engine.uiCulture;
   }
 
   get faults(): EngineFaults {
     return this.currentFaults;
   }
 
-  /** What the probe reads from PendingFileRenameOperations. */
-  hasRestartPending(): boolean {
-    return this.restartPending;
+  /**
+   * The entries of PendingFileRenameOperations (REG_MULTI_SZ), as MoveFileEx writes them: for each
+   * rename the source as a native path (`\??\C:\…`), then the target (`!\??\C:\…` when it
+   * replaces an existing file) or an empty string for a deletion. Undefined when the value is absent.
+   */
+  pendingRenameEntries(): readonly string[] | undefined {
+    const renames = this.pendingRenames();
+    if (renames.length === 0) return undefined;
+    return renames.flatMap(({ from, to }) => [`\\??\\${from}`, to === "" ? "" : `!\\??\\${to}`]);
+  }
+
+  private pendingRenames(): { readonly from: string; readonly to: string }[] {
+    const installer = [...this.pendingFiles.values()].map((file, index) => ({
+      from: combinePath(this.binDir, `MSI${(0x4f2a + index).toString(16).toUpperCase()}.tmp`),
+      to: combinePath(this.binDir, file.name),
+    }));
+    return [...this.otherRenames, ...installer];
+  }
+
+  /** Whether Windows Installer is still installing: `[Threading.Mutex]::OpenExisting('Global\_MSIExecute')` succeeds. */
+  isInstalling(): boolean {
+    return this.running !== undefined;
   }
 
   /** Whether a relay's `-ComputerName` names this host. */
@@ -134,14 +182,20 @@ export class EngineHost {
     return this.activity === "active";
   }
 
-  deactivate(engineName: string): void {
+  /** `$engine.Deactivate($EngineName)`: like a COM method, it returns a value (whether the engine was active). */
+  deactivate(engineName: string): boolean {
     this.requireEngine("Deactivate", engineName);
+    const was = this.activity === "active";
     this.activity = "deactivated";
+    return was;
   }
 
-  activate(engineName: string): void {
+  /** `$engine.Activate($EngineName)`: returns whether the engine was active before. */
+  activate(engineName: string): boolean {
     this.requireEngine("Activate", engineName);
+    const was = this.activity === "active";
     this.activity = "active";
+    return was;
   }
 
   /** `Get-ComPlusInstanceCount` from the scripts. */
@@ -171,20 +225,48 @@ export class EngineHost {
   /** Writes the package bytes under the staging directory; returns the path and the bytes stored. */
   stagePackage(stagingDir: string, packageFile: string, bytes: Buffer): { path: string; stored: Buffer } {
     const path = combinePath(stagingDir, packageFile);
+    if (this.currentFaults.stagingAccessDenied) throw new HostScriptError(accessDenied(this.uiCulture, path));
     const stored = this.currentFaults.corruptStagedPackage ? corrupt(bytes) : Buffer.from(bytes);
     this.staged.set(pathKey(path), { path, bytes: stored });
     return { path, stored };
   }
 
-  /** `msiexec /i PackagePath /qn /norestart /L*v LogPath`; returns msiexec's exit code. */
+  /** `msiexec /i PackagePath /qn /norestart /L*v LogPath`, begun and finished at once; returns msiexec's exit code. */
   install(packagePath: string, logPath: string): number {
+    const begun = this.beginInstall(packagePath, logPath);
+    return begun.kind === "busy" ? begun.exitCode : this.finishInstall();
+  }
+
+  /**
+   * msiexec starts: its log is opened, and Windows Installer takes Global\_MSIExecute for the
+   * install, which then runs on its own time, whatever becomes of the session that started it. A
+   * second msiexec meanwhile gets 1618 at once.
+   */
+  beginInstall(packagePath: string, logPath: string): { kind: "busy"; exitCode: number } | { kind: "begun" } {
     this.installAttempts++;
     const log = new InstallLog(
       this.clock(),
       `"C:\\WINDOWS\\system32\\msiexec.exe" /i "${packagePath}" /qn /norestart /L*v "${logPath}"`,
     );
-    const exitCode = this.runInstall(packagePath, log);
-    this.logs.set(pathKey(logPath), { path: logPath, lines: log.finish(exitCode) });
+    if (this.running !== undefined) {
+      log.client(
+        "Failed to grab execution mutex. Another installation is already in progress. Complete that installation before proceeding with this install.",
+      );
+      this.logs.set(pathKey(logPath), { path: logPath, lines: log.finish(msiExitCodes.anotherInstallRunning) });
+      return { kind: "busy", exitCode: msiExitCodes.anotherInstallRunning };
+    }
+    this.running = { packagePath, logPath, log };
+    this.logs.set(pathKey(logPath), { path: logPath, lines: log.snapshot() });
+    return { kind: "begun" };
+  }
+
+  /** The running install completes (or fails, as its package and the host say); returns msiexec's exit code. */
+  finishInstall(): number {
+    const running = this.running;
+    if (running === undefined) throw new Error(`${this.name}: no install is running`);
+    this.running = undefined;
+    const exitCode = this.runInstall(running.packagePath, running.log);
+    this.logs.set(pathKey(running.logPath), { path: running.logPath, lines: running.log.finish(exitCode) });
     return exitCode;
   }
 
@@ -193,10 +275,20 @@ export class EngineHost {
     return this.logs.get(pathKey(path))?.lines;
   }
 
-  /** A server restart: pending file replacements land, and COM+ answers again. */
+  /** A server restart: pending renames are carried out (file replacements land), and COM+ answers again. */
   restart(): void {
+    if (this.running !== undefined) {
+      // The restart interrupts the install: Windows Installer rolls it back.
+      this.running.log.server("Installation interrupted by a system restart; rolling back.");
+      this.logs.set(pathKey(this.running.logPath), {
+        path: this.running.logPath,
+        lines: this.running.log.finish(msiExitCodes.fatalError),
+      });
+      this.running = undefined;
+    }
     for (const [key, file] of this.pendingFiles) this.files.set(key, file);
     this.pendingFiles.clear();
+    this.otherRenames = [];
     this.restartPending = false;
     this.comPlusResponding = true;
     // COM+ starts on demand, so after a restart only an active engine has a running instance.
@@ -221,6 +313,9 @@ export class EngineHost {
       this.currentFaults = change.faults;
       this.forcedInstallCodes = [...(change.faults.installExitCodes ?? [])];
     }
+    if (change.pendingRenames !== undefined) {
+      this.otherRenames = change.pendingRenames.map(({ from, to }) => ({ from, to: to ?? "" }));
+    }
   }
 
   snapshot(): EngineSnapshot {
@@ -235,6 +330,8 @@ export class EngineHost {
       complusInstances: this.comPlusInstances,
       restartPending: this.restartPending,
       pendingFiles: versions(this.pendingFiles),
+      pendingRenames: this.pendingRenames(),
+      installing: this.running !== undefined,
       complusResponding: this.comPlusResponding,
       stagedPackages: [...this.staged.values()].map(({ path, bytes }) => ({
         path,
@@ -338,6 +435,18 @@ export class EngineHost {
     if (application.toLowerCase() !== this.comPlusApplication.toLowerCase()) {
       throw new HostScriptError(`COM+ application not found: ${application}`);
     }
+  }
+}
+
+/** UnauthorizedAccessException's message, as .NET Framework's language packs word it. */
+function accessDenied(culture: UiCulture, path: string): string {
+  switch (culture) {
+    case "en-US":
+      return `Access to the path '${path}' is denied.`;
+    case "de-DE":
+      return `Der Zugriff auf den Pfad "${path}" wurde verweigert.`;
+    case "fr-FR":
+      return `L'accès au chemin d'accès '${path}' est refusé.`;
   }
 }
 

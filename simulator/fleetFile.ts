@@ -61,12 +61,26 @@ export const EngineFaults = z.strictObject({
   corruptStagedPackage: z.boolean().optional(),
   /** The engine is up, but no relay reaches it over WinRM. */
   winrmUnreachable: z.boolean().optional(),
+  /**
+   * The script fails on the engine with an error raised outside its own trap (by the engine's
+   * remoting endpoint): through a relay, Invoke-Command receives an error record and no answer.
+   */
+  remoteScriptError: ScriptNameField.optional(),
+  /** Setting [Console]::OutputEncoding fails ("The handle is invalid."): answers stay in the OEM code page. */
+  consoleEncodingLocked: z.boolean().optional(),
+  /** Writing under the staging directory is denied: stage-package fails with the host's localized message. */
+  stagingAccessDenied: z.boolean().optional(),
 });
 export type EngineFaults = z.infer<typeof EngineFaults>;
 
-const listenerFaults = ["refuseConnections", "hangAfterConnect", "rejectAuth"] as const;
+const listenerFaults = ["refuseConnections", "hangAfterConnect", "rejectAuth", "consoleEncodingLocked"] as const;
 
-export const RelayFaults = EngineFaults.pick({ refuseConnections: true, hangAfterConnect: true, rejectAuth: true });
+export const RelayFaults = EngineFaults.pick({
+  refuseConnections: true,
+  hangAfterConnect: true,
+  rejectAuth: true,
+  consoleEncodingLocked: true,
+});
 export type RelayFaults = z.infer<typeof RelayFaults>;
 
 export const EngineActivity = z.enum(["active", "deactivated"]);
@@ -74,6 +88,27 @@ export type EngineActivity = z.infer<typeof EngineActivity>;
 
 export const ComPlusState = z.enum(["running", "stopped"]);
 export type ComPlusState = z.infer<typeof ComPlusState>;
+
+/** What OpenSSH for Windows runs a command with: cmd.exe on a fresh install, or PowerShell when DefaultShell says so. */
+export const DefaultShell = z.enum(["cmd", "powershell"]);
+export type DefaultShell = z.infer<typeof DefaultShell>;
+
+/** The console's OEM code page: 437 on a US server, 850 on a Western European one. */
+export const OemCodePage = z.union([z.literal(437), z.literal(850)]);
+export type OemCodePage = z.infer<typeof OemCodePage>;
+
+/** The language of the messages the host's .NET and PowerShell write. */
+export const UiCulture = z.enum(["en-US", "de-DE", "fr-FR"]);
+export type UiCulture = z.infer<typeof UiCulture>;
+
+/** A path as a PendingFileRenameOperations entry names it: absolute, no control characters. */
+const PendingPath = z
+  .string()
+  .regex(/^[A-Za-z]:\\[^\x00-\x1f]*$/, "must be an absolute Windows path such as C:\\Windows\\Temp\\x.tmp");
+
+/** A rename (or, without `to`, a deletion) Windows carries out at the next restart. */
+export const PendingRename = z.strictObject({ from: PendingPath, to: PendingPath.optional() });
+export type PendingRename = z.infer<typeof PendingRename>;
 
 /** File name to file version, as the probe would read them from the engine's binDir. */
 export const EngineFiles = z.record(SafeFileName, FileVersionText).superRefine((files, ctx) => {
@@ -103,6 +138,11 @@ export const SimulatedEngine = z
     comPlusApplication: ComPlusApplicationName.default(defaultComPlusApplication),
     /** The ProgID registered on the host for engine control. */
     engineControlProgId: ProgId.default(defaultEngineControlProgId),
+    /** Renames of other software waiting for the next restart (other updates, antivirus, drivers). */
+    pendingRenames: z.array(PendingRename).default([]),
+    defaultShell: DefaultShell.default("cmd"),
+    oemCodePage: OemCodePage.default(437),
+    uiCulture: UiCulture.default("en-US"),
     faults: EngineFaults.default({}),
   })
   .superRefine((engine, ctx) => {
@@ -119,6 +159,8 @@ export const SimulatedRelay = z.strictObject({
   name: EngineName,
   address: LoopbackAddress.default("127.0.0.1"),
   port: ListenPort.default(0),
+  defaultShell: DefaultShell.default("cmd"),
+  oemCodePage: OemCodePage.default(437),
   faults: RelayFaults.default({}),
 });
 export type SimulatedRelay = z.infer<typeof SimulatedRelay>;
@@ -131,7 +173,15 @@ export type StepDelays = z.infer<typeof StepDelays>;
 
 export const FleetFile = z
   .strictObject({
-    credentials: z.strictObject({ user: UserName, password: z.string().min(1, "is empty") }),
+    credentials: z.strictObject({
+      user: UserName,
+      password: z.string().min(1, "is empty"),
+      /** An OpenSSH public key (`ssh-ed25519 AAAA…`) every host also accepts for the user. */
+      publicKey: z
+        .string()
+        .regex(/^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key line")
+        .optional(),
+    }),
     stepDelaysMs: StepDelays.default({}),
     engines: z.array(SimulatedEngine).min(1, "must list at least one engine"),
     relays: z.array(SimulatedRelay).default([]),

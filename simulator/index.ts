@@ -1,4 +1,10 @@
-export { parseCommandLine, type ParsedCommand, type ParsedScript, type ParseResult } from "./commandLine";
+export {
+  commandLineRejection,
+  parseInput,
+  type ParsedCommand,
+  type ParsedScript,
+  type ParseResult,
+} from "./commandLine";
 export {
   EngineHost,
   HostScriptError,
@@ -24,7 +30,16 @@ export {
   parseFleetFile,
   type FleetFileInput,
 } from "./fleetFile";
-export { runDirectScript, runRelayScript, type HostResponse, type ScriptRun } from "./scriptRunner";
+export {
+  runDirectScript,
+  runRelayScript,
+  startDirectInstall,
+  startRelayInstall,
+  uncapturedOutput,
+  type HostResponse,
+  type InstallRun,
+  type ScriptRun,
+} from "./scriptRunner";
 export { startSimulatedFleet, type SimulatedFleet, type SimulatedFleetOptions, type SimulatedHost } from "./server";
 export { readSimulatedPackage, simulatedPackageBytes } from "./simulatedPackage";
 export type { StepDraft, StepKind, StepListener, StepRecord } from "./stepLog";

@@ -25,6 +25,11 @@ export class InstallLog {
     this.lines.push(`MSI (s) (A8:B4) [${logTime(this.at)}]: ${text}`);
   }
 
+  /** The lines written so far: the log of an install still running. */
+  snapshot(): string[] {
+    return [...this.lines];
+  }
+
   finish(exitCode: number): string[] {
     this.client(`MainEngineThread is returning ${exitCode}`);
     this.lines.push(`=== Verbose logging stopped: ${logDate(this.at)} ===`);

@@ -1,4 +1,4 @@
-import { relayUnreachableExitCode } from "../components/host/scripts";
+import { relayFailedExitCode, relayUnreachableExitCode } from "../components/host/scripts";
 import type { ScriptName } from "../components/host/scriptNames";
 import type { ParsedCommand, ParsedScript } from "./commandLine";
 import { HostScriptError, sha256Hex, type EngineHost } from "./engineHost";
@@ -17,6 +17,23 @@ export interface ScriptRun {
   readonly steps: readonly StepDraft[];
 }
 
+/**
+ * install-package in two halves. Windows Installer runs an install on its own time, whatever
+ * becomes of the session that started it: `now` is what the session sees at once (an answer when
+ * no install started, or the session dropped by a fault), `finish` the install completing later,
+ * with the answer for the session if it is still there.
+ */
+export interface InstallRun {
+  readonly now?: ScriptRun;
+  readonly finish?: () => ScriptRun;
+}
+
+/** How the session on a relay logged on: a password carries the account's credentials to a second hop; a key does not. */
+export type Logon = "password" | "publickey";
+
+type DirectCommand = Extract<ParsedCommand, { kind: "script" }>;
+type RelayCommand = Extract<ParsedCommand, { kind: "relay" }>;
+
 interface Execution {
   readonly stdout: readonly string[];
   readonly exitCode: number;
@@ -25,11 +42,15 @@ interface Execution {
 
 const hangDetail = "fault hangOnScript: accepted and never answered";
 const dropDuringDetail = "fault dropConnectionDuring: connection destroyed while the script ran; it did not complete";
+const dropDuringInstallDetail =
+  "fault dropConnectionDuring: connection destroyed while msiexec ran; Windows Installer carries on with the install";
 const dropAfterDetail =
   "fault dropConnectionAfter: the script took effect; connection destroyed before its exit status";
+const remoteErrorDetail = "fault remoteScriptError: the engine raised an error outside the script's trap";
 
-/** Runs a script sent straight to an engine over SSH; `stdin` is what the client wrote. */
-export function runDirectScript(host: EngineHost, script: ParsedScript, stdin: string): ScriptRun {
+/** Runs a script sent straight to an engine over SSH. */
+export function runDirectScript(host: EngineHost, command: DirectCommand): ScriptRun {
+  const { script, payload } = command;
   const step = { host: host.name, script: script.name };
   const faults = host.faults;
   if (faults.hangOnScript === script.name)
@@ -37,9 +58,14 @@ export function runDirectScript(host: EngineHost, script: ParsedScript, stdin: s
   if (faults.dropConnectionDuring === script.name)
     return { response: { kind: "drop" }, steps: [{ ...step, detail: dropDuringDetail }] };
 
-  const execution = execute(host, script, stdin);
-  const symptoms = symptomSteps(host.name, undefined, script.name, execution);
-  if (faults.dropConnectionAfter === script.name) {
+  const execution = execute(host, script, payload);
+  return directAnswer(host, script.name, execution);
+}
+
+function directAnswer(host: EngineHost, script: ScriptName, execution: Execution, detail?: string): ScriptRun {
+  const step = { host: host.name, script, ...(detail === undefined ? {} : { detail }) };
+  const symptoms = symptomSteps(host.name, undefined, script, execution);
+  if (host.faults.dropConnectionAfter === script) {
     return {
       response: { kind: "drop" },
       steps: [{ ...step, exitCode: execution.exitCode, detail: dropAfterDetail }, ...symptoms],
@@ -51,48 +77,160 @@ export function runDirectScript(host: EngineHost, script: ParsedScript, stdin: s
   };
 }
 
+/** install-package sent straight to an engine: msiexec starts now, and finishes after its run time. */
+export function startDirectInstall(host: EngineHost, command: DirectCommand): InstallRun {
+  const { script } = command;
+  const step = { host: host.name, script: script.name };
+  if (host.faults.hangOnScript === script.name) {
+    return { now: { response: { kind: "hang" }, steps: [{ ...step, detail: hangDetail }] } };
+  }
+  const started = beginInstall(host, script);
+  if (started.kind === "answered") return { now: directAnswer(host, script.name, started.execution) };
+  if (host.faults.dropConnectionDuring === script.name) {
+    return {
+      now: { response: { kind: "drop" }, steps: [{ ...step, detail: dropDuringInstallDetail }] },
+      finish: () => finishedUnseen(host, undefined, script, "the interrupted install"),
+    };
+  }
+  return { finish: () => directAnswer(host, script.name, finishInstall(host, script)) };
+}
+
+/** The step of an install that finished with nobody to tell. */
+function finishedUnseen(host: EngineHost, via: string | undefined, script: ParsedScript, what: string): ScriptRun {
+  const execution = finishInstall(host, script);
+  return {
+    response: { kind: "drop" },
+    steps: [
+      {
+        host: host.name,
+        ...(via === undefined ? {} : { via }),
+        script: script.name,
+        exitCode: execution.exitCode,
+        detail: `Windows Installer finished ${what} on its own: msiexec exit code ${execution.exitCode}`,
+      },
+    ],
+  };
+}
+
+/** The answer of an install whose session went away before it finished: recorded, never delivered. */
+export function unseen(run: ScriptRun, host: EngineHost, via: string | undefined): ScriptRun {
+  const exitCode = run.response.kind === "answer" ? run.response.exitCode : undefined;
+  return {
+    response: { kind: "drop" },
+    steps: [
+      {
+        host: host.name,
+        ...(via === undefined ? {} : { via }),
+        script: "install-package",
+        ...(exitCode === undefined ? {} : { exitCode }),
+        detail: `the client disconnected while msiexec ran; Windows Installer finished the install on its own${exitCode === undefined ? "" : `: msiexec exit code ${exitCode}`}`,
+      },
+    ],
+  };
+}
+
+interface RelayContext {
+  readonly relayName: string;
+  readonly command: RelayCommand;
+  readonly engines: readonly EngineHost[];
+  readonly logon: Logon;
+}
+
+function relayStep(context: RelayContext, host: EngineHost | undefined): StepDraft {
+  return { host: host?.name ?? context.command.engine, via: context.relayName, script: context.command.inner.name };
+}
+
+function relayFailure(
+  step: StepDraft,
+  key: "relay.winrm" | "relay.error",
+  message: string,
+  extra: Partial<StepDraft> = {},
+): ScriptRun {
+  const exitCode = key === "relay.winrm" ? relayUnreachableExitCode : relayFailedExitCode;
+  return {
+    response: { kind: "answer", stdout: [`${key}=${message}`, `exit=${exitCode}`], exitCode },
+    steps: [{ ...step, exitCode, detail: message, ...extra }],
+  };
+}
+
+function connectionLost(engine: string): string {
+  return `Processing data from remote server ${engine} failed with the following error message: The WinRM client cannot process the request because the connection to the server was lost. For more information, see the about_Remote_Troubleshooting Help topic.`;
+}
+
+/**
+ * What Invoke-Command meets before the engine runs anything: a name WinRM cannot resolve, an
+ * engine it cannot reach, a logon that cannot make the second hop. Undefined when it connects.
+ */
+function relayConnectFailure(context: RelayContext, host: EngineHost | undefined): ScriptRun | undefined {
+  const engine = context.command.engine;
+  const step = relayStep(context, host);
+  if (host === undefined) {
+    return relayFailure(
+      step,
+      "relay.winrm",
+      `Connecting to remote server ${engine} failed with the following error message : WinRM cannot process the request because the computer name ${engine} cannot be resolved. For more information, see the about_Remote_Troubleshooting Help topic.`,
+    );
+  }
+  if (host.faults.winrmUnreachable) {
+    return relayFailure(
+      step,
+      "relay.winrm",
+      `Connecting to remote server ${engine} failed with the following error message : WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled and allows access from this computer. For more information, see the about_Remote_Troubleshooting Help topic.`,
+    );
+  }
+  if (context.logon === "publickey") {
+    return relayFailure(
+      step,
+      "relay.winrm",
+      `Connecting to remote server ${engine} failed with the following error message : Access is denied. For more information, see the about_Remote_Troubleshooting Help topic.`,
+      {
+        detail: `second hop: the relay session logged on with a key and carries no credentials for WinRM: Access is denied`,
+      },
+    );
+  }
+  if (host.faults.remoteScriptError === context.command.inner.name) {
+    return relayFailure(
+      step,
+      "relay.error",
+      `The WSMan provider host process did not return a proper response. A provider in the host process may have behaved improperly.`,
+      { detail: remoteErrorDetail },
+    );
+  }
+  return undefined;
+}
+
 /**
  * Runs a relay script on a management host: Invoke-Command to the engine over WinRM, the engine's
  * lines passed through, and the exit code taken from the last `exit=` line (1 when there is none).
  */
 export function runRelayScript(
   relayName: string,
-  command: Extract<ParsedCommand, { kind: "relay" }>,
-  stdin: string,
+  command: RelayCommand,
   engines: readonly EngineHost[],
+  logon: Logon,
 ): ScriptRun {
+  const context: RelayContext = { relayName, command, engines, logon };
   const script = command.inner.name;
   const host = engines.find((engine) => engine.answersTo(command.engine));
-  const step = { host: host?.name ?? command.engine, via: relayName, script };
-  const relayFailure = (message: string, extra: Partial<StepDraft> = {}): ScriptRun => ({
-    response: {
-      kind: "answer",
-      stdout: [`relay.error=${message}`, `exit=${relayUnreachableExitCode}`],
-      exitCode: relayUnreachableExitCode,
-    },
-    steps: [{ ...step, exitCode: relayUnreachableExitCode, detail: message, ...extra }],
-  });
-
-  if (host === undefined) {
-    return relayFailure(
-      `Connecting to remote server ${command.engine} failed with the following error message : WinRM cannot process the request because the computer name ${command.engine} cannot be resolved. For more information, see the about_Remote_Troubleshooting Help topic.`,
-    );
-  }
+  const failed = relayConnectFailure(context, host);
+  if (failed !== undefined || host === undefined) return failed!;
+  const step = relayStep(context, host);
   const faults = host.faults;
-  if (faults.winrmUnreachable) {
-    return relayFailure(
-      `Connecting to remote server ${command.engine} failed with the following error message : WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled and allows access from this computer. For more information, see the about_Remote_Troubleshooting Help topic.`,
-    );
-  }
-  const connectionLost = `Processing data from remote server ${command.engine} failed with the following error message: The WinRM client cannot process the request because the connection to the server was lost. For more information, see the about_Remote_Troubleshooting Help topic.`;
   if (faults.hangOnScript === script) return { response: { kind: "hang" }, steps: [{ ...step, detail: hangDetail }] };
-  if (faults.dropConnectionDuring === script)
-    return relayFailure(connectionLost, { detail: `${dropDuringDetail}: ${connectionLost}` });
+  if (faults.dropConnectionDuring === script) {
+    const lost = connectionLost(command.engine);
+    return relayFailure(step, "relay.winrm", lost, { detail: `${dropDuringDetail}: ${lost}` });
+  }
+  return relayAnswer(context, host, execute(host, command.inner, command.payload));
+}
 
-  const execution = execute(host, command.inner, command.forwardInput ? stdin : null);
-  const symptoms = symptomSteps(host.name, relayName, script, execution);
-  if (faults.dropConnectionAfter === script) {
-    const failure = relayFailure(connectionLost, { detail: `${dropAfterDetail}: ${connectionLost}` });
+function relayAnswer(context: RelayContext, host: EngineHost, execution: Execution): ScriptRun {
+  const script = context.command.inner.name;
+  const step = relayStep(context, host);
+  const symptoms = symptomSteps(host.name, context.relayName, script, execution);
+  if (host.faults.dropConnectionAfter === script) {
+    const lost = connectionLost(context.command.engine);
+    const failure = relayFailure(step, "relay.winrm", lost, { detail: `${dropAfterDetail}: ${lost}` });
     return { response: failure.response, steps: [...failure.steps, ...symptoms] };
   }
   const exitCode = lastExitLine(execution.stdout) ?? 1;
@@ -100,6 +238,34 @@ export function runRelayScript(
     response: { kind: "answer", stdout: execution.stdout, exitCode },
     steps: [{ ...step, exitCode }, ...symptoms],
   };
+}
+
+/** install-package through a relay: msiexec starts on the engine now and finishes after its run time. */
+export function startRelayInstall(
+  relayName: string,
+  command: RelayCommand,
+  engines: readonly EngineHost[],
+  logon: Logon,
+): InstallRun {
+  const context: RelayContext = { relayName, command, engines, logon };
+  const host = engines.find((engine) => engine.answersTo(command.engine));
+  const failed = relayConnectFailure(context, host);
+  if (failed !== undefined || host === undefined) return { now: failed! };
+  const step = relayStep(context, host);
+  const script = command.inner;
+  if (host.faults.hangOnScript === script.name) {
+    return { now: { response: { kind: "hang" }, steps: [{ ...step, detail: hangDetail }] } };
+  }
+  const started = beginInstall(host, script);
+  if (started.kind === "answered") return { now: relayAnswer(context, host, started.execution) };
+  if (host.faults.dropConnectionDuring === script.name) {
+    const lost = connectionLost(command.engine);
+    return {
+      now: relayFailure(step, "relay.winrm", lost, { detail: `${dropDuringInstallDetail}: ${lost}` }),
+      finish: () => finishedUnseen(host, relayName, script, "the interrupted install"),
+    };
+  }
+  return { finish: () => relayAnswer(context, host, finishInstall(host, script)) };
 }
 
 function symptomSteps(host: string, via: string | undefined, script: ScriptName, execution: Execution): StepDraft[] {
@@ -121,13 +287,25 @@ function lastExitLine(lines: readonly string[]): number | undefined {
   return code;
 }
 
+interface Run {
+  readonly host: EngineHost;
+  readonly script: ParsedScript;
+  readonly payload: string;
+  readonly stdout: string[];
+  readonly symptoms: string[];
+}
+
 /** The body of a script on the engine, with its trap: an error prints `error=` and `exit=1`. */
-function execute(host: EngineHost, script: ParsedScript, payload: string | null): Execution {
+function execute(host: EngineHost, script: ParsedScript, payload: string): Execution {
+  return trapped(host, script, (run) => bodies[script.name](run), payload);
+}
+
+function trapped(host: EngineHost, script: ParsedScript, body: (run: Run) => number, payload = ""): Execution {
   const stdout: string[] = [];
   const symptoms: string[] = [];
   let exitCode = 0;
   try {
-    exitCode = bodies[script.name]({ host, script, payload, stdout, symptoms });
+    exitCode = body({ host, script, payload, stdout, symptoms });
   } catch (error: unknown) {
     if (!(error instanceof HostScriptError)) throw error;
     stdout.push(`error=${error.message.replace(/[\r\n]+/g, " ")}`, "exit=1");
@@ -137,12 +315,38 @@ function execute(host: EngineHost, script: ParsedScript, payload: string | null)
   return { stdout: answer, exitCode, symptoms };
 }
 
-interface Run {
-  readonly host: EngineHost;
-  readonly script: ParsedScript;
-  readonly payload: string | null;
-  readonly stdout: string[];
-  readonly symptoms: string[];
+/** msiexec starting: 1618 at once while another install runs, or an install under way. */
+function beginInstall(
+  host: EngineHost,
+  script: ParsedScript,
+): { readonly kind: "answered"; readonly execution: Execution } | { readonly kind: "begun" } {
+  const logPath = text(script, "LogPath");
+  const begun = host.beginInstall(text(script, "PackagePath"), logPath);
+  if (begun.kind === "begun") return { kind: "begun" };
+  return { kind: "answered", execution: trapped(host, script, (run) => installAnswer(run, begun.exitCode)) };
+}
+
+function finishInstall(host: EngineHost, script: ParsedScript): Execution {
+  return trapped(host, script, (run) => installAnswer(run, host.finishInstall()));
+}
+
+function installAnswer({ script, stdout }: Run, code: number): number {
+  stdout.push(`msiexec.exit=${code}`, `log=${text(script, "LogPath")}`, `exit=${code}`);
+  return code;
+}
+
+/**
+ * What a statement that calls `call` prints: nothing when the script discards the value
+ * (`[void]`, `$null =`, `| Out-Null`) or assigns it, the value's text otherwise, as PowerShell
+ * writes every expression statement's value to the output stream.
+ */
+export function uncapturedOutput(scriptText: string, call: string, value: string): readonly string[] {
+  const statement = scriptText.split("\n").find((line) => line.includes(call));
+  if (statement === undefined) return [];
+  const trimmed = statement.trim();
+  const discarded =
+    trimmed.startsWith("[void]") || /^\$[A-Za-z_][A-Za-z0-9_]* = /.test(trimmed) || /\|\s*Out-Null$/.test(trimmed);
+  return discarded ? [] : [value];
 }
 
 const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
@@ -154,7 +358,9 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     stdout.push(host.isActive(text(script, "EngineName")) ? "engine=active" : "engine=deactivated");
     const count = host.comPlusInstanceCount(text(script, "ComPlusApplication"));
     stdout.push(`complus.instances=${count}`, count > 0 ? "complus=running" : "complus=stopped");
-    stdout.push(host.hasRestartPending() ? "restart=pending" : "restart=none");
+    const entries = host.pendingRenameEntries() ?? [];
+    entries.forEach((entry, index) => stdout.push(`rename.${index}=${entry}`));
+    stdout.push(`renames=${entries.length}`);
     return success(stdout);
   },
 
@@ -168,7 +374,8 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
   "deactivate-engine"({ host, script, stdout }) {
     const engineName = text(script, "EngineName");
     host.openEngineControl(text(script, "EngineControlProgId"));
-    host.deactivate(engineName);
+    const returned = host.deactivate(engineName);
+    stdout.push(...uncapturedOutput(script.text, "$engine.Deactivate(", powershellBoolean(returned)));
     if (host.isActive(engineName)) throw new HostScriptError(`engine ${engineName} is still active after Deactivate`);
     stdout.push("engine=deactivated");
     return success(stdout);
@@ -189,11 +396,8 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     return success(stdout);
   },
 
-  "install-package"({ host, script, stdout }) {
-    const logPath = text(script, "LogPath");
-    const code = host.install(text(script, "PackagePath"), logPath);
-    stdout.push(`msiexec.exit=${code}`, `log=${logPath}`, `exit=${code}`);
-    return code;
+  "install-package"(run) {
+    return installAnswer(run, run.host.install(text(run.script, "PackagePath"), text(run.script, "LogPath")));
   },
 
   "start-complus"({ host, script, stdout }) {
@@ -209,7 +413,8 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
   "activate-engine"({ host, script, stdout }) {
     const engineName = text(script, "EngineName");
     host.openEngineControl(text(script, "EngineControlProgId"));
-    host.activate(engineName);
+    const returned = host.activate(engineName);
+    stdout.push(...uncapturedOutput(script.text, "$engine.Activate(", powershellBoolean(returned)));
     if (!host.isActive(engineName)) throw new HostScriptError(`engine ${engineName} is not active after Activate`);
     stdout.push("engine=active");
     return success(stdout);
@@ -221,17 +426,34 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     if (lines === undefined) {
       stdout.push(`error=no install log at ${logPath}`);
     } else {
-      const last = toInt32(text(script, "Lines"));
-      if (last < 0) {
-        throw new HostScriptError(
-          `Cannot validate argument on parameter 'Last'. The ${last} argument is less than the minimum allowed range of 0. Supply an argument that is greater than or equal to 0 and then try the command again.`,
-        );
-      }
-      stdout.push(...lines.slice(Math.max(lines.length - last, 0)).map((line) => `log:${line}`));
+      // `$from = $all.Length - [int]$Lines`, then every line from there: none for a negative count.
+      const from = lines.length - toInt32(text(script, "Lines"));
+      stdout.push(...lines.filter((_, index) => index >= from).map((line) => `log:${line}`));
     }
     return success(stdout);
   },
+
+  "installer-status"({ host, script, stdout }) {
+    if (host.isInstalling()) {
+      stdout.push("installer=running");
+      return success(stdout);
+    }
+    stdout.push("installer=idle");
+    const lines = host.installLog(text(script, "LogPath"));
+    let result = "none";
+    for (const line of lines ?? []) {
+      const match = /MainEngineThread is returning (-?[0-9]+)/.exec(line);
+      if (match?.[1] !== undefined) result = match[1];
+    }
+    stdout.push(lines === undefined ? "log=absent" : "log=present", `log.result=${result}`);
+    return success(stdout);
+  },
 };
+
+/** How PowerShell writes a Boolean value on its own line. */
+function powershellBoolean(value: boolean): string {
+  return value ? "True" : "False";
+}
 
 function success(stdout: string[]): number {
   stdout.push("exit=0");
@@ -244,7 +466,7 @@ const garbageProbe = [
   "file:Mapsproccntl.dll",
   "engine=",
   "complus.instances=several",
-  "restart=unknown",
+  "renames=unknown",
   "exit=0",
 ];
 
@@ -288,12 +510,7 @@ function toInt32(value: string): number {
 }
 
 /** `[Convert]::FromBase64String`: whitespace is ignored, anything else off the alphabet is an error. */
-function fromBase64String(payload: string | null): Buffer {
-  if (payload === null) {
-    throw new HostScriptError(
-      `Exception calling "FromBase64String" with "1" argument(s): "Value cannot be null.\r\nParameter name: s"`,
-    );
-  }
+function fromBase64String(payload: string): Buffer {
   const compact = payload.replace(/[ \t\r\n]/g, "");
   if (compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) {
     throw new HostScriptError(

@@ -1,12 +1,22 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { Server as SshServer, utils as sshUtils, type Connection, type ServerChannel } from "ssh2";
-import { scriptDefinition } from "../components/host/scripts";
+import { encodeOem } from "../components/host/codePages";
+import { encodingKey } from "../components/host/scripts";
 import type { ScriptName } from "../components/host/scriptNames";
-import { parseCommandLine } from "./commandLine";
+import { commandLineRejection, parseInput, type ParsedCommand } from "./commandLine";
 import { EngineHost, type Clock, type EngineChange, type EngineSnapshot } from "./engineHost";
-import type { FleetFile, RelayFaults, StepDelays } from "./fleetFile";
-import { runDirectScript, runRelayScript, type ScriptRun } from "./scriptRunner";
+import type { DefaultShell, FleetFile, OemCodePage, RelayFaults, StepDelays } from "./fleetFile";
+import {
+  runDirectScript,
+  runRelayScript,
+  startDirectInstall,
+  startRelayInstall,
+  unseen,
+  type InstallRun,
+  type Logon,
+  type ScriptRun,
+} from "./scriptRunner";
 import { StepLog, type StepListener, type StepRecord } from "./stepLog";
 
 export interface SimulatedHost {
@@ -44,6 +54,20 @@ export interface SimulatedFleet {
 /** The most stdin a script reads; a real ReadToEnd would exhaust the host long before. */
 const maxStdinBytes = 256 * 1024 * 1024;
 
+/**
+ * The longest command line each default shell of OpenSSH for Windows runs: cmd.exe takes at most
+ * 8,191 characters, and PowerShell's own command line, like any process's, at most 32,767.
+ */
+export const commandLineLimits: Readonly<Record<DefaultShell, number>> = { cmd: 8191, powershell: 32767 };
+
+const shellTooLong: Readonly<Record<DefaultShell, string>> = {
+  cmd: "The command line is too long.",
+  powershell: "Program 'powershell.exe' failed to run: The filename or extension is too long.",
+};
+
+/** The code page PowerShell writes redirected output in: UTF-8 once the bootstrap's switch took, the OEM one otherwise. */
+const utf8CodePage = 65001;
+
 interface Listener {
   readonly name: string;
   readonly kind: "engine" | "relay";
@@ -51,6 +75,8 @@ interface Listener {
   port: number;
   readonly faults: RelayFaults;
   readonly engine: EngineHost | undefined;
+  readonly defaultShell: DefaultShell;
+  readonly oemCodePage: OemCodePage;
   readonly privateKey: string;
   readonly hostKeySha256: string;
   readonly sockets: Set<Socket>;
@@ -90,13 +116,9 @@ class Fleet implements SimulatedFleet {
     this.engines = fleet.engines.map((engine) => new EngineHost(engine, clock));
     this.listeners = [
       ...fleet.engines.flatMap((engine, index) =>
-        engine.ssh
-          ? [newListener(engine.name, "engine", engine.address, engine.port, engine.faults, this.engines[index])]
-          : [],
+        engine.ssh ? [newListener({ ...engine, kind: "engine" }, this.engines[index])] : [],
       ),
-      ...fleet.relays.map((relay) =>
-        newListener(relay.name, "relay", relay.address, relay.port, relay.faults, undefined),
-      ),
+      ...fleet.relays.map((relay) => newListener({ ...relay, kind: "relay" }, undefined)),
     ];
   }
 
@@ -203,29 +225,50 @@ class Fleet implements SimulatedFleet {
   }
 
   private serve(listener: Listener, socket: Socket, client: Connection): void {
-    const { user, password } = this.fleet.credentials;
+    const { user, password, publicKey } = this.fleet.credentials;
+    const accepted = publicKey === undefined ? undefined : sshUtils.parseKey(publicKey);
+    const authorizedKey = accepted === undefined || accepted instanceof Error ? undefined : accepted;
+    const methods: ("password" | "publickey")[] =
+      authorizedKey === undefined ? ["password"] : ["publickey", "password"];
+    let logon: Logon = "password";
     client.on("error", () => undefined);
     client.on("authentication", (ctx) => {
       if (ctx.method === "none") {
-        ctx.reject(["password"]);
+        ctx.reject(methods);
         return;
       }
       const rejectAll = listener.faults.rejectAuth === true;
       if (!rejectAll && ctx.method === "password" && ctx.username === user && sameText(ctx.password, password)) {
+        logon = "password";
         ctx.accept();
         return;
+      }
+      if (!rejectAll && ctx.method === "publickey" && ctx.username === user && authorizedKey !== undefined) {
+        const sameKey = ctx.key.algo === authorizedKey.type && ctx.key.data.equals(authorizedKey.getPublicSSH());
+        if (sameKey && ctx.signature === undefined) {
+          // The client asks whether this key would do; it signs with it next.
+          ctx.accept();
+          return;
+        }
+        if (sameKey && ctx.blob !== undefined && authorizedKey.verify(ctx.blob, ctx.signature!, ctx.hashAlgo)) {
+          logon = "publickey";
+          ctx.accept();
+          return;
+        }
       }
       const reason = rejectAll
         ? "fault rejectAuth"
         : ctx.method === "password"
           ? "wrong user or password"
-          : "only password authentication is offered";
+          : ctx.method === "publickey" && authorizedKey !== undefined
+            ? "wrong user or key"
+            : "only password authentication is offered";
       this.steps.append({
         host: listener.name,
         script: "auth-rejected",
         detail: `${ctx.method} for ${ctx.username}: ${reason}`,
       });
-      ctx.reject(["password"]);
+      ctx.reject(methods);
     });
     client.on("ready", () => {
       client.on("session", (acceptSession) => {
@@ -238,14 +281,41 @@ class Fleet implements SimulatedFleet {
         });
         session.on("exec", (acceptExec, _reject, info) => {
           const channel = acceptExec();
-          this.exec(listener, socket, channel, info.command);
+          this.exec(listener, socket, channel, info.command, logon);
         });
       });
     });
   }
 
-  private exec(listener: Listener, socket: Socket, channel: ServerChannel, commandLine: string): void {
-    const parsed = parseCommandLine(commandLine);
+  private exec(listener: Listener, socket: Socket, channel: ServerChannel, commandLine: string, logon: Logon): void {
+    // OpenSSH for Windows hands the command to the host's default shell, which has its own limit.
+    const limit = commandLineLimits[listener.defaultShell];
+    if (commandLine.length > limit) {
+      const reason = `${listener.defaultShell === "cmd" ? "cmd.exe" : "powershell.exe"} (the default shell) refused a command line of ${commandLine.length} characters; it takes at most ${limit}`;
+      this.steps.append({ host: listener.name, script: "rejected-command", detail: reason });
+      channel.stderr.write(`${shellTooLong[listener.defaultShell]}\r\n`);
+      channel.exit(1);
+      channel.end();
+      return;
+    }
+    const refused = commandLineRejection(commandLine);
+    if (refused !== undefined) {
+      this.refuse(listener, channel, refused);
+      return;
+    }
+    // The bootstrap reads its standard input to the end before it runs anything.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    channel.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxStdinBytes) socket.destroy();
+      else chunks.push(chunk);
+    });
+    channel.once("end", () => this.run(listener, socket, channel, Buffer.concat(chunks).toString("utf8"), logon));
+  }
+
+  private run(listener: Listener, socket: Socket, channel: ServerChannel, stdin: string, logon: Logon): void {
+    const parsed = parseInput(stdin);
     if (!parsed.ok) {
       this.refuse(listener, channel, parsed.reason);
       return;
@@ -259,49 +329,71 @@ class Fleet implements SimulatedFleet {
       this.refuse(listener, channel, "this is a relay host; it runs relay scripts, not engine scripts");
       return;
     }
-
     const scriptName = command.kind === "script" ? command.script.name : command.inner.name;
-    const readsStdin =
-      command.kind === "script" ? scriptDefinition(command.script.name).payload === true : command.forwardInput;
-    const run = (stdin: string): ScriptRun =>
-      command.kind === "script"
-        ? runDirectScript(this.hostOf(listener), command.script, stdin)
-        : runRelayScript(listener.name, command, stdin, this.engines);
-
-    const start = (stdin: string): void => {
-      this.afterDelay(scriptName, () => {
-        if (socket.destroyed) {
-          const host =
-            command.kind === "script"
-              ? listener.name
-              : (this.engines.find((engine) => engine.answersTo(command.engine))?.name ?? command.engine);
-          this.steps.append({
-            host,
-            ...(command.kind === "relay" ? { via: listener.name } : {}),
-            script: scriptName,
-            detail: "the client disconnected before the script finished; it did not complete",
-          });
-          return;
-        }
-        this.respond(socket, channel, run(stdin));
-      });
-    };
-
-    if (!readsStdin) {
-      start("");
+    if (scriptName === "install-package") {
+      this.install(listener, socket, channel, command, logon);
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    channel.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxStdinBytes) socket.destroy();
-      else chunks.push(chunk);
+    this.afterDelay(scriptName, () => {
+      if (socket.destroyed) {
+        this.steps.append({
+          ...this.stepHost(listener, command),
+          script: scriptName,
+          detail: "the client disconnected before the script finished; it did not complete",
+        });
+        return;
+      }
+      const run =
+        command.kind === "script"
+          ? runDirectScript(this.hostOf(listener), command)
+          : runRelayScript(listener.name, command, this.engines, logon);
+      this.respond(listener, socket, channel, run);
     });
-    channel.once("end", () => start(Buffer.concat(chunks).toString("utf8")));
   }
 
-  private respond(socket: Socket, channel: ServerChannel, run: ScriptRun): void {
+  /**
+   * install-package: msiexec starts at once and Windows Installer finishes the install after the
+   * step's delay (its run time), whether or not the session that started it is still there.
+   */
+  private install(
+    listener: Listener,
+    socket: Socket,
+    channel: ServerChannel,
+    command: ParsedCommand,
+    logon: Logon,
+  ): void {
+    const started: InstallRun =
+      command.kind === "script"
+        ? startDirectInstall(this.hostOf(listener), command)
+        : startRelayInstall(listener.name, command, this.engines, logon);
+    if (started.now !== undefined) this.respond(listener, socket, channel, started.now);
+    const finish = started.finish;
+    if (finish === undefined) return;
+    const host =
+      command.kind === "script"
+        ? this.hostOf(listener)
+        : this.engines.find((engine) => engine.answersTo(command.engine));
+    this.afterDelay("install-package", () => {
+      const done = finish();
+      // The session was answered already (its connection dropped by a fault): the install's end is only recorded.
+      const recorded =
+        started.now !== undefined
+          ? done
+          : socket.destroyed && host !== undefined
+            ? unseen(done, host, command.kind === "relay" ? listener.name : undefined)
+            : undefined;
+      if (recorded === undefined) this.respond(listener, socket, channel, done);
+      else for (const step of recorded.steps) this.steps.append(step);
+    });
+  }
+
+  private stepHost(listener: Listener, command: ParsedCommand): { host: string; via?: string } {
+    if (command.kind === "script") return { host: listener.name };
+    const host = this.engines.find((engine) => engine.answersTo(command.engine))?.name ?? command.engine;
+    return { host, via: listener.name };
+  }
+
+  private respond(listener: Listener, socket: Socket, channel: ServerChannel, run: ScriptRun): void {
     for (const step of run.steps) this.steps.append(step);
     const response = run.response;
     switch (response.kind) {
@@ -310,12 +402,22 @@ class Fleet implements SimulatedFleet {
       case "drop":
         socket.destroy();
         return;
-      case "answer":
-        // Windows consoles end lines with CRLF, and so does what OpenSSH for Windows relays.
-        if (response.stdout.length > 0) channel.write(response.stdout.map((line) => `${line}\r\n`).join(""));
+      case "answer": {
+        // The bootstrap's first line names the code page its output is in; Windows consoles end
+        // lines with CRLF, and so does what OpenSSH for Windows relays.
+        const codePage = this.codePageOf(listener);
+        const text = [`${encodingKey}=${codePage}`, ...response.stdout].map((line) => `${line}\r\n`).join("");
+        channel.write(codePage === utf8CodePage ? Buffer.from(text, "utf8") : encodeOem(text, listener.oemCodePage));
         channel.exit(response.exitCode);
         channel.end();
+      }
     }
+  }
+
+  /** The code page the bootstrap leaves in force on the SSH host: UTF-8, unless the console refused the switch. */
+  private codePageOf(listener: Listener): number {
+    const faults = listener.engine?.faults ?? listener.faults;
+    return faults.consoleEncodingLocked === true ? listener.oemCodePage : utf8CodePage;
   }
 
   private refuse(listener: Listener, channel: ServerChannel, reason: string): void {
@@ -344,14 +446,28 @@ class Fleet implements SimulatedFleet {
   }
 }
 
-function newListener(
-  name: string,
-  kind: "engine" | "relay",
-  address: string,
-  port: number,
-  faults: RelayFaults,
-  engine: EngineHost | undefined,
-): Listener {
+interface ListenerSettings {
+  readonly name: string;
+  readonly kind: "engine" | "relay";
+  readonly address: string;
+  readonly port: number;
+  readonly faults: RelayFaults;
+  readonly defaultShell: DefaultShell;
+  readonly oemCodePage: OemCodePage;
+}
+
+function newListener(settings: ListenerSettings, engine: EngineHost | undefined): Listener {
+  const { name, kind, address, port, defaultShell, oemCodePage } = settings;
+  const faults: RelayFaults = {
+    ...(settings.faults.refuseConnections === undefined
+      ? {}
+      : { refuseConnections: settings.faults.refuseConnections }),
+    ...(settings.faults.hangAfterConnect === undefined ? {} : { hangAfterConnect: settings.faults.hangAfterConnect }),
+    ...(settings.faults.rejectAuth === undefined ? {} : { rejectAuth: settings.faults.rejectAuth }),
+    ...(settings.faults.consoleEncodingLocked === undefined
+      ? {}
+      : { consoleEncodingLocked: settings.faults.consoleEncodingLocked }),
+  };
   const hostKey = newHostKey();
   return {
     name,
@@ -360,6 +476,8 @@ function newListener(
     port,
     faults,
     engine,
+    defaultShell,
+    oemCodePage,
     privateKey: hostKey.privateKey,
     hostKeySha256: `SHA256:${createHash("sha256").update(hostKey.publicBlob).digest("base64").replace(/=+$/, "")}`,
     sockets: new Set(),

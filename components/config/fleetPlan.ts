@@ -131,6 +131,14 @@ export function planFleet(raw: RawFleetSettings): FleetPlan {
     relays.set(relay.name.toLowerCase(), relay);
     if (!credentialNames.has(relay.name))
       at(["relays", index], `missing secret credentials.${relay.name} (a password or privateKey)`);
+    // The relay's Invoke-Command to each engine is a second hop: it needs the account's own
+    // credentials in the relay's logon session, which a key logon over OpenSSH does not carry.
+    if (credentials.success && credentials.data[relay.name]?.privateKey !== undefined) {
+      at(
+        ["relays", index],
+        `credentials.${relay.name}.privateKey: relay ${relay.name} runs each step on its engines with Invoke-Command (WinRM), a second hop that a key logon carries no credentials for, so the engines would refuse it (access denied); give relay ${relay.name} a password instead (credentials.${relay.name}.password)`,
+      );
+    }
   });
 
   const seenNames = new Map<string, number>();

@@ -31,6 +31,12 @@ export const MaintenanceSettings = z.strictObject({
   /** msiexec attempts while another installation is running (exit code 1618). */
   installAttempts: z.number().int().min(1).max(20).default(4),
   installRetryDelaySeconds: z.number().min(0).max(600).default(15),
+  /**
+   * After the session is lost during an install: how long to wait for Windows Installer to finish
+   * the install on its own before giving up (the engine is then left out of rotation); asked
+   * every installRetryDelaySeconds (every second when that is 0). 900 when not given.
+   */
+  installWaitSeconds: z.number().int().min(0).max(7200).optional(),
 });
 export type MaintenanceSettings = z.infer<typeof MaintenanceSettings>;
 

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { FileVersionText } from "../domain/fileVersion";
+import { decodeCodePage, readableCodePages } from "./codePages";
+import { encodingKey } from "./scripts";
 
 /**
  * What a host prints is input too: every answer is `key=value` lines, parsed here and checked
@@ -62,7 +64,12 @@ export const ProbeAnswer = z.strictObject({
   engine: z.enum(["active", "deactivated"]),
   complus: z.enum(["running", "stopped"]),
   complusInstances: Count,
-  restart: z.enum(["pending", "none"]),
+  /**
+   * Every entry of PendingFileRenameOperations, in order: pairs of the source and the target of
+   * each rename Windows carries out at the next restart (`\\??\\C:\\…`, a target to replace
+   * prefixed `!`), a deletion's target empty.
+   */
+  renames: z.array(z.string()),
 });
 export type ProbeAnswer = z.infer<typeof ProbeAnswer>;
 
@@ -71,13 +78,24 @@ export function parseProbeAnswer(stdout: string, expectedFiles: readonly string[
   const { values } = parseKeyValueLines("probe", stdout);
   if (values.size === 0) throw new UnexpectedAnswerError("probe", "the host printed nothing");
   const files: Record<string, string> = {};
+  const renames: string[] = [];
   const rest: Record<string, string> = {};
   for (const [key, value] of values) {
+    const rename = /^rename\.([0-9]+)$/.exec(key);
     if (key.startsWith("file:")) files[key.slice(5)] = value;
-    else if (key === "complus.instances") rest["complusInstances"] = value;
-    else if (key !== "exit") rest[key] = value;
+    else if (rename !== null) {
+      if (Number(rename[1]) !== renames.length)
+        throw new UnexpectedAnswerError("probe", `${key} is out of order (expected rename.${renames.length})`);
+      renames.push(value);
+    } else if (key === "complus.instances") rest["complusInstances"] = value;
+    else if (key === "renames") {
+      if (value !== String(renames.length))
+        throw new UnexpectedAnswerError("probe", `renames=${value}, but ${renames.length} rename entries were printed`);
+    } else if (key !== "exit") rest[key] = value;
   }
-  const answer = check("probe", ProbeAnswer, { ...rest, files });
+  const answer = check("probe", ProbeAnswer, { ...rest, files, renames });
+  if (!values.has("renames"))
+    throw new UnexpectedAnswerError("probe", "renames: missing (the count of pending renames)");
   const reported = Object.keys(answer.files)
     .map((f) => f.toLowerCase())
     .sort();
@@ -116,6 +134,54 @@ export type InstallAnswer = z.infer<typeof InstallAnswer>;
 export function parseInstallAnswer(stdout: string): InstallAnswer {
   const { values } = parseKeyValueLines("install-package", stdout);
   return check("install-package", InstallAnswer, { msiexecExit: values.get("msiexec.exit"), log: values.get("log") });
+}
+
+export const InstallerStatus = z.discriminatedUnion("installer", [
+  z.strictObject({ installer: z.literal("running") }),
+  z.strictObject({
+    installer: z.literal("idle"),
+    log: z.enum(["present", "absent"]),
+    /** What `MainEngineThread is returning <code>` in the install's log says, or "none". */
+    logResult: z.union([z.literal("none"), z.string().regex(/^-?[0-9]+$/, "must be an exit code")]),
+  }),
+]);
+export type InstallerStatus = z.infer<typeof InstallerStatus>;
+
+/** Whether Windows Installer is still installing, and once it is not, what the install's log says. */
+export function parseInstallerStatus(stdout: string): InstallerStatus {
+  const { values } = parseKeyValueLines("installer-status", stdout);
+  const { exit: _exit, "log.result": logResult, ...rest } = Object.fromEntries(values);
+  return check("installer-status", InstallerStatus, { ...rest, ...(logResult === undefined ? {} : { logResult }) });
+}
+
+/**
+ * What the host printed, as text: the bootstrap's first line says the code page it is written in
+ * (`encoding=65001` once the switch to UTF-8 took, the console's OEM code page otherwise), and is
+ * taken off. Output without that line (a host that dropped the connection first, say) is read as
+ * UTF-8.
+ */
+export function decodeHostOutput(
+  script: string,
+  bytes: Uint8Array,
+): { readonly text: string; readonly codePage?: number } {
+  let start = 0;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+  const newline = bytes.indexOf(0x0a, start);
+  const first = Buffer.from(bytes.subarray(start, newline < 0 ? bytes.length : newline))
+    .toString("latin1")
+    .replace(/\r$/, "");
+  const declared = new RegExp(`^${encodingKey}=([0-9]{1,5})$`).exec(first);
+  if (declared === null) return { text: Buffer.from(bytes.subarray(start)).toString("utf8") };
+  const codePage = Number(declared[1]);
+  const rest = newline < 0 ? new Uint8Array() : bytes.subarray(newline + 1);
+  const text = decodeCodePage(rest, codePage);
+  if (text === undefined) {
+    throw new UnexpectedAnswerError(
+      script,
+      `the host writes its answers in code page ${codePage}, which mps-hotfix does not read (it reads ${readableCodePages().join(", ")})`,
+    );
+  }
+  return { text, codePage };
 }
 
 /** The `error=` line a failing script prints, if any. */

@@ -1,7 +1,21 @@
 import { sshHopOf, type Credential, type EngineRoute, type SshEndpoint } from "../domain/endpoint";
-import { errorLine } from "./answers";
-import { commandLineFor, relayUnreachableExitCode, type HostScript, type Route } from "./scripts";
+import { decodeHostOutput } from "./answers";
+import { invocationFor, relayFailedExitCode, relayUnreachableExitCode, type HostScript, type Route } from "./scripts";
 import { SshSession, TransportError, type ExecResult } from "./sshSession";
+
+/** The value of the first `<key>=` line of an answer, if any. */
+function lineValue(stdout: string, key: string): string | undefined {
+  const line = stdout.split(/\r?\n/).find((l) => l.startsWith(`${key}=`));
+  return line?.slice(key.length + 1);
+}
+
+/**
+ * A relay reached the engine, or tried to run the step, and the step failed with an error rather
+ * than an answer: raised by the engine's script, or by the relay itself. Not a connection failure.
+ */
+export class RelayStepError extends Error {
+  override readonly name = "RelayStepError";
+}
 
 function scriptRouteOf(route: EngineRoute): Route {
   return route.kind === "direct" ? { kind: "direct" } : { kind: "relay", engineHost: route.engineHost };
@@ -61,21 +75,35 @@ export class EngineConnection {
     }
   }
 
+  /**
+   * Runs one script: the bootstrap command line, the script and its payload on standard input. The
+   * answer is decoded in the code page the host declares, without that declaration.
+   */
   async run(script: HostScript, timeoutMs: number): Promise<ExecResult> {
     const route = scriptRouteOf(this.route);
     const session = await this.openSession();
-    let result: ExecResult;
+    const { commandLine, stdin } = invocationFor(script, route);
+    let raw: ExecResult;
     try {
-      result = await session.exec(commandLineFor(script, route), { stdin: script.stdin, timeoutMs });
+      raw = await session.exec(commandLine, { stdin, timeoutMs });
     } catch (error) {
       session.close();
       this.session = undefined;
       throw error;
     }
+    const result: ExecResult = {
+      ...raw,
+      stdout: decodeHostOutput(script.name, raw.stdoutBytes ?? Buffer.from(raw.stdout, "utf8")).text,
+    };
     if (route.kind === "relay" && result.exitCode === relayUnreachableExitCode) {
       throw new TransportError(
         "unreachable",
-        `relay ${this.hop.name} could not reach engine ${this.engine} (${route.engineHost}) over WinRM: ${errorLine(result.stdout) ?? "no reason given"}`,
+        `relay ${this.hop.name} could not reach engine ${this.engine} (${route.engineHost}) over WinRM: ${lineValue(result.stdout, "relay.winrm") ?? "no reason given"}`,
+      );
+    }
+    if (route.kind === "relay" && result.exitCode === relayFailedExitCode) {
+      throw new RelayStepError(
+        `relay ${this.hop.name} reached engine ${this.engine} (${route.engineHost}) over WinRM, but ${script.name} failed with an error: ${lineValue(result.stdout, "relay.error") ?? "no reason given"}`,
       );
     }
     return result;

@@ -8,5 +8,6 @@ export const scriptNames = [
   "start-complus",
   "activate-engine",
   "read-install-log",
+  "installer-status",
 ] as const;
 export type ScriptName = (typeof scriptNames)[number];

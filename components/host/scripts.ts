@@ -4,25 +4,29 @@ import type { ScriptName } from "./scriptNames";
 /**
  * Every PowerShell script the product sends to a host. Each is a header naming the script, a
  * block of parameter assignments (single-quoted literals only), and a fixed body. Bodies use
- * PowerShell 2.0 (Windows Server 2003) only: no ConvertTo-Json, no Get-FileHash. They print
- * `key=value` lines and end with `exit=<code>` and an explicit exit code, because a relay's
- * Invoke-Command does not carry the remote exit code back.
+ * PowerShell 2.0 and .NET Framework 2.0 only (Windows Server 2003): the allow-list in
+ * test/host/powershell2.ts names every cmdlet, parameter, operator, type and member they use, with
+ * the Microsoft page that shows it there, and test/host/scripts.output.test.ts holds every script
+ * to printing nothing but its `key=value` lines. Every script ends with `exit=<code>` and an
+ * explicit exit code, because a relay's Invoke-Command does not carry the remote exit code back.
+ *
+ * No script travels on a command line. The command line is always the same short bootstrap
+ * (`bootstrapCommandLine`, well under cmd.exe's 8,191 characters), which reads the script (base64
+ * of its UTF-8 text, on the first line) and the payload (the rest) from standard input.
  */
 export type ScriptParams = Readonly<Record<string, string | readonly string[]>>;
 
 export interface HostScript {
   readonly name: ScriptName;
   readonly params: ScriptParams;
-  /** Bytes written to the command's standard input (the staged package, base64). */
+  /** The script's payload (the staged package, base64), after the script on standard input. */
   readonly stdin?: string;
 }
-
-/** Where a script reads $Payload from: its own stdin (direct), or Invoke-Command's argument (relay). */
-export type PayloadSource = "stdin" | "argument";
 
 interface ScriptDefinition {
   readonly params: readonly string[];
   readonly arrays?: readonly string[];
+  /** The script takes `param($Payload)`: what follows the script on standard input. */
   readonly payload?: true;
   readonly body: string;
 }
@@ -34,16 +38,14 @@ trap {
   exit 1
 }`;
 
-const engineControl = `function Get-MpsEngineControl { New-Object -ComObject $EngineControlProgId }`;
-
 const comPlusInstances = `function Get-ComPlusInstanceCount($catalog) {
   $apps = $catalog.GetCollection('Applications')
-  $apps.Populate()
+  [void]$apps.Populate()
   $key = $null
   foreach ($app in $apps) { if ($app.Name -eq $ComPlusApplication) { $key = $app.Key } }
   if ($key -eq $null) { throw ('COM+ application not found: ' + $ComPlusApplication) }
   $instances = $catalog.GetCollection('ApplicationInstances')
-  $instances.Populate()
+  [void]$instances.Populate()
   $count = 0
   foreach ($instance in $instances) { if ($instance.Value('Application') -eq $key) { $count++ } }
   return $count
@@ -52,12 +54,14 @@ const comPlusInstances = `function Get-ComPlusInstanceCount($catalog) {
 const success = `Write-Output 'exit=0'
 exit 0`;
 
+/** Where Windows keeps the renames and deletions it carries out at the next restart (under HKEY_LOCAL_MACHINE). */
+export const sessionManagerKey = "SYSTEM\\CurrentControlSet\\Control\\Session Manager";
+
 const definitions: Readonly<Record<ScriptName, ScriptDefinition>> = {
   probe: {
     params: ["FilePaths", "EngineName", "EngineControlProgId", "ComPlusApplication"],
     arrays: ["FilePaths"],
-    body: `${engineControl}
-${comPlusInstances}
+    body: `${comPlusInstances}
 foreach ($path in $FilePaths) {
   $name = [IO.Path]::GetFileName($path)
   if (Test-Path -LiteralPath $path) {
@@ -67,35 +71,45 @@ foreach ($path in $FilePaths) {
     Write-Output ('file:' + $name + '=missing')
   }
 }
-$engine = Get-MpsEngineControl
+$engine = New-Object -ComObject $EngineControlProgId
 if ($engine.IsActive($EngineName)) { Write-Output 'engine=active' } else { Write-Output 'engine=deactivated' }
 $count = Get-ComPlusInstanceCount (New-Object -ComObject COMAdmin.COMAdminCatalog)
 Write-Output ('complus.instances=' + $count)
 if ($count -gt 0) { Write-Output 'complus=running' } else { Write-Output 'complus=stopped' }
-$pending = Get-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager' -Name PendingFileRenameOperations -ErrorAction SilentlyContinue
-if ($pending -ne $null) { Write-Output 'restart=pending' } else { Write-Output 'restart=none' }
+$sessionManager = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey('${sessionManagerKey}')
+$pending = $sessionManager.GetValue('PendingFileRenameOperations')
+[void]$sessionManager.Close()
+$renames = 0
+if ($pending -ne $null) {
+  foreach ($entry in $pending) {
+    Write-Output ('rename.' + $renames + '=' + $entry)
+    $renames++
+  }
+}
+Write-Output ('renames=' + $renames)
 ${success}`,
   },
   "stage-package": {
     params: ["StagingDir", "PackageFile"],
     payload: true,
-    body: `[IO.Directory]::CreateDirectory($StagingDir) | Out-Null
+    body: `[void][IO.Directory]::CreateDirectory($StagingDir)
 $target = [IO.Path]::Combine($StagingDir, $PackageFile)
 $bytes = [Convert]::FromBase64String($Payload)
-[IO.File]::WriteAllBytes($target, $bytes)
+[void][IO.File]::WriteAllBytes($target, $bytes)
 $sha = [Security.Cryptography.SHA256]::Create()
 $stream = [IO.File]::OpenRead($target)
-try { $hash = $sha.ComputeHash($stream) } finally { $stream.Close() }
-Write-Output ('sha256=' + (($hash | ForEach-Object { $_.ToString('x2') }) -join ''))
+try { $hash = $sha.ComputeHash($stream) } finally { [void]$stream.Close() }
+$hex = ''
+foreach ($byte in $hash) { $hex += $byte.ToString('x2') }
+Write-Output ('sha256=' + $hex)
 Write-Output ('bytes=' + $bytes.Length)
 Write-Output ('path=' + $target)
 ${success}`,
   },
   "deactivate-engine": {
     params: ["EngineName", "EngineControlProgId"],
-    body: `${engineControl}
-$engine = Get-MpsEngineControl
-$engine.Deactivate($EngineName)
+    body: `$engine = New-Object -ComObject $EngineControlProgId
+[void]$engine.Deactivate($EngineName)
 if ($engine.IsActive($EngineName)) { throw ('engine ' + $EngineName + ' is still active after Deactivate') }
 Write-Output 'engine=deactivated'
 ${success}`,
@@ -104,12 +118,12 @@ ${success}`,
     params: ["ComPlusApplication", "TimeoutSeconds"],
     body: `${comPlusInstances}
 $catalog = New-Object -ComObject COMAdmin.COMAdminCatalog
-$catalog.ShutdownApplication($ComPlusApplication)
+[void]$catalog.ShutdownApplication($ComPlusApplication)
 $deadline = [DateTime]::UtcNow.AddSeconds([int]$TimeoutSeconds)
 do {
   $count = Get-ComPlusInstanceCount $catalog
   if ($count -eq 0) { break }
-  Start-Sleep -Milliseconds 500
+  [void][Threading.Thread]::Sleep(500)
 } while ([DateTime]::UtcNow -lt $deadline)
 Write-Output ('complus.instances=' + $count)
 if ($count -gt 0) {
@@ -123,7 +137,8 @@ ${success}`,
   "install-package": {
     params: ["PackagePath", "LogPath"],
     body: `$arguments = '/i "' + $PackagePath + '" /qn /norestart /L*v "' + $LogPath + '"'
-$process = Start-Process -FilePath 'msiexec.exe' -ArgumentList $arguments -Wait -PassThru
+$process = [Diagnostics.Process]::Start('msiexec.exe', $arguments)
+[void]$process.WaitForExit()
 $code = $process.ExitCode
 Write-Output ('msiexec.exit=' + $code)
 Write-Output ('log=' + $LogPath)
@@ -134,7 +149,7 @@ exit $code`,
     params: ["ComPlusApplication"],
     body: `${comPlusInstances}
 $catalog = New-Object -ComObject COMAdmin.COMAdminCatalog
-$catalog.StartApplication($ComPlusApplication)
+[void]$catalog.StartApplication($ComPlusApplication)
 $count = Get-ComPlusInstanceCount $catalog
 Write-Output ('complus.instances=' + $count)
 if ($count -eq 0) { throw ($ComPlusApplication + ' has no running instance after StartApplication') }
@@ -143,9 +158,8 @@ ${success}`,
   },
   "activate-engine": {
     params: ["EngineName", "EngineControlProgId"],
-    body: `${engineControl}
-$engine = Get-MpsEngineControl
-$engine.Activate($EngineName)
+    body: `$engine = New-Object -ComObject $EngineControlProgId
+[void]$engine.Activate($EngineName)
 if (-not $engine.IsActive($EngineName)) { throw ('engine ' + $EngineName + ' is not active after Activate') }
 Write-Output 'engine=active'
 ${success}`,
@@ -153,9 +167,43 @@ ${success}`,
   "read-install-log": {
     params: ["LogPath", "Lines"],
     body: `if (Test-Path -LiteralPath $LogPath) {
-  Get-Content -LiteralPath $LogPath | Select-Object -Last ([int]$Lines) | ForEach-Object { Write-Output ('log:' + $_) }
+  $all = [IO.File]::ReadAllLines($LogPath)
+  $from = $all.Length - [int]$Lines
+  $index = 0
+  foreach ($line in $all) {
+    if ($index -ge $from) { Write-Output ('log:' + $line) }
+    $index++
+  }
 } else {
   Write-Output ('error=no install log at ' + $LogPath)
+}
+${success}`,
+  },
+  // Whether Windows Installer is still installing (it holds Global\\_MSIExecute until it is done), and
+  // once it is not, the result its verbose log records for the install at LogPath.
+  "installer-status": {
+    params: ["LogPath"],
+    body: `$running = $true
+try {
+  $mutex = [Threading.Mutex]::OpenExisting('Global\\_MSIExecute')
+  [void]$mutex.Close()
+} catch [Threading.WaitHandleCannotBeOpenedException] {
+  $running = $false
+}
+if ($running) {
+  Write-Output 'installer=running'
+} else {
+  Write-Output 'installer=idle'
+  $result = 'none'
+  if (Test-Path -LiteralPath $LogPath) {
+    foreach ($line in [IO.File]::ReadAllLines($LogPath)) {
+      if ($line -match 'MainEngineThread is returning (-?[0-9]+)') { $result = $Matches[1] }
+    }
+    Write-Output 'log=present'
+  } else {
+    Write-Output 'log=absent'
+  }
+  Write-Output ('log.result=' + $result)
 }
 ${success}`,
   },
@@ -164,8 +212,11 @@ ${success}`,
 export const scriptHeaderPrefix = "# mps-hotfix script=";
 export const relayHeader = "# mps-hotfix relay";
 export const endOfParameters = "# end of parameters";
-/** The exit code a relay script uses when it could not run the step on the engine behind it. */
+export const payloadParam = "param($Payload)";
+/** A relay's exit code when WinRM could not connect to the engine, or lost the connection: the step may not have run. */
 export const relayUnreachableExitCode = 20;
+/** A relay's exit code when the step failed with an error of its own, or one raised on the engine without an answer. */
+export const relayFailedExitCode = 21;
 
 export function scriptDefinition(name: ScriptName): ScriptDefinition {
   return definitions[name];
@@ -189,54 +240,110 @@ function checkParams(name: ScriptName, params: ScriptParams): void {
   }
 }
 
-/** The text of one script as the engine runs it. */
-export function renderScript(script: HostScript, payloadSource: PayloadSource): string {
+/** The text of one script as the engine runs it, directly or through a relay: the same either way. */
+export function renderScript(script: Pick<HostScript, "name" | "params">): string {
   const definition = definitions[script.name];
   checkParams(script.name, script.params);
   const lines = [`${scriptHeaderPrefix}${script.name}`];
-  if (definition.payload && payloadSource === "argument") lines.push("param($Payload)");
+  if (definition.payload) lines.push(payloadParam);
   for (const param of definition.params) lines.push(renderParam(param, script.params[param]!));
-  lines.push(endOfParameters, errorTrap);
-  if (definition.payload && payloadSource === "stdin") lines.push("$Payload = [Console]::In.ReadToEnd()");
-  lines.push(definition.body);
+  lines.push(endOfParameters, errorTrap, definition.body);
   return lines.join("\n") + "\n";
 }
 
 /**
- * A relay script: runs an engine's script through Invoke-Command (WinRM) from a management host.
- * The engine's script travels as base64 of its UTF-8 text, so it needs no quoting at all.
+ * A relay script: runs an engine's script through Invoke-Command (WinRM) from a management host,
+ * passing its payload on. The engine's script travels as base64 of its UTF-8 text, so it needs no
+ * quoting at all. A WinRM failure (no connection, a lost one, access denied) is told apart from an
+ * error raised by the engine's script: `relay.winrm=` and exit 20, or `relay.error=` and exit 21.
  */
-export function renderRelayScript(engineHost: string, innerScript: string, forwardInput: boolean): string {
+export function renderRelayScript(engineHost: string, innerScript: string): string {
   return `${relayHeader}
+${payloadParam}
 ${renderParam("Engine", engineHost)}
-${renderParam("ForwardInput", forwardInput ? "yes" : "no")}
 ${renderParam("InnerScript", Buffer.from(innerScript, "utf8").toString("base64"))}
 ${endOfParameters}
 $ErrorActionPreference = 'Stop'
 trap {
   Write-Output ('relay.error=' + ($_.Exception.Message -replace '[\\r\\n]+', ' '))
-  Write-Output 'exit=${relayUnreachableExitCode}'
-  exit ${relayUnreachableExitCode}
+  Write-Output 'exit=${relayFailedExitCode}'
+  exit ${relayFailedExitCode}
 }
-$payload = $null
-if ($ForwardInput -eq 'yes') { $payload = [Console]::In.ReadToEnd() }
 $inner = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($InnerScript))
-$lines = Invoke-Command -ComputerName $Engine -ScriptBlock ([ScriptBlock]::Create($inner)) -ArgumentList $payload
-$code = 1
+$remoteErrors = $null
+$lines = Invoke-Command -ComputerName $Engine -ScriptBlock ([ScriptBlock]::Create($inner)) -ArgumentList $Payload -ErrorAction SilentlyContinue -ErrorVariable remoteErrors
+foreach ($failure in $remoteErrors) {
+  if ($failure.Exception -is [Management.Automation.Remoting.PSRemotingTransportException]) {
+    Write-Output ('relay.winrm=' + ($failure.Exception.Message -replace '[\\r\\n]+', ' '))
+    Write-Output 'exit=${relayUnreachableExitCode}'
+    exit ${relayUnreachableExitCode}
+  }
+}
+$code = $null
 foreach ($line in $lines) {
   Write-Output $line
   if ("$line" -match '^exit=(-?[0-9]+)$') { $code = [int]$Matches[1] }
+}
+if ($code -eq $null) {
+  foreach ($failure in $remoteErrors) { throw $failure.Exception }
+  $code = 1
 }
 exit $code
 `;
 }
 
+/**
+ * The only script that travels on a command line. It makes the output encoding explicit (UTF-8
+ * without a byte order mark; PowerShell 2.0 otherwise writes redirected output in the console's
+ * OEM code page) and says which one is in force, then reads the script to run (base64 of its
+ * UTF-8 text) from the first line of standard input and its payload from the rest, and runs it.
+ * The script's own `exit` ends powershell.exe with the script's exit code.
+ */
+export const bootstrapScript = `# mps-hotfix bootstrap
+$ErrorActionPreference = 'Stop'
+trap {
+  Write-Output ('error=' + ($_.Exception.Message -replace '[\\r\\n]+', ' '))
+  Write-Output 'exit=1'
+  exit 1
+}
+try { [Console]::OutputEncoding = New-Object -TypeName Text.UTF8Encoding -ArgumentList $false } catch { $encodingError = $_ }
+Write-Output ('encoding=' + [Console]::OutputEncoding.CodePage)
+$mpsInput = [Console]::In
+$mpsScript = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($mpsInput.ReadLine()))
+$mpsPayload = $mpsInput.ReadToEnd()
+& ([ScriptBlock]::Create($mpsScript)) $mpsPayload
+`;
+
+/** The one command line the product ever sends to a host, whatever the script, the host or its shell. */
+export const bootstrapCommandLine = powershellCommandLine(bootstrapScript);
+
+/** The first line the bootstrap prints: the code page its output is written in. */
+export const encodingKey = "encoding";
+
 /** How a step reaches its engine: straight over SSH, or over SSH to a relay that uses WinRM. */
 export type Route = { readonly kind: "direct" } | { readonly kind: "relay"; readonly engineHost: string };
 
-/** The exact command line sent over SSH for a script on a route. */
-export function commandLineFor(script: HostScript, route: Route): string {
-  if (route.kind === "direct") return powershellCommandLine(renderScript(script, "stdin"));
-  const inner = renderScript(script, "argument");
-  return powershellCommandLine(renderRelayScript(route.engineHost, inner, script.stdin !== undefined));
+/** What goes over SSH for one script: the bootstrap command line, and the script and its payload as its input. */
+export interface Invocation {
+  readonly commandLine: string;
+  readonly stdin: string;
+}
+
+/** The script as the host runs it on a route: the engine's script, or the relay script wrapping it. */
+export function scriptTextFor(script: HostScript, route: Route): string {
+  const inner = renderScript(script);
+  return route.kind === "direct" ? inner : renderRelayScript(route.engineHost, inner);
+}
+
+export function invocationFor(script: HostScript, route: Route): Invocation {
+  const text = Buffer.from(scriptTextFor(script, route), "utf8").toString("base64");
+  return { commandLine: bootstrapCommandLine, stdin: `${text}\n${script.stdin ?? ""}` };
+}
+
+/**
+ * The command line for a script on a route: the bootstrap, the same for every script. The script
+ * itself goes on standard input (`invocationFor(script, route).stdin`), never on the command line.
+ */
+export function commandLineFor(_script: HostScript, _route: Route): string {
+  return bootstrapCommandLine;
 }

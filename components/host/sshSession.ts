@@ -24,7 +24,9 @@ export class TransportError extends Error {
 }
 
 export interface ExecResult {
+  /** Standard output read as UTF-8; `stdoutBytes` is what the host sent, for a reader that knows its code page. */
   readonly stdout: string;
+  readonly stdoutBytes?: Buffer;
   readonly stderr: string;
   readonly exitCode: number;
 }
@@ -176,8 +178,10 @@ export class SshSession {
               );
               return;
             }
+            const stdoutBytes = Buffer.concat(stdout);
             resolve({
-              stdout: Buffer.concat(stdout).toString("utf8"),
+              stdout: stdoutBytes.toString("utf8"),
+              stdoutBytes,
               stderr: Buffer.concat(stderr).toString("utf8"),
               exitCode,
             });

@@ -24,10 +24,12 @@ let stack = StackSettings.empty();
 /** The stack's config, as the engine passes it to dynamic providers: credentials live there only. */
 export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
   stack = StackSettings.from((key) => req.config.get(key));
+  rollout = new RolloutTracker(() => stack.limits);
   return Promise.resolve();
 }
 
-const rollout = new RolloutTracker(() => stack.limits);
+/** The run as a whole (failures so far, the change window): one per configured provider, as one per operation. */
+let rollout = new RolloutTracker(() => stack.limits);
 
 function connectionOf(target: EngineTarget, settings: MaintenanceSettings): EngineConnection {
   const position = stack.positionOf(target.engine);
@@ -67,6 +69,9 @@ function reportStep(engine: string): (event: StepEvent) => void {
   const position = stack.positionOf(engine);
   return (event) => {
     if (event.status !== "started") console.error(progressLine(event, position));
+    // A step that succeeded may carry a note (pending renames of other software, say).
+    if (event.status === "succeeded" && event.detail !== undefined)
+      console.error(`[${position === undefined ? engine : `${engine} ${position}`}] ${event.detail}`);
   };
 }
 
@@ -186,7 +191,8 @@ async function converge(
     connection.close();
     if (!(error instanceof RunbookError)) throw error;
     const goesOn = rollout.recordFailure(inputs.engine);
-    const message = `${error.message}\n  ${rotationNotice(error)}${goesOn ? "" : `\n  ${rollout.haltNotice()}`}`;
+    const halts = !goesOn && stack.limits.maxFailures > 0;
+    const message = `${error.message}\n  ${rotationNotice(error)}${halts ? `\n  ${rollout.haltNotice()}` : ""}`;
     console.error(`[${inputs.engine}] FAILED: ${message}`);
     const untouched = error.rotation === "untouched";
     const recorded = untouched ? before : await probeAfterFailure(inputs, before);

@@ -48,6 +48,10 @@ export const hostScripts = {
     name: "read-install-log",
     params: { LogPath: logPath, Lines: String(lines) },
   }),
+  installerStatus: (logPath: string): HostScript => ({
+    name: "installer-status",
+    params: { LogPath: logPath },
+  }),
 };
 
 /** A fresh verbose-log path per attempt, so a retry never overwrites the log of the one before. */

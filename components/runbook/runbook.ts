@@ -1,4 +1,12 @@
-import { errorLine, parseInstallAnswer, parseProbeAnswer, parseStageAnswer } from "../host/answers";
+import {
+  errorLine,
+  parseInstallAnswer,
+  parseInstallerStatus,
+  parseProbeAnswer,
+  parseStageAnswer,
+  type InstallerStatus,
+} from "../host/answers";
+import { TransportError } from "../host/sshSession";
 import type { HostScript } from "../host/scripts";
 import { fileDrift, outdatedHotfixes } from "../domain/drift";
 import { inRotation, type ObservedState } from "../domain/observation";
@@ -6,11 +14,12 @@ import type { HotfixPackage } from "../domain/requirement";
 import type { EngineTarget, MaintenanceSettings } from "../domain/target";
 import { hostScripts, installLogPath, probedFiles } from "./hostScripts";
 import { classifyMsiexecExit } from "./msiexecExit";
-import { observedFrom } from "./observe";
+import { describeRename, readProbe, type ProbeReading } from "./observe";
 import type { ScriptResult, ScriptRunner, StepEvent, StepName, StepStatus } from "./ports";
 
 /** Where the engine stands after a failed maintenance: the part of the error an operator acts on first. */
-export type Rotation = "untouched" | "restored" | "left-out-by-request" | "left-out-restore-failed";
+export type Rotation =
+  "untouched" | "restored" | "left-out-by-request" | "left-out-restore-failed" | "left-out-installing";
 
 export class RunbookError extends Error {
   constructor(
@@ -41,6 +50,8 @@ export interface RunbookDeps {
 }
 
 const installLogTailLines = 25;
+/** How long to wait for Windows Installer after a session lost during an install, unless the stack says. */
+export const defaultInstallWaitSeconds = 900;
 
 class StepFailure extends Error {
   constructor(
@@ -53,6 +64,12 @@ class StepFailure extends Error {
     super(message);
   }
 }
+
+/**
+ * The session was lost during an install and Windows Installer was still at it, or could not be
+ * asked, when the wait ran out: the engine must not be put back while its files may be replaced.
+ */
+class InstallerStillBusy extends StepFailure {}
 
 function failureReason(result: ScriptResult): string {
   return errorLine(result.stdout) ?? (result.stderr.trim().split(/\r?\n/).pop() || "no reason given");
@@ -97,7 +114,12 @@ export class Runbook {
     step: StepName,
     script: HostScript,
     read: (result: ScriptResult) => T,
-    options: { readonly timeoutMs?: number; readonly hotfixId?: string } = {},
+    options: {
+      readonly timeoutMs?: number;
+      readonly hotfixId?: string;
+      /** A note for the operator on the step's success, from what it read. */
+      readonly noteOf?: (value: T) => string | undefined;
+    } = {},
   ): Promise<T> {
     const started = Date.now();
     this.emit(step, "started", started, options.hotfixId);
@@ -107,7 +129,7 @@ export class Runbook {
         throw new StepFailure(step, `exit code ${result.exitCode}: ${failureReason(result)}`, result.exitCode);
       }
       const value = read(result);
-      this.emit(step, "succeeded", started, options.hotfixId);
+      this.emit(step, "succeeded", started, options.hotfixId, options.noteOf?.(value));
       return value;
     } catch (error) {
       const failure =
@@ -120,8 +142,16 @@ export class Runbook {
   }
 
   async probe(step: StepName = "probe"): Promise<ObservedState> {
-    return this.step(step, hostScripts.probe(this.target), (r) =>
-      observedFrom(parseProbeAnswer(r.stdout, probedFiles(this.target)), this.target),
+    return (await this.readProbe(step)).observed;
+  }
+
+  /** The probe, read against the target; pending renames of other files are noted on its step event. */
+  private async readProbe(step: StepName): Promise<ProbeReading> {
+    return this.step(
+      step,
+      hostScripts.probe(this.target),
+      (r) => readProbe(parseProbeAnswer(r.stdout, probedFiles(this.target)), this.target),
+      { noteOf: (reading) => otherRenamesNote(reading) },
     );
   }
 
@@ -129,16 +159,18 @@ export class Runbook {
   async converge(): Promise<ObservedState> {
     const t = this.target;
     let observed: ObservedState;
+    let reading: ProbeReading;
     try {
-      observed = await this.probe();
+      reading = await this.readProbe("probe");
+      observed = reading.observed;
     } catch (error) {
       throw this.asRunbookError(error, "untouched");
     }
-    if (observed.restartPending) {
+    if (reading.pendingHotfixFiles.length > 0) {
       throw new RunbookError(
         t.engine,
         "probe",
-        "a restart is pending on this host (an earlier install returned 3010 or 1641); restart it in a change window, then run up again",
+        `${pendingRestartReason(reading)}; restart the host in a change window, then run up again`,
         "untouched",
       );
     }
@@ -218,14 +250,15 @@ export class Runbook {
     );
     for (const pkg of packages) await this.installOne(pkg);
     return this.step("verify-files", hostScripts.probe(t), (r) => {
-      const observed = observedFrom(parseProbeAnswer(r.stdout, probedFiles(t)), t);
+      const reading = readProbe(parseProbeAnswer(r.stdout, probedFiles(t)), t);
+      const observed = reading.observed;
       const stillOld = t.packages.flatMap((p) =>
         fileDrift(observed, p.hotfix, t.files[p.hotfix] ?? {}).map((reason) => `${p.hotfix}: ${reason}`),
       );
       if (stillOld.length > 0 || observed.restartPending) {
         throw new StepFailure(
           "verify-files",
-          `msiexec reported success but ${[...stillOld, ...(observed.restartPending ? ["a restart is pending"] : [])].join("; ")}`,
+          `msiexec reported success but ${[...stillOld, ...(observed.restartPending ? [pendingRestartReason(reading)] : [])].join("; ")}`,
         );
       }
       return observed;
@@ -250,6 +283,8 @@ export class Runbook {
       } catch (error) {
         const message = `${pkg.hotfix}: ${(error as Error).message}`;
         this.emit("install-package", "failed", started, pkg.hotfix, message);
+        // Windows Installer runs the install on its own time: a lost session does not stop it.
+        if (error instanceof TransportError) throw await this.afterLostSession(pkg, logPath, error);
         throw new StepFailure("install-package", message, undefined, undefined, error);
       }
       const outcome = classifyMsiexecExit(answer.msiexecExit);
@@ -283,6 +318,97 @@ export class Runbook {
     }
   }
 
+  /**
+   * The session was lost while msiexec ran. Reconnects and asks, every installRetryDelaySeconds
+   * up to installWaitSeconds, whether Windows Installer is still installing; once it is not,
+   * reads the outcome from the install's log and the file versions. The failure says what it
+   * found; only an InstallerStillBusy keeps the engine out of rotation.
+   */
+  private async afterLostSession(pkg: HotfixPackage, logPath: string, lost: TransportError): Promise<StepFailure> {
+    const s = this.deps.settings;
+    const waitSeconds = s.installWaitSeconds ?? defaultInstallWaitSeconds;
+    const intervalSeconds = s.installRetryDelaySeconds > 0 ? s.installRetryDelaySeconds : 1;
+    const polls = Math.max(1, Math.ceil(waitSeconds / intervalSeconds));
+    const lostText = `${pkg.hotfix}: the session was lost during install-package (${lost.message})`;
+    const started = Date.now();
+    let unanswered: unknown;
+    for (let poll = 1; ; poll++) {
+      let status: InstallerStatus | undefined;
+      try {
+        const result = await this.deps.runner.run(hostScripts.installerStatus(logPath), this.stepTimeoutMs);
+        status = parseInstallerStatus(result.stdout);
+        unanswered = undefined;
+      } catch (error) {
+        unanswered = error;
+      }
+      if (status?.installer === "idle") {
+        this.emit("installer-status", "succeeded", started, pkg.hotfix, "Windows Installer is not installing");
+        return this.outcomeAfterLoss(pkg, logPath, lostText, lost, status);
+      }
+      const why =
+        unanswered === undefined
+          ? "Windows Installer is still installing"
+          : `the host did not answer (${(unanswered as Error).message})`;
+      if (poll > polls) {
+        this.emit("installer-status", "failed", started, pkg.hotfix, `${why} after ${waitSeconds}s`);
+        const files = Object.keys(this.target.files[pkg.hotfix] ?? {}).join(", ");
+        return new InstallerStillBusy(
+          "install-package",
+          `${lostText}; ${why} after ${waitSeconds}s of waiting (rollout.installWaitSeconds), so the engine was not put back while Windows Installer may be replacing ${files}; install log ${logPath}`,
+          undefined,
+          logPath,
+          lost,
+        );
+      }
+      this.emit(
+        "installer-status",
+        "retrying",
+        started,
+        pkg.hotfix,
+        `${why}; asking again in ${intervalSeconds}s (${poll} of ${polls})`,
+      );
+      await this.sleep(intervalSeconds * 1000);
+    }
+  }
+
+  /** What an install that outlived its session did: its log's result, and the files as the probe finds them. */
+  private async outcomeAfterLoss(
+    pkg: HotfixPackage,
+    logPath: string,
+    lostText: string,
+    lost: TransportError,
+    status: Extract<InstallerStatus, { installer: "idle" }>,
+  ): Promise<StepFailure> {
+    const code = status.logResult === "none" ? undefined : Number(status.logResult);
+    const logSays =
+      status.log === "absent"
+        ? `there is no install log at ${logPath}: the install never started`
+        : code === undefined
+          ? `its log ${logPath} records no result`
+          : `its log ${logPath} says msiexec returned ${code} (${meaningOf(code)})`;
+    let files: string;
+    try {
+      const observed = await this.probe("verify-files");
+      const required = this.target.files[pkg.hotfix] ?? {};
+      files = Object.entries(required)
+        .map(
+          ([name, version]) =>
+            `${name} is at ${observed.files[pkg.hotfix]?.[name] ?? "missing"} (${version} or later required)`,
+        )
+        .join(", ");
+      if (observed.restartPending) files += "; a restart is pending for its files";
+    } catch (error) {
+      files = `the file versions could not be read (${(error as Error).message})`;
+    }
+    return new StepFailure(
+      "install-package",
+      `${lostText}; Windows Installer finished on its own: ${logSays}; ${files}`,
+      code,
+      status.log === "absent" ? undefined : logPath,
+      lost,
+    );
+  }
+
   private async installLogTail(logPath: string): Promise<string> {
     try {
       const result = await this.deps.runner.run(
@@ -302,6 +428,7 @@ export class Runbook {
   /** After a failure past deactivation: start COM+ and activate the engine, then report. */
   private async restoreAfter(error: unknown): Promise<RunbookError> {
     const t = this.target;
+    if (error instanceof InstallerStillBusy) return this.asRunbookError(error, "left-out-installing");
     if (this.deps.settings.leaveFailedEngineOut) return this.asRunbookError(error, "left-out-by-request");
     try {
       await this.step("start-complus", hostScripts.startComPlus(t), () => undefined);
@@ -339,6 +466,24 @@ export class Runbook {
   }
 }
 
+/** Why a restart is pending for the engine's hotfixes: the pending renames that name their files. */
+function pendingRestartReason(reading: ProbeReading): string {
+  const hotfixes = [...new Set(reading.pendingHotfixFiles.map((p) => p.hotfix))];
+  const renames = reading.pendingHotfixFiles.map((p) => describeRename(p));
+  return `a restart is pending for ${hotfixes.join(", ")}: PendingFileRenameOperations holds ${renames.join("; ")} (an earlier install returned 3010 or 1641)`;
+}
+
+const notedRenames = 3;
+
+/** The note on a probe that found pending renames of files no hotfix of the engine installs. */
+function otherRenamesNote(reading: ProbeReading): string | undefined {
+  const others = reading.otherRenames;
+  if (others.length === 0) return undefined;
+  const shown = others.slice(0, notedRenames).map(describeRename).join("; ");
+  const more = others.length > notedRenames ? `; and ${others.length - notedRenames} more` : "";
+  return `note: ${others.length} pending file rename(s) for the next restart name no file of this engine's hotfixes; they do not block it: ${shown}${more}`;
+}
+
 /** The sentence an operator reads first about where a failed engine stands. */
 export function rotationNotice(error: RunbookError): string {
   switch (error.rotation) {
@@ -350,5 +495,12 @@ export function rotationNotice(error: RunbookError): string {
       return `ENGINE ${error.engine} IS LEFT OUT OF ROTATION, as the stack asks (rollout.leaveFailedEngineOut): it stays deactivated, its COM+ application possibly stopped, until you act`;
     case "left-out-restore-failed":
       return `ENGINE ${error.engine} IS OUT OF ROTATION: it could not be put back (deactivated, COM+ application possibly stopped); act now: the next "up" retries`;
+    case "left-out-installing":
+      return `ENGINE ${error.engine} IS OUT OF ROTATION: Windows Installer may still be installing on it, so it was not put back (deactivated, COM+ application stopped); once no installation runs there, run up again`;
   }
+}
+
+function meaningOf(code: number): string {
+  const outcome = classifyMsiexecExit(code);
+  return outcome.kind === "installed" ? "installed" : outcome.meaning;
 }

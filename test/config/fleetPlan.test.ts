@@ -18,7 +18,8 @@ const stack = "lab-east";
 const mps01Password = "Pa55-MPS01-7hK2q";
 const mps03Password = "Pa55-MPS03-Vv81x";
 const relayKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nMGMT01-Key-9sd8f7\n-----END OPENSSH PRIVATE KEY-----";
-const secretValues = [mps01Password, mps03Password, relayKey, "MGMT01-Key-9sd8f7"];
+const relayPassword = "relay-password-Mg01-7Hq";
+const secretValues = [mps01Password, mps03Password, relayKey, "MGMT01-Key-9sd8f7", relayPassword];
 
 let packages: PackageDir;
 let kbSha: string;
@@ -48,7 +49,7 @@ function validCredentials(): Record<string, RawCredential> {
   return {
     MPS01: { password: mps01Password },
     MPS03: { password: mps03Password },
-    MGMT01: { privateKey: relayKey },
+    MGMT01: { password: relayPassword },
   };
 }
 
@@ -569,6 +570,18 @@ describe("planFleet with bad input", () => {
         delete c["MGMT01"];
       }),
     ).toEqual(["relays[0]: missing secret credentials.MGMT01 (a password or privateKey)"]);
+  });
+
+  it("refuses a key for a relay, naming the relay and the field: its Invoke-Command to the engines is a second hop", () => {
+    const refusal = `relays[0]: credentials.MGMT01.privateKey: relay MGMT01 runs each step on its engines with Invoke-Command (WinRM), a second hop that a key logon carries no credentials for, so the engines would refuse it (access denied); give relay MGMT01 a password instead (credentials.MGMT01.password)`;
+    expect(problemsAfter((_f, c) => void (c["MGMT01"] = { privateKey: relayKey }))).toEqual([refusal]);
+    // A password beside the key does not help: OpenSSH would take the key first.
+    expect(problemsAfter((_f, c) => void (c["MGMT01"] = { password: relayPassword, privateKey: relayKey }))).toEqual([
+      refusal,
+    ]);
+    // An engine reached over SSH itself makes no second hop: a key is fine there.
+    const credentials = { ...validCredentials(), MPS01: { privateKey: relayKey } };
+    expect(planFleet(settings(validFleet(), { credentials })).engines).toHaveLength(3);
   });
 
   it("does not ask for credentials of an engine behind a relay", () => {

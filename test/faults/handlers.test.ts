@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
+import { utils as sshUtils } from "ssh2";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { planFleet } from "../../components/config/fleetPlan";
-import type { RolloutSettings } from "../../components/config/fleetConfig";
+import { maintenanceSettingsOf, type RolloutSettings } from "../../components/config/fleetConfig";
 import { findHotfix } from "../../components/domain/catalog";
 import { driftReasons } from "../../components/domain/drift";
 import { sshHopOf } from "../../components/domain/endpoint";
@@ -12,7 +13,7 @@ import { EngineName } from "../../components/domain/fields";
 import { FileVersionText } from "../../components/domain/fileVersion";
 import { inRotation } from "../../components/domain/observation";
 import type { HotfixRequirements } from "../../components/domain/requirement";
-import { MaintenanceSettings } from "../../components/domain/target";
+import { HostSettings, MaintenanceSettings, hostPath } from "../../components/domain/target";
 import { check, configure, create, diff, read, update } from "../../components/provider/hotfixProvider";
 import {
   EngineHotfixesInputs,
@@ -53,6 +54,10 @@ const hotfix = kb952089.id;
 const dll = kb952089.files[0]!.name;
 const requiredVersion = kb952089.files[0]!.version;
 const oldVersion = "13.3.600.0";
+const binDir = HostSettings.parse({}).binDir;
+const dllPath = hostPath(binDir, dll);
+/** Where the simulated msiexec leaves a held file's new version until the restart moves it into place. */
+const heldCopy = `${binDir}\\MSI4F2A.tmp`;
 const packagePath = join(projectRoot, simulatedKb952089.path);
 const packageSha256 = simulatedKb952089.sha256;
 /** A well-formed fingerprint of no key the simulator holds. */
@@ -103,9 +108,12 @@ const faulty = (faults: EngineFaults): EngineInput => simEngine({ faults });
 async function startFleet(
   engines: readonly EngineInput[] = [simEngine()],
   relays: readonly RelayInput[] = [],
+  /** An OpenSSH public key every simulated host also accepts for the user. */
+  publicKey?: string,
 ): Promise<SimulatedFleet> {
   await sim?.stop();
-  sim = await startSimulatedFleet(parseFleetFile({ credentials: { user, password }, engines, relays }));
+  const credentials = { user, password, ...(publicKey === undefined ? {} : { publicKey }) };
+  sim = await startSimulatedFleet(parseFleetFile({ credentials, engines, relays }));
   return sim;
 }
 
@@ -126,6 +134,14 @@ async function hostComesBack(engine: EngineInput): Promise<void> {
   const port = hostNamed(engine.name).port;
   await pause(300);
   await startFleet([{ ...engine, port, faults: {} }]);
+}
+
+/** The running fleet started again with these step delays (same engines, same ports). */
+async function restartWithDelays(stepDelaysMs: Record<string, number>): Promise<SimulatedFleet> {
+  const engines = fleet().hosts.map((host) => simEngine({ port: host.port }, host.name));
+  await sim?.stop();
+  await pause(100);
+  return startSimulatedFleet(parseFleetFile({ credentials: { user, password }, engines, stepDelaysMs }));
 }
 
 /** Runs `change` once, right after the simulator records `script` on `host`. */
@@ -220,9 +236,11 @@ async function stackFor(engine: string, options: StackOptions = {}): Promise<Pro
     credentialsAreSecret: true,
     baseDir: projectRoot,
   });
-  const { maxUnavailable: _maxUnavailable, ...settings } = plan.rollout;
   await configureStack(credentials);
-  return { ...resourceInputsFor(plan.engines[0]!, settings), __provider: serializedProvider };
+  return {
+    ...resourceInputsFor(plan.engines[0]!, maintenanceSettingsOf(plan.rollout)),
+    __provider: serializedProvider,
+  };
 }
 
 /** The inputs as a refresh gives them back: what the stack declared, without Pulumi's key. */
@@ -235,10 +253,19 @@ function inputsOf(props: Props): EngineHotfixesInputs {
 // What the hosts and the handlers say
 
 interface Failure {
+  /** The handler's error, without the rollout's halt notice (checked apart, in `halt`). */
   readonly message: string;
   /** The partial state a failed create or update records (PartialStateError). */
   readonly properties: Record<string, unknown> | undefined;
+  /**
+   * The rollout's last line: these stacks allow no failure (rollout.maxFailures 0), so every failed
+   * maintenance halts the rollout. The handlers' process counts failures for the whole run, which
+   * here is every test of the file, so only its form is checked.
+   */
+  readonly halt: string | undefined;
 }
+
+const haltNotice = /\n {2}(the rollout halts: \d+ engine\(s\) failed \([^)]*\), more than rollout\.maxFailures \(0\))$/;
 
 /** The error a handler rejects with; fails the test when the handler succeeds. */
 async function failureOf(run: Promise<unknown>): Promise<Failure> {
@@ -251,12 +278,17 @@ async function failureOf(run: Promise<unknown>): Promise<Failure> {
   const message =
     typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error);
   said.push(message);
+  const halted = haltNotice.exec(message);
   const properties =
     typeof error === "object" && error !== null && "properties" in error
       ? (error.properties as Record<string, unknown>)
       : undefined;
   if (properties !== undefined) said.push(JSON.stringify(properties));
-  return { message, properties };
+  return {
+    message: halted === null ? message : message.slice(0, halted.index),
+    properties,
+    halt: halted?.[1],
+  };
 }
 
 /** Paths of keys that would hold a secret, anywhere in a value. */
@@ -316,8 +348,9 @@ function recordedState(
   return { ...props, files, ...(required === undefined ? {} : { required }) };
 }
 
+/** The state as a refresh gives it back as inputs: without the requirement it was held to, or the last run's outcome. */
 function withoutRequirement(props: unknown): Record<string, unknown> {
-  const { required: _required, ...rest } = props as Record<string, unknown>;
+  const { required: _required, lastRun: _lastRun, ...rest } = props as Record<string, unknown>;
   return rest;
 }
 
@@ -397,6 +430,13 @@ interface FailedRun {
   readonly recorded?: Observed;
   /** The refresh's error while the fault lasts; by default the refresh works and shows the truth. */
   readonly refreshFails?: string | RegExp;
+  /** The maintenance failed, yet the engine ended compliant (an install that finished on its own): no drift to show. */
+  readonly endedCompliant?: true;
+  /**
+   * Why the refresh could not reach the host while the fault lasts: the refresh does not fail (the
+   * rest of the fleet is still read), it keeps what was last known and records this as `unreachable`.
+   */
+  readonly refreshUnreachable?: string | RegExp;
 }
 
 /**
@@ -425,11 +465,19 @@ async function expectFailureReported(run: FailedRun): Promise<void> {
     expect(properties?.["__provider"]).toBe(serializedProvider);
     expect(observedOf(properties)).toEqual(run.recorded ?? truthOf(engine));
     expect(EngineHotfixesState.parse(properties).required).toEqual(run.props.files);
-    expect((await diff(engine, properties, run.props)).changes).toBe(true);
+    expect((await diff(engine, properties, run.props)).changes).toBe(run.endedCompliant !== true);
   }
 
   const state = properties ?? run.props;
-  if (run.refreshFails === undefined) {
+  if (run.refreshUnreachable !== undefined) {
+    const refreshed = await read(engine, state);
+    expectNoCredentials(refreshed);
+    const kept = EngineHotfixesState.parse(refreshed.props);
+    expect(kept.unreachable).toMatch(run.refreshUnreachable);
+    expect(observedOf(kept)).toEqual(observedOf(EngineHotfixesState.parse({ ...state, lastRun: null })));
+    // An engine the refresh could not read is never shown as compliant.
+    expect((await diff(engine, refreshed.props, run.props)).changes).toBe(true);
+  } else if (run.refreshFails === undefined) {
     await expectRefreshShowsTruth(engine, state);
   } else {
     const refresh = await failureOf(read(engine, state));
@@ -450,7 +498,8 @@ async function expectRecovery(
   await expectFailureReported(run);
   await (run.fix ?? (() => fleet().alter(engine, { faults: {} })))();
   const state = run.failure.properties ?? run.props;
-  if (run.refreshFails !== undefined) await expectRefreshShowsTruth(engine, state);
+  if (run.refreshFails !== undefined || run.refreshUnreachable !== undefined)
+    await expectRefreshShowsTruth(engine, state);
   await expectRerunConverges(engine, run.props, run.failure.properties, run.rerunScripts);
 }
 
@@ -684,14 +733,18 @@ describe("the host cannot be reached or refuses us: nothing is touched", () => {
       failure,
       step: "probe",
       rotation: "untouched",
-      refreshFails: `engine MPS01: refresh could not probe the host: cannot connect to MPS01 (127.0.0.1:${port}): connection refused`,
+      refreshUnreachable: `cannot connect to MPS01 (127.0.0.1:${port}): connection refused`,
       fix: () => hostComesBack(simEngine()),
     });
   });
 
   test("TCP accepted, no SSH banner: the run ends within the connect timeout", async () => {
     await startFleet([faulty({ hangAfterConnect: true })]);
-    const props = await stackFor("MPS01", { trustUnknownHostKey: true, settings: { connectTimeoutSeconds: 1 } });
+    // One connection attempt: a host that takes TCP and never answers is not retried here.
+    const props = await stackFor("MPS01", {
+      trustUnknownHostKey: true,
+      settings: { connectTimeoutSeconds: 1, connectAttempts: 1 },
+    });
     const { port } = hostNamed("MPS01");
     const started = Date.now();
     const failure = await failureOf(create(props));
@@ -712,7 +765,7 @@ describe("the host cannot be reached or refuses us: nothing is touched", () => {
       failure,
       step: "probe",
       rotation: "untouched",
-      refreshFails: `engine MPS01: refresh could not probe the host: no SSH handshake from MPS01 (127.0.0.1:${port}) within 1s`,
+      refreshUnreachable: `no SSH handshake from MPS01 (127.0.0.1:${port}) within 1s`,
     });
     expect(Date.now() - refreshStarted).toBeLessThan(3000);
 
@@ -739,7 +792,7 @@ describe("the host cannot be reached or refuses us: nothing is touched", () => {
       failure,
       step: "probe",
       rotation: "untouched",
-      refreshFails: `engine MPS01: refresh could not probe the host: MPS01 (127.0.0.1:${port}) rejected the credentials of user mps-admin`,
+      refreshUnreachable: `MPS01 (127.0.0.1:${port}) rejected the credentials of user mps-admin`,
       fix: () => hostComesBack(simEngine()),
     });
   });
@@ -781,7 +834,7 @@ describe("the host cannot be reached or refuses us: nothing is touched", () => {
       failure,
       step: "probe",
       rotation: "untouched",
-      refreshFails: `engine MPS01: refresh could not probe the host: MPS01 (127.0.0.1:${port}) rejected the credentials of user mps-admin`,
+      refreshUnreachable: `MPS01 (127.0.0.1:${port}) rejected the credentials of user mps-admin`,
       fix: () => configureStack(),
     });
   });
@@ -807,7 +860,7 @@ describe("the host cannot be reached or refuses us: nothing is touched", () => {
       failure,
       step: "probe",
       rotation: "untouched",
-      refreshFails: `it offered host key ${hostKeySha256}`,
+      refreshUnreachable: new RegExp(`it offered host key ${hostKeySha256.replace(/[+/]/g, "\\$&")}`),
     });
     expect(
       fleet()
@@ -861,12 +914,6 @@ describe("the connection is lost in the middle of the runbook", () => {
       reason: closed,
       ran: ["probe", "stage-package", "deactivate-engine", "shutdown-complus"],
     },
-    {
-      fault: { dropConnectionDuring: "install-package" as const },
-      step: "install-package" as const,
-      reason: `${hotfix}: ${closed}`,
-      ran: ["probe", "stage-package", "deactivate-engine", "shutdown-complus", "install-package"],
-    },
   ])("$step: the engine is put back into rotation over a new connection", async ({ fault, step, reason, ran }) => {
     await startFleet([faulty(fault)]);
     const props = await stackFor("MPS01");
@@ -882,6 +929,35 @@ describe("the connection is lost in the middle of the runbook", () => {
     expect(fleet().host("MPS01").installAttempts).toBe(0);
     // The partial state records what the probe after the failure saw, and keeps the provider.
     await expectRecovery({ props, failure, step, rotation: "restored" });
+  });
+
+  test("install-package: Windows Installer finishes the install on its own; the engine is put back only once it is done, and the error says what it found", async () => {
+    await startFleet([faulty({ dropConnectionDuring: "install-package" })]);
+    const props = await stackFor("MPS01");
+    const failure = await failureOf(create(props));
+    const log = `C:\\\\Windows\\\\Temp\\\\mps-hotfix\\\\${hotfix}-\\d{8}-\\d{6}-attempt1\\.log`;
+    expect(failure.message).toMatch(
+      new RegExp(
+        `^engine MPS01: step install-package failed: ${hotfix}: the session was lost during install-package \\(${closed}\\); Windows Installer finished on its own: its log ${log} says msiexec returned 0 \\(installed\\); ${dll.replace(".", "\\.")} is at ${requiredVersion.replace(/\./g, "\\.")} \\(${requiredVersion.replace(/\./g, "\\.")} or later required\\)\\n`,
+      ),
+    );
+    expect(scriptsOn("MPS01")).toEqual([
+      ...takeDownScripts,
+      "install-package",
+      "install-package",
+      "installer-status",
+      "probe",
+      ...restoreAndProbe,
+    ]);
+    expect(fleet().host("MPS01").installAttempts).toBe(1);
+    await expectRecovery({
+      props,
+      failure,
+      step: "install-package",
+      rotation: "restored",
+      endedCompliant: true,
+      rerunScripts: ["probe"],
+    });
   });
 });
 
@@ -955,18 +1031,29 @@ describe("a host that stops answering a script", () => {
     await expectRecovery({ props, failure, step: "shutdown-complus", rotation: "restored" });
   }, 60000);
 
-  test("hangs on install-package: bounded by stepTimeoutSeconds, then restored; nothing was installed", async () => {
+  test("hangs on install-package: bounded by stepTimeoutSeconds; Windows Installer never started it, so the engine is restored", async () => {
     await startFleet([faulty({ hangOnScript: "install-package" })]);
     const props = await stackFor("MPS01", { settings: { stepTimeoutSeconds: 1 } });
     const { port } = hostNamed("MPS01");
     const started = Date.now();
     const failure = await failureOf(create(props));
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(failure.message).toBe(
-      `engine MPS01: step install-package failed: ${hotfix}: MPS01 (127.0.0.1:${port}) did not answer within 1s\n` +
-        "  engine MPS01 is back in rotation (COM+ application started, engine activated)",
+    const log = fleet()
+      .log()
+      .find((r) => r.script === "install-package")!;
+    expect(log.detail).toBe("fault hangOnScript: accepted and never answered");
+    expect(failure.message).toMatch(
+      new RegExp(
+        `^engine MPS01: step install-package failed: ${hotfix}: the session was lost during install-package \\(MPS01 \\(127\\.0\\.0\\.1:${port}\\) did not answer within 1s\\); Windows Installer finished on its own: there is no install log at .*attempt1\\.log: the install never started; ${dll.replace(".", "\\.")} is at ${oldVersion.replace(/\./g, "\\.")} .*\\n  engine MPS01 is back in rotation \\(COM\\+ application started, engine activated\\)$`,
+      ),
     );
-    expect(scriptsOn("MPS01")).toEqual([...takeDownScripts, "install-package", ...restoreAndProbe]);
+    expect(scriptsOn("MPS01")).toEqual([
+      ...takeDownScripts,
+      "install-package",
+      "installer-status",
+      "probe",
+      ...restoreAndProbe,
+    ]);
     expect(fleet().host("MPS01").files).toEqual({ [dll]: oldVersion });
     await expectRecovery({ props, failure, step: "install-package", rotation: "restored" });
   });
@@ -1066,7 +1153,7 @@ describe("msiexec exit codes", () => {
     const before = fleet().log().length;
     const blocked = await failureOf(update("MPS01", failure.properties, props));
     expect(blocked.message).toBe(
-      "engine MPS01: step probe failed: a restart is pending on this host (an earlier install returned 3010 or 1641); restart it in a change window, then run up again\n" +
+      `engine MPS01: step probe failed: a restart is pending for ${hotfix}: PendingFileRenameOperations holds ${heldCopy} -> ${dllPath} (an earlier install returned 3010 or 1641); restart the host in a change window, then run up again\n` +
         "  engine MPS01 was not taken out of rotation",
     );
     expect(blocked.properties).toBeUndefined();
@@ -1172,7 +1259,7 @@ describe("an engine behind a relay", () => {
       failure,
       step: "probe",
       rotation: "untouched",
-      refreshFails: /^engine MPS05: refresh could not probe the host: relay RELAY1 could not reach engine MPS05/,
+      refreshUnreachable: /^relay RELAY1 could not reach engine MPS05/,
     });
     expect(
       fleet()
@@ -1207,5 +1294,176 @@ describe("a package that cannot meet the requirement, the pre-flight bypassed", 
     expect(truthOf("MPS01")).toEqual({ files: { [hotfix]: { [dll]: below } }, ...inRotation });
     expect(observedOf(failure.properties)).toEqual(truthOf("MPS01"));
     expectNoSecret(failure);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Windows as it is (issue 12): each rule of the simulator, and the product handling it
+
+describe("the default shell of OpenSSH for Windows is cmd.exe", () => {
+  test("an engine behind a relay with cmd.exe as its shell is patched: every command line is the short bootstrap", async () => {
+    await startFleet([simEngine({ ssh: false }, "MPS05")], [{ name: "RELAY1", defaultShell: "cmd" }]);
+    const props = await stackFor("MPS05", { relay: "RELAY1" });
+    const result = await create(props);
+    expect(observedOf(result.outs)).toEqual(patchedInRotation);
+    expect(scriptsOn("MPS05")).toEqual(kbRunbookScripts);
+    expect(
+      fleet()
+        .log()
+        .filter((r) => r.script === "rejected-command"),
+    ).toEqual([]);
+  });
+});
+
+describe("PendingFileRenameOperations names other software's files", () => {
+  const antivirus = { from: "C:\\Program Files\\Av\\engine.new", to: "C:\\Program Files\\Av\\engine.dll" };
+
+  test("an engine with unrelated pending renames is patched; they are a note, never drift", async () => {
+    await startFleet([simEngine({ pendingRenames: [antivirus, { from: "C:\\Windows\\Temp\\setup.tmp" }] })]);
+    const props = await stackFor("MPS01");
+    const result = await create(props);
+    expect(observedOf(result.outs)).toEqual(patchedInRotation);
+    expect(scriptsOn("MPS01")).toEqual(kbRunbookScripts);
+    expect(said).toContain(
+      `[MPS01 1 of 1] note: 2 pending file rename(s) for the next restart name no file of this engine's hotfixes; they do not block it: ${antivirus.from} -> ${antivirus.to}; delete C:\\Windows\\Temp\\setup.tmp`,
+    );
+    // The refresh reads them too, and still shows nothing to do.
+    const refreshed = await expectRefreshShowsTruth("MPS01", result.outs);
+    expect(observedOf(refreshed.props).restartPending).toBe(false);
+    expect((await diff("MPS01", refreshed.props, props)).changes).toBe(false);
+  });
+});
+
+describe("the relay's second hop", () => {
+  test("a relay that logs on with a key cannot reach its engines (access denied); the stack refuses such a key before anything runs", async () => {
+    const keys = sshUtils.generateKeyPairSync("ed25519");
+    secrets.push(keys.private);
+    await startFleet([simEngine({ ssh: false }, "MPS05")], [{ name: "RELAY1" }], keys.public);
+    const keyed = { ...credentialsOfFleet(), RELAY1: { privateKey: keys.private } };
+    // The handlers get the key (the plan, as the program checks it, is refused below).
+    const props = await stackFor("MPS05", { relay: "RELAY1", credentials: keyed });
+    const failure = await failureOf(create(props));
+    expect(failure.message).toBe(
+      "engine MPS05: step probe failed: relay RELAY1 could not reach engine MPS05 (MPS05) over WinRM: Connecting to remote server MPS05 failed with the following error message : Access is denied. For more information, see the about_Remote_Troubleshooting Help topic.\n" +
+        "  engine MPS05 was not taken out of rotation",
+    );
+    expect(fleet().host("MPS05").engine).toBe("active");
+    expect(() =>
+      planFleet({
+        stack: "faults",
+        fleet: fleetConfig,
+        credentials: keyed,
+        credentialsAreSecret: true,
+        baseDir: projectRoot,
+      }),
+    ).toThrow(
+      "relays[0]: credentials.RELAY1.privateKey: relay RELAY1 runs each step on its engines with Invoke-Command (WinRM), a second hop that a key logon carries no credentials for",
+    );
+    // With the account's password the relay reaches the engine, and the rerun converges.
+    await configureStack();
+    await expectRerunConverges("MPS05", props, undefined);
+  });
+
+  test("an error raised on the engine is told apart from a WinRM failure: the engine was reached, nothing is recorded as unreachable", async () => {
+    await startFleet(
+      [simEngine({ ssh: false, faults: { remoteScriptError: "probe" } }, "MPS05")],
+      [{ name: "RELAY1" }],
+    );
+    const props = await stackFor("MPS05", { relay: "RELAY1" });
+    const failure = await failureOf(create(props));
+    const raised =
+      "relay RELAY1 reached engine MPS05 (MPS05) over WinRM, but probe failed with an error: The WSMan provider host process did not return a proper response. A provider in the host process may have behaved improperly.";
+    expect(failure.message).toBe(
+      `engine MPS05: step probe failed: ${raised}\n  engine MPS05 was not taken out of rotation`,
+    );
+    const refresh = await failureOf(read("MPS05", props));
+    expect(refresh.message).toBe(`engine MPS05: refresh could not probe the host: ${raised}`);
+    fleet().alter("MPS05", { faults: {} });
+    await expectRerunConverges("MPS05", props, undefined);
+  });
+});
+
+describe("an install outlives the session that started it", () => {
+  test("a slow install past the step timeout: the product waits for Windows Installer, then reads what it did, then restores", async () => {
+    await startFleet([simEngine()]);
+    sim = await restartWithDelays({ "install-package": 2500 });
+    const props = await stackFor("MPS01", {
+      settings: { stepTimeoutSeconds: 1, installRetryDelaySeconds: 0.3, installWaitSeconds: 30 },
+    });
+    const failure = await failureOf(create(props));
+    expect(failure.message).toContain(
+      `${hotfix}: the session was lost during install-package (MPS01 (127.0.0.1:${hostNamed("MPS01").port}) did not answer within 1s); Windows Installer finished on its own: its log `,
+    );
+    expect(failure.message).toContain(`says msiexec returned 0 (installed); ${dll} is at ${requiredVersion}`);
+    const scripts = scriptsOn("MPS01");
+    // Asked while the install ran, and only then the engine was put back.
+    expect(scripts.filter((s) => s === "installer-status").length).toBeGreaterThanOrEqual(2);
+    const restored = scripts.indexOf("start-complus");
+    const finished = fleet()
+      .log()
+      .findIndex((r) => r.script === "install-package" && r.exitCode === 0);
+    expect(finished).toBeGreaterThanOrEqual(0);
+    expect(
+      fleet()
+        .log()
+        .findIndex((r) => r.script === "start-complus"),
+    ).toBeGreaterThan(finished);
+    expect(restored).toBeGreaterThan(scripts.lastIndexOf("installer-status"));
+    expect(said.some((line) => /install-package: failed/.test(line))).toBe(true);
+    expect(
+      said.some((line) => /installer-status: Windows Installer is still installing; asking again in 0\.3s/.test(line)),
+    ).toBe(true);
+    await expectRecovery({
+      props,
+      failure,
+      step: "install-package",
+      rotation: "restored",
+      endedCompliant: true,
+      rerunScripts: ["probe"],
+    });
+  }, 30000);
+
+  test("an installer still running when installWaitSeconds runs out: the engine stays out of rotation, the error says why", async () => {
+    await startFleet([simEngine()]);
+    sim = await restartWithDelays({ "install-package": 4000 });
+    const props = await stackFor("MPS01", {
+      settings: { stepTimeoutSeconds: 1, installRetryDelaySeconds: 0.5, installWaitSeconds: 1 },
+    });
+    const failure = await failureOf(create(props));
+    expect(failure.message).toContain(
+      `Windows Installer is still installing after 1s of waiting (rollout.installWaitSeconds), so the engine was not put back while Windows Installer may be replacing ${dll}`,
+    );
+    expect(failure.message).toContain(
+      "ENGINE MPS01 IS OUT OF ROTATION: Windows Installer may still be installing on it, so it was not put back",
+    );
+    expect(scriptsOn("MPS01")).not.toContain("start-complus");
+    expect(fleet().host("MPS01")).toMatchObject({ engine: "deactivated", complus: "stopped", installing: true });
+    // Once the installer is done, the rerun finds the file in place and puts the engine back.
+    while (fleet().host("MPS01").installing) await pause(100);
+    const result = await update("MPS01", failure.properties, props);
+    expect(observedOf(result.outs)).toEqual(patchedInRotation);
+    expectInRotation("MPS01");
+  }, 30000);
+});
+
+describe("a French server whose console keeps its OEM code page", () => {
+  test("the error message arrives with its accents: the product reads the code page the host declares", async () => {
+    await startFleet([
+      simEngine({
+        uiCulture: "fr-FR",
+        oemCodePage: 850,
+        faults: { consoleEncodingLocked: true, stagingAccessDenied: true },
+      }),
+    ]);
+    const props = await stackFor("MPS01");
+    const failure = await failureOf(create(props));
+    expect(failure.message).toBe(
+      `engine MPS01: step stage-package failed: exit code 1: L'accès au chemin d'accès 'C:\\Windows\\Temp\\mps-hotfix\\${kb952089.packageFile}' est refusé.\n` +
+        "  engine MPS01 was not taken out of rotation",
+    );
+    expect(scriptsOn("MPS01")).toEqual(["probe", "stage-package"]);
+    // The console's code page does not stop the rest of the fleet's answers from being read either.
+    fleet().alter("MPS01", { faults: { consoleEncodingLocked: true } });
+    await expectRerunConverges("MPS01", props, undefined);
   });
 });

@@ -1,4 +1,6 @@
+import { encodeOem } from "../../components/host/codePages";
 import {
+  decodeHostOutput,
   errorLine,
   parseInstallAnswer,
   parseKeyValueLines,
@@ -23,7 +25,7 @@ const goodProbe = [
   "engine=active",
   "complus.instances=2",
   "complus=running",
-  "restart=none",
+  "renames=0",
   "exit=0",
 ];
 
@@ -44,13 +46,24 @@ describe("parseProbeAnswer", () => {
       engine: "active",
       complus: "running",
       complusInstances: 2,
-      restart: "none",
+      renames: [],
     });
   });
 
-  it("reads a missing file, a deactivated engine, a stopped application and a pending restart", () => {
+  it("reads a missing file, a deactivated engine, a stopped application and the pending renames, empty ones too", () => {
     const answer = parseProbeAnswer(
-      "file:Mapsproccntl.dll=missing\nengine=deactivated\ncomplus.instances=0\ncomplus=stopped\nrestart=pending\n",
+      [
+        "file:Mapsproccntl.dll=missing",
+        "engine=deactivated",
+        "complus.instances=0",
+        "complus=stopped",
+        "rename.0=\\??\\C:\\Windows\\Temp\\a.tmp",
+        "rename.1=",
+        "rename.2=\\??\\C:\\Program Files\\Av\\engine.new",
+        "rename.3=!\\??\\C:\\Program Files\\Av\\engine.dll",
+        "renames=4",
+        "",
+      ].join("\n"),
       files,
     );
     expect(answer).toEqual({
@@ -58,7 +71,12 @@ describe("parseProbeAnswer", () => {
       engine: "deactivated",
       complus: "stopped",
       complusInstances: 0,
-      restart: "pending",
+      renames: [
+        "\\??\\C:\\Windows\\Temp\\a.tmp",
+        "",
+        "\\??\\C:\\Program Files\\Av\\engine.new",
+        "!\\??\\C:\\Program Files\\Av\\engine.dll",
+      ],
     });
   });
 
@@ -116,9 +134,19 @@ describe("parseProbeAnswer", () => {
       'unexpected answer to probe: engine: Invalid option: expected one of "active"|"deactivated"',
     ],
     [
-      "no restart line",
-      probeOutput(goodProbe.filter((l) => !l.startsWith("restart="))),
-      'unexpected answer to probe: restart: Invalid option: expected one of "pending"|"none"',
+      "no count of pending renames",
+      probeOutput(goodProbe.filter((l) => !l.startsWith("renames="))),
+      "unexpected answer to probe: renames: missing (the count of pending renames)",
+    ],
+    [
+      "a count of pending renames that does not match the entries",
+      probeOutput(goodProbe.map((l) => l.replace("renames=0", "rename.0=\\??\\C:\\a.tmp\r\nrenames=2"))),
+      "unexpected answer to probe: renames=2, but 1 rename entries were printed",
+    ],
+    [
+      "a rename entry out of order",
+      probeOutput(goodProbe.map((l) => l.replace("renames=0", "rename.1=\\??\\C:\\a.tmp\r\nrenames=1"))),
+      "unexpected answer to probe: rename.1 is out of order (expected rename.0)",
     ],
     [
       "a count that is not a number",
@@ -208,8 +236,8 @@ describe("errorLine", () => {
   });
 
   it("returns the text after relay.error=", () => {
-    expect(errorLine("relay.error=WinRM cannot complete the operation\nexit=20\n")).toBe(
-      "WinRM cannot complete the operation",
+    expect(errorLine("relay.error=The WSMan provider host process did not return a proper response.\nexit=21\n")).toBe(
+      "The WSMan provider host process did not return a proper response.",
     );
   });
 
@@ -225,5 +253,35 @@ describe("errorLine", () => {
     expect(errorLine("exit=0\n")).toBeUndefined();
     expect(errorLine("")).toBeUndefined();
     expect(errorLine("the error=is not at the start\n")).toBeUndefined();
+  });
+});
+
+describe("decodeHostOutput", () => {
+  const french = "error=L'accès au chemin d'accès 'C:\\Windows\\Temp\\x.msi' est refusé.\r\nexit=1\r\n";
+
+  it("reads UTF-8 when the host declares code page 65001, and takes the declaration off", () => {
+    const bytes = Buffer.from(`encoding=65001\r\n${french}`, "utf8");
+    expect(decodeHostOutput("stage-package", bytes)).toEqual({ text: french, codePage: 65001 });
+  });
+
+  it.each([437, 850] as const)(
+    "reads the OEM code page %i a host declares when the switch to UTF-8 did not take",
+    (codePage) => {
+      const bytes = Buffer.concat([Buffer.from(`encoding=${codePage}\r\n`), encodeOem(french, codePage)]);
+      // Read as UTF-8, the accents would be lost.
+      expect(bytes.toString("utf8")).not.toContain("accès");
+      expect(decodeHostOutput("stage-package", bytes)).toEqual({ text: french, codePage });
+    },
+  );
+
+  it("reads output without a declaration as UTF-8, as it is", () => {
+    expect(decodeHostOutput("probe", Buffer.from("exit=0\r\n"))).toEqual({ text: "exit=0\r\n" });
+    expect(decodeHostOutput("probe", Buffer.alloc(0))).toEqual({ text: "" });
+  });
+
+  it("refuses a code page it has no decoder for, naming it and the ones it reads", () => {
+    expect(thrownBy(() => decodeHostOutput("probe", Buffer.from("encoding=932\r\nexit=0\r\n"))).message).toBe(
+      "unexpected answer to probe: the host writes its answers in code page 932, which mps-hotfix does not read (it reads 437, 850, 866, 1250, 1251, 1252, 1253, 1254, 1257, 65001)",
+    );
   });
 });

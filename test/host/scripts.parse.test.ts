@@ -1,10 +1,12 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { Language, Parser, type Node } from "web-tree-sitter";
-import { quotePowerShell } from "../../components/host/powershell";
+import type { Node } from "web-tree-sitter";
+import { decodeCommand, powershellPrefix, quotePowerShell } from "../../components/host/powershell";
 import {
-  commandLineFor,
+  bootstrapCommandLine,
+  bootstrapScript,
   endOfParameters,
+  invocationFor,
+  payloadParam,
+  relayFailedExitCode,
   relayHeader,
   relayUnreachableExitCode,
   renderRelayScript,
@@ -12,14 +14,12 @@ import {
   scriptDefinition,
   scriptHeaderPrefix,
   type HostScript,
-  type PayloadSource,
   type ScriptParams,
 } from "../../components/host/scripts";
-import { powershellPrefix, decodeCommand } from "../../components/host/powershell";
-import { scriptNames, type ScriptName } from "../../components/host/scriptNames";
-import { hostScripts, installLogPath } from "../../components/runbook/hostScripts";
+import { scriptNames } from "../../components/host/scriptNames";
 import { stepNames } from "../../components/runbook/ports";
-import { engineTarget, inventedHotfix, kb952089, kbFile } from "../support/targets";
+import { inventedHotfix, kbFile } from "../support/targets";
+import { loadPowerShellGrammar, parse, scriptsByName, unloadPowerShellGrammar, where } from "./psAst";
 
 /**
  * Every script the product sends is parsed with a real PowerShell grammar (tree-sitter-powershell,
@@ -27,42 +27,17 @@ import { engineTarget, inventedHotfix, kb952089, kbFile } from "../support/targe
  * not on an engine server.
  */
 
-const grammarPath = join(
-  __dirname,
-  "..",
-  "..",
-  "node_modules",
-  "tree-sitter-powershell",
-  "tree-sitter-powershell.wasm",
-);
-
-let parser: Parser | undefined;
-
-beforeAll(async () => {
-  await Parser.init();
-  // Bytes rather than a path: loading by path makes web-tree-sitter use a dynamic import(), which
-  // jest's CommonJS sandbox does not allow.
-  const language = await Language.load(new Uint8Array(readFileSync(grammarPath)));
-  parser = new Parser();
-  parser.setLanguage(language);
-});
-
-afterAll(() => parser?.delete());
-
-function parse(text: string): Node {
-  if (parser === undefined) throw new Error("the PowerShell grammar did not load");
-  const tree = parser.parse(text);
-  if (tree === null) throw new Error("the parser returned no tree");
-  return tree.rootNode;
-}
+beforeAll(loadPowerShellGrammar);
+afterAll(unloadPowerShellGrammar);
 
 /** Every ERROR or MISSING node, with its position and text, for the failure message. */
 function syntaxProblems(root: Node): string[] {
   const problems: string[] = [];
   const visit = (node: Node): void => {
     if (node.isError || node.isMissing) {
-      const where = `line ${node.startPosition.row + 1}, column ${node.startPosition.column + 1}`;
-      problems.push(`${node.isMissing ? `MISSING ${node.type}` : "ERROR"} at ${where}: ${JSON.stringify(node.text)}`);
+      problems.push(
+        `${node.isMissing ? `MISSING ${node.type}` : "ERROR"} at ${where(node)}: ${JSON.stringify(node.text)}`,
+      );
     }
     for (const child of node.children) if (child !== null) visit(child);
   };
@@ -103,27 +78,6 @@ function commandNames(root: Node): string[] {
   return root.descendantsOfType("command_name").map((n) => n!.text);
 }
 
-const target = engineTarget();
-const kbPackage = target.packages[0]!;
-
-const logPath = installLogPath(target, kbPackage, new Date("2024-03-01T10:20:30.456Z"), 1);
-
-/** One realistic script per script name, built the way the runbook builds it. */
-const scriptsByName: Readonly<Record<ScriptName, HostScript>> = {
-  // An engine with two hotfixes, so the probe asks for a list of two files.
-  probe: hostScripts.probe(engineTarget({ hotfixes: [kb952089, inventedHotfix] })),
-  "stage-package": hostScripts.stagePackage(target, kbPackage, Buffer.from("MSI package bytes").toString("base64")),
-  "deactivate-engine": hostScripts.deactivateEngine(target),
-  "shutdown-complus": hostScripts.shutdownComPlus(target, 120),
-  "install-package": hostScripts.installPackage(target, kbPackage, logPath),
-  "start-complus": hostScripts.startComPlus(target),
-  "activate-engine": hostScripts.activateEngine(target),
-  "read-install-log": hostScripts.readInstallLog(logPath, 25),
-};
-
-const payloadSources: readonly PayloadSource[] = ["stdin", "argument"];
-const cases = scriptNames.flatMap((name) => payloadSources.map((source) => [name, source] as const));
-
 describe("the script catalogue", () => {
   it("has a script for every step, and the test covers every script", () => {
     expect(Object.keys(scriptsByName).sort()).toEqual([...scriptNames].sort());
@@ -145,8 +99,8 @@ describe("every script parses as PowerShell", () => {
     expect(syntaxProblems(parse("$EngineName = 'O'Brien'\nexit 0\n")).length).toBeGreaterThan(0);
   });
 
-  it.each(cases)("%s with its payload from %s", (name, source) => {
-    const text = renderScript(scriptsByName[name], source);
+  it.each(scriptNames)("%s", (name) => {
+    const text = renderScript(scriptsByName[name]);
     const root = expectParses(text);
     expect(text.startsWith(`${scriptHeaderPrefix}${name}\n`)).toBe(true);
     const statements = topLevelStatements(root);
@@ -154,9 +108,9 @@ describe("every script parses as PowerShell", () => {
     expect(statements[statements.length - 1]!.text).toMatch(/^exit (0|\$code)$/);
   });
 
-  it.each(cases)("%s with its payload from %s, behind a relay", (name, source) => {
-    const inner = renderScript(scriptsByName[name], source);
-    const text = renderRelayScript("mps02.corp.example", inner, scriptsByName[name].stdin !== undefined);
+  it.each(scriptNames)("%s, behind a relay", (name) => {
+    const inner = renderScript(scriptsByName[name]);
+    const text = renderRelayScript("mps02.corp.example", inner);
     const root = expectParses(text);
     const statements = topLevelStatements(root);
     expect(statements[statements.length - 1]!.text).toBe("exit $code");
@@ -166,21 +120,25 @@ describe("every script parses as PowerShell", () => {
   });
 
   it.each(scriptNames)("%s ends with an explicit exit", (name) => {
-    for (const source of payloadSources) {
-      const lines = renderScript(scriptsByName[name], source).trimEnd().split("\n");
-      expect(lines[lines.length - 1]).toMatch(/^exit (0|\$code)$/);
-    }
+    const lines = renderScript(scriptsByName[name]).trimEnd().split("\n");
+    expect(lines[lines.length - 1]).toMatch(/^exit (0|\$code)$/);
   });
 
-  it("the relay script ends with an explicit exit and its trap exits with the unreachable code", () => {
-    const lines = renderRelayScript("mps02", "exit 0\n", false).trimEnd().split("\n");
+  it("the bootstrap parses, and runs the script it reads as its last statement", () => {
+    const statements = topLevelStatements(expectParses(bootstrapScript));
+    expect(statements[statements.length - 1]!.text).toBe("& ([ScriptBlock]::Create($mpsScript)) $mpsPayload");
+  });
+
+  it("the relay script ends with an explicit exit; a WinRM failure exits 20, any other error 21", () => {
+    const lines = renderRelayScript("mps02", "exit 0\n").trimEnd().split("\n");
     expect(lines[lines.length - 1]).toBe("exit $code");
-    expect(lines).toContain(`  exit ${relayUnreachableExitCode}`);
-    expect(lines[0]).toBe(relayHeader);
+    expect(lines).toContain(`    exit ${relayUnreachableExitCode}`);
+    expect(lines).toContain(`  exit ${relayFailedExitCode}`);
+    expect(lines.slice(0, 2)).toEqual([relayHeader, payloadParam]);
   });
 
   it.each(scriptNames)("%s: the trap reports an error and exits 1", (name) => {
-    const text = renderScript(scriptsByName[name], "stdin");
+    const text = renderScript(scriptsByName[name]);
     expect(text).toContain(
       "trap {\n  Write-Output ('error=' + ($_.Exception.Message -replace '[\\r\\n]+', ' '))\n  Write-Output 'exit=1'\n  exit 1\n}",
     );
@@ -189,7 +147,7 @@ describe("every script parses as PowerShell", () => {
 
 describe("parameters are single-quoted literals", () => {
   it("renders parameters in the definition's order, right after the header, then the end marker", () => {
-    const text = renderScript(scriptsByName["install-package"], "stdin");
+    const text = renderScript(scriptsByName["install-package"]);
     expect(text.split("\n").slice(0, 4)).toEqual([
       `${scriptHeaderPrefix}install-package`,
       "$PackagePath = 'C:\\Windows\\Temp\\mps-hotfix\\KB952089.msi'",
@@ -199,22 +157,18 @@ describe("parameters are single-quoted literals", () => {
   });
 
   it("renders a list as @() of literals", () => {
-    const text = renderScript(scriptsByName.probe, "stdin");
+    const text = renderScript(scriptsByName.probe);
     expect(text.split("\n")[1]).toBe(
       `$FilePaths = @('C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\${kbFile.name}', 'C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\${inventedHotfix.files[0]!.name}')`,
     );
   });
 
-  it("reads the payload from stdin when direct, from param($Payload) when relayed", () => {
-    const direct = renderScript(scriptsByName["stage-package"], "stdin");
-    const relayed = renderScript(scriptsByName["stage-package"], "argument");
-    expect(direct).toContain("\n$Payload = [Console]::In.ReadToEnd()\n");
-    expect(direct).not.toContain("param($Payload)");
-    expect(relayed.split("\n")[1]).toBe("param($Payload)");
-    expect(relayed).not.toContain("[Console]::In.ReadToEnd()");
-    // Scripts without a payload read nothing either way.
-    for (const source of payloadSources) {
-      expect(renderScript(scriptsByName.probe, source)).not.toMatch(/Payload/);
+  it("takes the payload as param($Payload), the same direct or relayed; scripts without one take none", () => {
+    const stage = renderScript(scriptsByName["stage-package"]);
+    expect(stage.split("\n")[1]).toBe(payloadParam);
+    expect(stage).not.toContain("[Console]::In");
+    for (const name of scriptNames.filter((n) => n !== "stage-package")) {
+      expect(renderScript(scriptsByName[name])).not.toMatch(/Payload/);
     }
   });
 
@@ -232,14 +186,12 @@ describe("parameters are single-quoted literals", () => {
 
   it.each(quoted)("renders %j as one literal with its quotes doubled", (value) => {
     const script: HostScript = { name: "deactivate-engine", params: { EngineName: value, EngineControlProgId: value } };
-    for (const source of payloadSources) {
-      const text = renderScript(script, source);
-      const root = expectParses(text);
-      expect(literalsAssignedTo(root, "EngineName")).toEqual([quotePowerShell(value)]);
-      expect(text).toContain(`\n$EngineName = '${value.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'\n`);
-      // Whatever the value, the script runs the same commands as with a plain one.
-      expect(commandNames(root)).toEqual(commandNames(parse(renderScript(scriptsByName["deactivate-engine"], source))));
-    }
+    const text = renderScript(script);
+    const root = expectParses(text);
+    expect(literalsAssignedTo(root, "EngineName")).toEqual([quotePowerShell(value)]);
+    expect(text).toContain(`\n$EngineName = '${value.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'\n`);
+    // Whatever the value, the script runs the same commands as with a plain one.
+    expect(commandNames(root)).toEqual(commandNames(parse(renderScript(scriptsByName["deactivate-engine"]))));
   });
 
   it("renders quotes in list items doubled too", () => {
@@ -252,19 +204,18 @@ describe("parameters are single-quoted literals", () => {
         ComPlusApplication: "Provisioning Engine",
       },
     };
-    const root = expectParses(renderScript(script, "stdin"));
+    const root = expectParses(renderScript(script));
     expect(literalsAssignedTo(root, "FilePaths")).toEqual(["'C:\\a''b\\x.dll'", "'C:\\c\u2019\u2019d\\y.dll'"]);
   });
 
   it("renders the relay's engine host as a literal too", () => {
-    const root = expectParses(renderRelayScript("mps'02", "exit 0\n", true));
+    const root = expectParses(renderRelayScript("mps'02", "exit 0\n"));
     expect(literalsAssignedTo(root, "Engine")).toEqual(["'mps''02'"]);
-    expect(literalsAssignedTo(root, "ForwardInput")).toEqual(["'yes'"]);
   });
 
   it("refuses a value with a line break", () => {
     const script: HostScript = { name: "start-complus", params: { ComPlusApplication: "a\nRemove-Item C:\\" } };
-    expect(() => renderScript(script, "stdin")).toThrow("refusing to quote a value with a control character");
+    expect(() => renderScript(script)).toThrow("refusing to quote a value with a control character");
   });
 });
 
@@ -275,47 +226,64 @@ describe("renderScript checks its parameters", () => {
 
   it("refuses a missing parameter", () => {
     const params: ScriptParams = { EngineName: "MPS01" };
-    expect(() => renderScript({ name: "activate-engine", params }, "stdin")).toThrow(
+    expect(() => renderScript({ name: "activate-engine", params })).toThrow(
       new Error("script activate-engine takes parameters EngineControlProgId,EngineName, given EngineName"),
     );
   });
 
   it("refuses an extra parameter", () => {
     const params: ScriptParams = { ComPlusApplication: "Provisioning Engine", Extra: "x" };
-    expect(() => renderScript({ name: "start-complus", params }, "stdin")).toThrow(
+    expect(() => renderScript({ name: "start-complus", params })).toThrow(
       new Error("script start-complus takes parameters ComPlusApplication, given ComPlusApplication,Extra"),
     );
   });
 
   it("refuses a string where a list is expected, and a list where a string is expected", () => {
     const probe = scriptsByName.probe;
-    expect(() => renderScript({ ...probe, params: { ...probe.params, FilePaths: "C:\\x.dll" } }, "stdin")).toThrow(
+    expect(() => renderScript({ ...probe, params: { ...probe.params, FilePaths: "C:\\x.dll" } })).toThrow(
       new Error("script probe: parameter FilePaths must be a list"),
     );
-    expect(() => renderScript({ ...probe, params: { ...probe.params, EngineName: ["MPS01"] } }, "stdin")).toThrow(
+    expect(() => renderScript({ ...probe, params: { ...probe.params, EngineName: ["MPS01"] } })).toThrow(
       new Error("script probe: parameter EngineName must be a string"),
     );
   });
 });
 
-describe("commandLineFor", () => {
-  it("sends a direct script as the encoded script reading stdin", () => {
-    const script = scriptsByName["stage-package"];
-    const line = commandLineFor(script, { kind: "direct" });
-    expect(line.startsWith(powershellPrefix)).toBe(true);
-    expect(decodeCommand(line.slice(powershellPrefix.length))).toBe(renderScript(script, "stdin"));
+describe("what goes over SSH", () => {
+  it("is the bootstrap's command line, far below cmd.exe's 8,191 characters, whatever the script", () => {
+    expect(bootstrapCommandLine.startsWith(powershellPrefix)).toBe(true);
+    expect(decodeCommand(bootstrapCommandLine.slice(powershellPrefix.length))).toBe(bootstrapScript);
+    expect(bootstrapCommandLine.length).toBeLessThan(2000);
+    // A relayed probe of 300 files: the command line does not grow, the input does.
+    const many = {
+      ...scriptsByName.probe,
+      params: {
+        ...scriptsByName.probe.params,
+        FilePaths: Array.from(
+          { length: 300 },
+          (_, i) => `C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\File${i}.dll`,
+        ),
+      },
+    };
+    const relayed = invocationFor(many, { kind: "relay", engineHost: "mps02.corp.example" });
+    expect(relayed.commandLine).toBe(bootstrapCommandLine);
+    expect(relayed.stdin.length).toBeGreaterThan(20000);
   });
 
-  it("sends a relayed script inside the relay wrapper, forwarding stdin only when there is a payload", () => {
-    const stage = scriptsByName["stage-package"];
-    const stageLine = commandLineFor(stage, { kind: "relay", engineHost: "mps02" });
-    expect(decodeCommand(stageLine.slice(powershellPrefix.length))).toBe(
-      renderRelayScript("mps02", renderScript(stage, "argument"), true),
-    );
-    const probe = scriptsByName.probe;
-    const probeLine = commandLineFor(probe, { kind: "relay", engineHost: "mps02" });
-    const relay = decodeCommand(probeLine.slice(powershellPrefix.length));
-    expect(relay).toBe(renderRelayScript("mps02", renderScript(probe, "argument"), false));
-    expect(literalsAssignedTo(expectParses(relay), "ForwardInput")).toEqual(["'no'"]);
+  it("sends a direct script as base64 of its UTF-8 text on the first line of the input, its payload after", () => {
+    const script = scriptsByName["stage-package"];
+    const { stdin } = invocationFor(script, { kind: "direct" });
+    const [first, ...rest] = stdin.split("\n");
+    expect(Buffer.from(first!, "base64").toString("utf8")).toBe(renderScript(script));
+    expect(rest.join("\n")).toBe(script.stdin);
+  });
+
+  it("sends a relayed script inside the relay script, the payload after it for the relay to pass on", () => {
+    for (const script of [scriptsByName["stage-package"], scriptsByName.probe]) {
+      const { stdin } = invocationFor(script, { kind: "relay", engineHost: "mps02" });
+      const [first, ...rest] = stdin.split("\n");
+      expect(Buffer.from(first!, "base64").toString("utf8")).toBe(renderRelayScript("mps02", renderScript(script)));
+      expect(rest.join("\n")).toBe(script.stdin ?? "");
+    }
   });
 });

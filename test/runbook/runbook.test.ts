@@ -42,6 +42,8 @@ const otherPackage = twoHotfixes.packages[1]!;
 const other = inventedHotfix.id;
 
 const compliantFiles = { [dll]: version };
+/** The pending rename the fake host reports for a held file: its new copy replaces it at the next restart. */
+const heldRename = `${defaultHost.binDir}\\MSI4F2A.tmp -> ${hostPath(defaultHost.binDir, dll)}`;
 const settings: Partial<MaintenanceSettings> = { stepTimeoutSeconds: 60, installRetryDelaySeconds: 1.5 };
 const now = new Date("2024-03-01T10:20:30.456Z");
 const logOf = (hotfix: string, attempt: number): string =>
@@ -136,7 +138,12 @@ describe("Runbook.converge", () => {
       ["install-package", kb],
       ["install-package", kb],
     ]);
-    expect(host.state).toEqual({ files: { [dll]: installed }, engine: "active", complus: "running", restart: "none" });
+    expect(host.state).toMatchObject({
+      files: { [dll]: installed },
+      engine: "active",
+      complus: "running",
+      restart: "none",
+    });
   });
 
   it("(a) gives each script the target's values, the package on stdin, and the step timeouts", async () => {
@@ -440,7 +447,20 @@ describe("Runbook.converge", () => {
     expect(error.step).toBe("probe");
     expect(error.rotation).toBe("untouched");
     expect(error.message).toBe(
-      "engine MPS01: step probe failed: a restart is pending on this host (an earlier install returned 3010 or 1641); restart it in a change window, then run up again",
+      `engine MPS01: step probe failed: a restart is pending for ${kb}: PendingFileRenameOperations holds ${heldRename} (an earlier install returned 3010 or 1641); restart the host in a change window, then run up again`,
+    );
+  });
+
+  it("(k) pending renames of other software do not stop the maintenance: a note on the probe, never drift", async () => {
+    const { host, runbook, events } = rig({
+      otherRenames: ["\\??\\C:\\Program Files\\Av\\engine.new", "!\\??\\C:\\Program Files\\Av\\engine.dll"],
+    });
+    const observed = await runbook.converge();
+    expect(host.scripts).toEqual(kbRunbookScripts);
+    expect(observed).toMatchObject({ ...inRotation, files: { [kb]: { [dll]: installed } } });
+    const probe = events.find((e) => e.step === "probe" && e.status === "succeeded");
+    expect(probe?.detail).toBe(
+      "note: 1 pending file rename(s) for the next restart name no file of this engine's hotfixes; they do not block it: C:\\Program Files\\Av\\engine.new -> C:\\Program Files\\Av\\engine.dll",
     );
   });
 
@@ -473,7 +493,9 @@ describe("Runbook.converge", () => {
     });
     const error = await failure(runbook.converge());
     expect(error.step).toBe("verify-files");
-    expect(error.reason).toBe("msiexec reported success but a restart is pending");
+    expect(error.reason).toBe(
+      `msiexec reported success but a restart is pending for ${kb}: PendingFileRenameOperations holds ${heldRename} (an earlier install returned 3010 or 1641)`,
+    );
     expect(error.rotation).toBe("restored");
   });
 
@@ -486,16 +508,113 @@ describe("Runbook.converge", () => {
     expect(error.rotation).toBe("restored");
   });
 
-  it("restores the engine when the connection drops during the install", async () => {
+  it("after the session drops during an install that never started: asks Windows Installer, reads the files, then restores", async () => {
     const { host, runbook } = rig({
       install: [new TransportError("step-timeout", "install-package on MPS01 did not finish in 60s")],
     });
     const error = await failure(runbook.converge());
     expect(error.step).toBe("install-package");
-    expect(error.reason).toBe(`${kb}: install-package on MPS01 did not finish in 60s`);
+    expect(error.reason).toBe(
+      `${kb}: the session was lost during install-package (install-package on MPS01 did not finish in 60s); Windows Installer finished on its own: there is no install log at ${logOf(kb, 1)}: the install never started; ${dll} is at ${oldVersion} (${version} or later required)`,
+    );
     expect(error.exitCode).toBeUndefined();
     expect(error.rotation).toBe("restored");
-    expect(host.scripts.slice(-2)).toEqual(restoreSteps);
+    expect(host.scripts).toEqual([...takeDownScripts, "install-package", "installer-status", "probe", ...restoreSteps]);
+  });
+
+  it("an install that outlives its session: waits until Windows Installer is done, says what the log and the files show, only then restores", async () => {
+    const lost = new TransportError("connection-lost", "connection to MPS01 (10.0.0.1:22) was closed by the host");
+    const { host, runbook, sleeps, events } = rig({
+      install: [
+        (call, fake) => {
+          // msiexec carries on: it holds the mutex for two more polls, then it is installed.
+          fake.state.installing = true;
+          fake.answer(call);
+          fake.logs.set(String(call.params["LogPath"]), [
+            "MSI (c) (3C:40) [11:42:00:000]: MainEngineThread is returning 0",
+          ]);
+          throw lost;
+        },
+      ],
+      status: [
+        (call, fake) => fake.answer(call),
+        (call, fake) => {
+          fake.state.installing = false;
+          return fake.answer(call);
+        },
+      ],
+    });
+    const error = await failure(runbook.converge());
+    expect(error.reason).toBe(
+      `${kb}: the session was lost during install-package (${lost.message}); Windows Installer finished on its own: its log ${logOf(kb, 1)} says msiexec returned 0 (installed); ${dll} is at ${installed} (${version} or later required)`,
+    );
+    expect(error.exitCode).toBe(0);
+    expect(error.installLog).toBe(logOf(kb, 1));
+    expect(error.cause).toBe(lost);
+    expect(error.rotation).toBe("restored");
+    // Restored only once the installer was done.
+    expect(host.scripts).toEqual([
+      ...takeDownScripts,
+      "install-package",
+      "installer-status",
+      "installer-status",
+      "probe",
+      ...restoreSteps,
+    ]);
+    expect(sleeps).toEqual([settings.installRetryDelaySeconds! * 1000]);
+    expect(events.filter((e) => e.step === "installer-status").map((e) => [e.status, e.detail])).toEqual([
+      [
+        "retrying",
+        `Windows Installer is still installing; asking again in ${settings.installRetryDelaySeconds}s (1 of 600)`,
+      ],
+      ["succeeded", "Windows Installer is not installing"],
+    ]);
+  });
+
+  it("an installer still running when the wait runs out: the engine is not put back, and the error says so", async () => {
+    const lost = new TransportError("connection-lost", "connection to MPS01 (10.0.0.1:22) was closed by the host");
+    const { host, runbook, sleeps } = rig(
+      {
+        install: [
+          () => {
+            throw lost;
+          },
+        ],
+        installing: true,
+      },
+      { settings: { installWaitSeconds: 3, installRetryDelaySeconds: 1.5 } },
+    );
+    const error = await failure(runbook.converge());
+    expect(error.rotation).toBe("left-out-installing");
+    expect(error.reason).toBe(
+      `${kb}: the session was lost during install-package (${lost.message}); Windows Installer is still installing after 3s of waiting (rollout.installWaitSeconds), so the engine was not put back while Windows Installer may be replacing ${dll}; install log ${logOf(kb, 1)}`,
+    );
+    expect(rotationNotice(error)).toBe(
+      "ENGINE MPS01 IS OUT OF ROTATION: Windows Installer may still be installing on it, so it was not put back (deactivated, COM+ application stopped); once no installation runs there, run up again",
+    );
+    expect(host.scripts).toEqual([
+      ...takeDownScripts,
+      "install-package",
+      "installer-status",
+      "installer-status",
+      "installer-status",
+    ]);
+    expect(sleeps).toEqual([1500, 1500]);
+  });
+
+  it("a host that cannot be reached again while the installer may run: not put back either", async () => {
+    const lost = new TransportError("connection-lost", "connection to MPS01 (10.0.0.1:22) was closed by the host");
+    const refused = new TransportError(
+      "connection-refused",
+      "cannot connect to MPS01 (10.0.0.1:22): connection refused",
+    );
+    const { runbook } = rig(
+      { install: [lost], status: [refused, refused] },
+      { settings: { installWaitSeconds: 1, installRetryDelaySeconds: 1 } },
+    );
+    const error = await failure(runbook.converge());
+    expect(error.rotation).toBe("left-out-installing");
+    expect(error.reason).toContain(`the host did not answer (${refused.message}) after 1s of waiting`);
   });
 
   it("restores the engine when an answer cannot be read", async () => {
@@ -685,7 +804,7 @@ describe("Runbook.converge on an engine with two hotfixes", () => {
     expect(statusesOf("install-package", kb)).toEqual(["started", "succeeded"]);
     expect(statusesOf("install-package", other)).toEqual(["started", "failed"]);
     // The first hotfix stays installed; the engine is back in rotation.
-    expect(host.state).toEqual({
+    expect(host.state).toMatchObject({
       files: { [dll]: installed },
       engine: "active",
       complus: "running",
@@ -748,7 +867,7 @@ describe("Runbook.probe", () => {
           "engine=deactivated",
           "complus.instances=0",
           "complus=stopped",
-          "restart=none",
+          "renames=0",
           "exit=0",
         ]),
       ],

@@ -1,7 +1,13 @@
 import { encodeCommand, powershellCommandLine, powershellPrefix } from "../../components/host/powershell";
-import { commandLineFor, renderRelayScript, renderScript, type HostScript } from "../../components/host/scripts";
-import { parseCommandLine } from "../../simulator/commandLine";
-import { direct, scripts, via } from "./helpers";
+import {
+  bootstrapCommandLine,
+  invocationFor,
+  renderRelayScript,
+  renderScript,
+  type HostScript,
+} from "../../components/host/scripts";
+import { commandLineRejection, parseInput } from "../../simulator/commandLine";
+import { direct, packageBase64, scripts, via } from "./helpers";
 
 const allScripts: readonly HostScript[] = [
   scripts.probe("MPS01"),
@@ -12,38 +18,79 @@ const allScripts: readonly HostScript[] = [
   scripts.start(),
   scripts.activate("MPS01"),
   scripts.readLog("MPS01"),
+  { name: "installer-status", params: { LogPath: "C:\\Windows\\Temp\\mps-hotfix\\KB952089-MPS01.log" } },
 ];
 
-function rejection(commandLine: string): string {
-  const result = parseCommandLine(commandLine);
+const notBootstrap =
+  "not the mps-hotfix bootstrap (powershell.exe -EncodedCommand of the script that reads its script from standard input)";
+
+/** Standard input carrying `text` as the script, as the bootstrap reads it. */
+const input = (text: string, payload = ""): string => `${Buffer.from(text, "utf8").toString("base64")}\n${payload}`;
+
+function rejection(stdin: string): string {
+  const result = parseInput(stdin);
   if (result.ok) throw new Error("accepted");
   return result.reason;
 }
 
-/** The product's probe script with one text edit applied before encoding. */
+/** The product's probe script with one text edit applied, as standard input. */
 function editedProbe(edit: (script: string) => string): string {
-  return powershellCommandLine(edit(renderScript(scripts.probe("MPS01"), "stdin")));
+  return input(edit(renderScript(scripts.probe("MPS01"))));
 }
 
-describe("command line parsing", () => {
+describe("the command line", () => {
+  test("is the bootstrap for every script, direct or relayed", () => {
+    for (const script of allScripts) {
+      expect(invocationFor(script, direct).commandLine).toBe(bootstrapCommandLine);
+      expect(invocationFor(script, via("mps05.corp.example")).commandLine).toBe(bootstrapCommandLine);
+    }
+    expect(commandLineRejection(bootstrapCommandLine)).toBeUndefined();
+  });
+
+  test.each([
+    ["a plain shell command", "whoami"],
+    ["another PowerShell switch", `powershell.exe -NoLogo -Command ${encodeCommand("Get-Date")}`],
+    ["an empty encoded command", powershellPrefix],
+    ["a trailing space", `${bootstrapCommandLine} `],
+    ["an appended command", `${bootstrapCommandLine} & del C:\\x`],
+    [
+      "a whole script on the command line, as the product once sent it",
+      powershellCommandLine(renderScript(scripts.start())),
+    ],
+  ])("rejects %s", (_what, commandLine) => {
+    expect(commandLineRejection(commandLine)).toBe(notBootstrap);
+  });
+});
+
+describe("standard input parsing", () => {
   test.each(allScripts.map((script) => [script.name, script] as const))(
-    "the product's %s script is read back exactly",
+    "the product's %s script is read back exactly, with its payload",
     (_name, script) => {
-      expect(parseCommandLine(commandLineFor(script, direct))).toEqual({
+      const text = renderScript(script);
+      expect(parseInput(invocationFor(script, direct).stdin)).toEqual({
         ok: true,
-        command: { kind: "script", script: { name: script.name, params: script.params, payloadSource: "stdin" } },
+        command: {
+          kind: "script",
+          script: { name: script.name, params: script.params, text },
+          payload: script.stdin ?? "",
+        },
       });
-      expect(parseCommandLine(commandLineFor(script, via("mps05.corp.example")))).toEqual({
+      expect(parseInput(invocationFor(script, via("mps05.corp.example")).stdin)).toEqual({
         ok: true,
         command: {
           kind: "relay",
           engine: "mps05.corp.example",
-          forwardInput: script.stdin !== undefined,
-          inner: { name: script.name, params: script.params, payloadSource: "argument" },
+          inner: { name: script.name, params: script.params, text },
+          payload: script.stdin ?? "",
         },
       });
     },
   );
+
+  test("the payload is the rest of the input after the script's line", () => {
+    const parsed = parseInput(invocationFor(scripts.stage(), direct).stdin);
+    expect(parsed.ok && parsed.command.payload).toBe(packageBase64);
+  });
 
   test("quotes inside values survive the round trip", () => {
     const script: HostScript = {
@@ -55,9 +102,9 @@ describe("command line parsing", () => {
         ComPlusApplication: "A",
       },
     };
-    expect(parseCommandLine(commandLineFor(script, direct))).toEqual({
+    expect(parseInput(invocationFor(script, direct).stdin)).toMatchObject({
       ok: true,
-      command: { kind: "script", script: { name: "probe", params: script.params, payloadSource: "stdin" } },
+      command: { kind: "script", script: { name: "probe", params: script.params } },
     });
   });
 
@@ -66,35 +113,24 @@ describe("command line parsing", () => {
       ...scripts.probe("MPS01"),
       params: { ...scripts.probe("MPS01").params, FilePaths: [] },
     };
-    expect(parseCommandLine(commandLineFor(script, direct))).toMatchObject({
+    expect(parseInput(invocationFor(script, direct).stdin)).toMatchObject({
       ok: true,
       command: { script: { params: { FilePaths: [] } } },
     });
   });
 
   test.each([
-    ["a plain shell command", "whoami", "not a powershell.exe -EncodedCommand command line"],
+    ["nothing at all", "", "the first line of standard input is not base64"],
+    ["a first line that is not base64", "Get-Date\n", "the first line of standard input is not base64"],
     [
-      "another PowerShell switch",
-      `powershell.exe -NoLogo -Command ${encodeCommand("Get-Date")}`,
-      "not a powershell.exe -EncodedCommand command line",
+      "odd bytes",
+      `${Buffer.from([0xff, 0xfe, 0xfd]).toString("base64")}\n`,
+      "the script on standard input is not UTF-8 text",
     ],
-    ["an empty encoded command", powershellPrefix, "-EncodedCommand is not base64"],
-    ["a trailing space", `${commandLineFor(scripts.start(), direct)} `, "-EncodedCommand is not base64"],
-    ["an appended command", `${commandLineFor(scripts.start(), direct)} & del C:\\x`, "-EncodedCommand is not base64"],
-    [
-      "odd UTF-16 bytes",
-      powershellPrefix + Buffer.from("abc").toString("base64"),
-      "-EncodedCommand is not UTF-16LE text",
-    ],
-    [
-      "a script without the header",
-      powershellCommandLine("Get-Date\n"),
-      "not an mps-hotfix script (missing its header line)",
-    ],
+    ["a script without the header", input("Get-Date\n"), "not an mps-hotfix script (missing its header line)"],
     [
       "an unknown script",
-      powershellCommandLine("# mps-hotfix script=format-disk\n# end of parameters\n"),
+      input("# mps-hotfix script=format-disk\n# end of parameters\n"),
       'unknown script "format-disk"',
     ],
     [
@@ -139,43 +175,31 @@ describe("command line parsing", () => {
     ],
     ["CRLF line ends", editedProbe((s) => s.replace(/\n/g, "\r\n")), 'unknown script "probe\\r"'],
     [
-      "a relay-rendered script sent directly",
-      powershellCommandLine(renderScript(scripts.stage(), "argument")),
-      "line 2 is not a parameter assignment",
+      "a payload parameter on a script that takes none",
+      editedProbe((s) => s.replace("# mps-hotfix script=probe\n", "# mps-hotfix script=probe\nparam($Payload)\n")),
+      "script probe differs from the product's probe script",
     ],
-  ])("rejects %s", (_what, commandLine, reason) => {
-    expect(rejection(commandLine)).toBe(reason);
+  ])("rejects %s", (_what, stdin, reason) => {
+    expect(rejection(stdin)).toBe(reason);
   });
 
   test.each([
     [
       "a changed relay body",
-      powershellCommandLine(
-        renderRelayScript("MPS05", renderScript(scripts.start(), "argument"), false).replace("exit $code", "exit 0"),
-      ),
+      input(renderRelayScript("MPS05", renderScript(scripts.start())).replace("exit $code", "exit 0")),
       "relay script differs from the product's relay script",
     ],
     [
-      "a ForwardInput other than yes or no",
-      powershellCommandLine(
-        renderRelayScript("MPS05", renderScript(scripts.start(), "argument"), false).replace(
-          "$ForwardInput = 'no'",
-          "$ForwardInput = 'maybe'",
-        ),
-      ),
-      "relay $ForwardInput must be 'yes' or 'no'",
-    ],
-    [
-      "an inner script rendered for stdin",
-      powershellCommandLine(renderRelayScript("MPS05", renderScript(scripts.stage(), "stdin"), true)),
-      "script stage-package differs from the product's stage-package script",
+      "no payload parameter",
+      input(renderRelayScript("MPS05", renderScript(scripts.start())).replace("param($Payload)\n", "")),
+      "line 2 of the relay script is not param($Payload)",
     ],
     [
       "an inner script that is not the product's",
-      powershellCommandLine(renderRelayScript("MPS05", "# mps-hotfix script=probe\nGet-Date\n", false)),
+      input(renderRelayScript("MPS05", "# mps-hotfix script=probe\nGet-Date\n")),
       "line 2 is not a parameter assignment",
     ],
-  ])("rejects a relay script with %s", (_what, commandLine, reason) => {
-    expect(rejection(commandLine)).toBe(reason);
+  ])("rejects a relay script with %s", (_what, stdin, reason) => {
+    expect(rejection(stdin)).toBe(reason);
   });
 });

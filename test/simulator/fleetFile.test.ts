@@ -33,6 +33,10 @@ describe("fleet file", () => {
       complus: "running",
       comPlusApplication: "Provisioning Engine",
       engineControlProgId: "Provisioning.EngineControl",
+      pendingRenames: [],
+      defaultShell: "cmd",
+      oemCodePage: 437,
+      uiCulture: "en-US",
       faults: {},
     });
     expect(fleet.engines).toEqual([

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { simulatedPackageBytes } from "../../simulator/simulatedPackage";
 import { Client } from "ssh2";
-import { commandLineFor, type HostScript, type Route } from "../../components/host/scripts";
+import { invocationFor, type HostScript, type Route } from "../../components/host/scripts";
 import { parseFleetFile, type FleetFileInput } from "../../simulator/fleetFile";
 import {
   startSimulatedFleet,
@@ -17,6 +17,20 @@ export const dllPath = `${binDir}\\Mapsproccntl.dll`;
 export const stagingDir = "C:\\Windows\\Temp\\mps-hotfix";
 export const packagePath = `${stagingDir}\\KB952089.msi`;
 export const logPathOf = (engine: string): string => `${stagingDir}\\KB952089-${engine}.log`;
+/** Where the simulated msiexec writes a held file's new version until the restart replaces it. */
+export const heldCopyPath = `${binDir}\\MSI4F2A.tmp`;
+
+/**
+ * The probe's lines for PendingFileRenameOperations, as MoveFileEx stores each rename: the
+ * source as a native path, then `!` and the target it replaces, or "" for a deletion.
+ */
+export function renameLines(renames: readonly { readonly from: string; readonly to?: string }[]): string[] {
+  const entries = renames.flatMap(({ from, to }) => [`\\??\\${from}`, to === undefined ? "" : `!\\??\\${to}`]);
+  return [...entries.map((entry, index) => `rename.${index}=${entry}`), `renames=${entries.length}`];
+}
+
+/** The rename the simulated msiexec schedules when Mapsproccntl.dll is held: its new copy replaces it at the restart. */
+export const heldDllRename = { from: heldCopyPath, to: dllPath };
 
 /** Every step record and install log line carries this time, so tests compare them exactly. */
 export const fixedTime = "2008-05-08T11:42:00.000Z";
@@ -72,8 +86,9 @@ export const via = (engineHost: string): Route => ({ kind: "relay", engineHost }
 export function startFleet(
   input: Omit<FleetFileInput, "credentials">,
   options: SimulatedFleetOptions = {},
+  credentials: Partial<FleetFileInput["credentials"]> = {},
 ): Promise<SimulatedFleet> {
-  return startSimulatedFleet(parseFleetFile({ credentials: { user, password }, ...input }), {
+  return startSimulatedFleet(parseFleetFile({ credentials: { user, password, ...credentials }, ...input }), {
     clock: fixedClock,
     ...options,
   });
@@ -146,9 +161,31 @@ export function execOn(client: Client, commandLine: string, stdin?: string): Pro
   });
 }
 
-/** One command on a fresh connection, as the product runs each step. */
+/** Runs a script on an open connection as the product sends it. */
+export function execScript(client: Client, script: HostScript, route: Route = direct): Promise<ExecResult> {
+  const { commandLine, stdin } = invocationFor(script, route);
+  return execOn(client, commandLine, stdin);
+}
+
+/** One command on a fresh connection, as the product runs each step: the bootstrap, the script on its input. */
 export async function run(host: SimulatedHost, script: HostScript, route: Route = direct): Promise<ExecResult> {
-  return runLine(host, commandLineFor(script, route), script.stdin);
+  const { commandLine, stdin } = invocationFor(script, route);
+  return runLine(host, commandLine, stdin);
+}
+
+/** What the product sends for a script: the command line, and the script and its payload as standard input. */
+export function sent(script: HostScript, route: Route = direct): { commandLine: string; stdin: string } {
+  return invocationFor(script, route);
+}
+
+/** The bootstrap's declaration of the code page an answer is written in: UTF-8 unless the console refused it. */
+export const utf8Declared = "encoding=65001";
+
+/** The script's own lines of an answer: after the bootstrap's code page line. */
+export function scriptLines(result: ExecResult): string[] {
+  const lines = result.stdout.split("\r\n");
+  if (lines[0] !== utf8Declared) throw new Error(`the answer does not start with ${utf8Declared}: ${result.stdout}`);
+  return lines.slice(1);
 }
 
 export async function runLine(host: SimulatedHost, commandLine: string, stdin?: string): Promise<ExecResult> {
@@ -160,9 +197,12 @@ export async function runLine(host: SimulatedHost, commandLine: string, stdin?: 
   }
 }
 
-/** The answer a script gives: its lines as the host printed them (CRLF) and its exit code. */
+/**
+ * The answer a script gives: the bootstrap's code page line, then the script's lines as the host
+ * printed them (CRLF), and its exit code.
+ */
 export function answer(lines: readonly string[], exitCode = 0): ExecResult {
-  return { stdout: lines.map((line) => `${line}\r\n`).join(""), stderr: "", exitCode };
+  return { stdout: [utf8Declared, ...lines].map((line) => `${line}\r\n`).join(""), stderr: "", exitCode };
 }
 
 export function connectError(host: SimulatedHost, options: ConnectOptions = {}): Promise<string> {

@@ -3,7 +3,6 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { commandLineFor } from "../../components/host/scripts";
 import { runSimulatorCli } from "../../simulator/cli";
 import { parseFleetFile } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedHost } from "../../simulator/server";
@@ -11,7 +10,6 @@ import {
   answer,
   connect,
   direct,
-  execOn,
   fixedClock,
   hostNamed,
   messageOf,
@@ -20,6 +18,8 @@ import {
   scripts,
   startFleet,
   user,
+  execScript,
+  scriptLines,
 } from "./helpers";
 
 /** Resolves with the socket error code, or "connected" when something listens. */
@@ -48,7 +48,7 @@ describe("fleet lifecycle", () => {
     for (const host of fleet.hosts) expect(await tcpProbe(host)).toBe("connected");
 
     const client = await connect(hostNamed(fleet, "MPS02"));
-    const hanging = execOn(client, commandLineFor(scripts.probe("MPS02"), direct));
+    const hanging = execScript(client, scripts.probe("MPS02"), direct);
     const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
 
     await fleet.stop();
@@ -79,7 +79,7 @@ describe("fleet lifecycle", () => {
     const fleet = await startFleet({ engines: [{ name: "MPS01", faults: { hangOnScript: "probe" } }] });
     try {
       const client = await connect(hostNamed(fleet, "MPS01"));
-      const hanging = execOn(client, commandLineFor(scripts.probe("MPS01"), direct));
+      const hanging = execScript(client, scripts.probe("MPS01"), direct);
       fleet.restartHost("MPS01");
       expect(await hanging).toEqual({ stdout: "", stderr: "", exitCode: null });
     } finally {
@@ -97,12 +97,12 @@ describe("fleet lifecycle", () => {
           "engine=deactivated",
           "complus.instances=0",
           "complus=stopped",
-          "restart=none",
+          "renames=0",
           "exit=0",
         ]),
       );
       fleet.alter("MPS01", { files: { "Mapsproccntl.dll": null } });
-      expect((await run(hostNamed(fleet, "MPS01"), scripts.probe("MPS01"))).stdout.split("\r\n")[0]).toBe(
+      expect(scriptLines(await run(hostNamed(fleet, "MPS01"), scripts.probe("MPS01")))[0]).toBe(
         "file:Mapsproccntl.dll=missing",
       );
       expect(() => fleet.alter("MPS01", { files: { "Mapsproccntl.dll": "13.3" } })).toThrow(
@@ -135,7 +135,7 @@ describe("fleet lifecycle", () => {
     const fleet = await startFleet({ engines: [{ name: "MPS01" }], stepDelaysMs: { "deactivate-engine": 300 } });
     try {
       const client = await connect(hostNamed(fleet, "MPS01"));
-      const pending = execOn(client, commandLineFor(scripts.deactivate("MPS01"), direct));
+      const pending = execScript(client, scripts.deactivate("MPS01"), direct);
       setTimeout(() => client.end(), 50);
       expect(await pending).toEqual({ stdout: "", stderr: "", exitCode: null });
       await new Promise((resolve) => setTimeout(resolve, 400));

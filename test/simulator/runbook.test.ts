@@ -1,24 +1,26 @@
-import { commandLineFor } from "../../components/host/scripts";
 import type { SimulatedFleet } from "../../simulator/server";
 import {
   answer,
   connect,
   connectError,
-  direct,
   dllPath,
   fixedTime,
+  heldDllRename,
   hostNamed,
   logPathOf,
   packageBase64,
   packagePath,
   packageBytes,
   packageSha256,
+  renameLines,
   run,
   runLine,
   scripts,
+  sent,
   startFleet,
   steps,
   via,
+  scriptLines,
 } from "./helpers";
 import { kbRunbookScripts } from "../support/kbRunbook";
 
@@ -27,7 +29,7 @@ const probeLines = (version: string, engine: string, instances: number, restart:
   `engine=${engine}`,
   `complus.instances=${instances}`,
   instances > 0 ? "complus=running" : "complus=stopped",
-  `restart=${restart}`,
+  ...renameLines(restart === "pending" ? [heldDllRename] : []),
   "exit=0",
 ];
 
@@ -109,6 +111,8 @@ describe("the KB952089 runbook against a simulated engine", () => {
       complusInstances: 1,
       restartPending: false,
       pendingFiles: {},
+      pendingRenames: [],
+      installing: false,
       complusResponding: true,
       stagedPackages: [{ path: packagePath, bytes: packageBytes.length, sha256: packageSha256 }],
       installLogs: [logPathOf("MPS01")],
@@ -156,7 +160,7 @@ describe("the KB952089 runbook against a simulated engine", () => {
       pendingFiles: { "Mapsproccntl.dll": "13.3.609.1" },
     });
 
-    const log = (await run(mps01(), scripts.readLog("MPS01", "5"))).stdout.split("\r\n");
+    const log = scriptLines(await run(mps01(), scripts.readLog("MPS01", "5")));
     expect(log).toEqual([
       "log:MSI (s) (A8:B4) [11:42:00:000]: Product: KB952089 -- Installation completed successfully.",
       "log:MSI (s) (A8:B4) [11:42:00:000]: Windows Installer requires a system restart. Product Name: KB952089. Product Version: 13.3.609.1. Product Language: 1033. Type of System Restart: 1. Reason for Restart: 1.",
@@ -206,7 +210,7 @@ describe("the KB952089 runbook against a simulated engine", () => {
       ...answer(["msiexec.exit=1619", `log=${logPathOf("MPS01")}`, "exit=1619"]),
       exitCode: 1619,
     });
-    expect((await run(mps01(), scripts.readLog("MPS01", "4"))).stdout).toBe(
+    expect(scriptLines(await run(mps01(), scripts.readLog("MPS01", "4"))).join("\r\n")).toBe(
       [
         `log:MSI (c) (3C:40) [11:42:00:000]: Note: 1: 2203 2: ${packagePath} 3: -2147287038`,
         "log:MSI (c) (3C:40) [11:42:00:000]: This installation package could not be opened. Verify that the package exists and that you can access it.",
@@ -236,7 +240,7 @@ describe("the KB952089 runbook against a simulated engine", () => {
       answer(["msiexec.exit=0", `log=${logPathOf("MPS04")}`, "exit=0"]),
     );
     expect(fleet.host("MPS04").files).toEqual({ "Mapsproccntl.dll": "13.3.1000.0" });
-    expect((await run(mps04, scripts.readLog("MPS04", "6"))).stdout.split("\r\n")[1]).toBe(
+    expect(scriptLines(await run(mps04, scripts.readLog("MPS04", "6")))[1]).toBe(
       `log:MSI (s) (A8:B4) [11:42:00:000]: File: ${dllPath};\tWon't Overwrite;\tWon't patch;\tExisting file is of a greater version`,
     );
   });
@@ -282,14 +286,18 @@ describe("the KB952089 runbook against a simulated engine", () => {
       stderr: `mps-simulator: refusing the command: ${reason}\r\n`,
       exitCode: 1,
     });
-    expect(await runLine(mps01(), "cmd.exe /c shutdown /r")).toEqual(
-      refused("not a powershell.exe -EncodedCommand command line"),
-    );
-    const tampered = commandLineFor(scripts.deactivate("MPS01"), direct).slice(0, -4) + "AAAA";
-    expect(await runLine(mps01(), tampered)).toEqual(
+    const notBootstrap =
+      "not the mps-hotfix bootstrap (powershell.exe -EncodedCommand of the script that reads its script from standard input)";
+    expect(await runLine(mps01(), "cmd.exe /c shutdown /r")).toEqual(refused(notBootstrap));
+    // The script on standard input, edited: the value of Deactivate no longer discarded.
+    const { commandLine, stdin } = sent(scripts.deactivate("MPS01"));
+    const script = Buffer.from(stdin.split("\n")[0]!, "base64").toString("utf8");
+    const edited = script.replace("[void]$engine.Deactivate(", "$engine.Deactivate(");
+    expect(edited).not.toBe(script);
+    expect(await runLine(mps01(), commandLine, `${Buffer.from(edited, "utf8").toString("base64")}\n`)).toEqual(
       refused("script deactivate-engine differs from the product's deactivate-engine script"),
     );
-    expect(await runLine(mps01(), commandLineFor(scripts.deactivate("MPS01"), via("MPS01")))).toEqual(
+    expect(await runLine(mps01(), commandLine, sent(scripts.deactivate("MPS01"), via("MPS01")).stdin)).toEqual(
       refused("this is an MPS engine server; it runs engine scripts, not relay scripts"),
     );
     expect(fleet.host("MPS01").engine).toBe("active");
@@ -298,7 +306,8 @@ describe("the KB952089 runbook against a simulated engine", () => {
         seq: 2,
         host: "MPS01",
         script: "rejected-command",
-        detail: "not a powershell.exe -EncodedCommand command line",
+        detail:
+          "not the mps-hotfix bootstrap (powershell.exe -EncodedCommand of the script that reads its script from standard input)",
       },
       {
         seq: 4,

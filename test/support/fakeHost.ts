@@ -20,7 +20,12 @@ export interface HostState {
   files: Record<string, string>;
   engine: "active" | "deactivated";
   complus: "running" | "stopped";
+  /** "pending": PendingFileRenameOperations replaces the first probed file at the next restart. */
   restart: "pending" | "none";
+  /** Other PendingFileRenameOperations entries (pairs of source and target), of files no hotfix installs. */
+  otherRenames: string[];
+  /** Windows Installer is running an install (Global\_MSIExecute is held). */
+  installing: boolean;
 }
 
 /** A scripted answer: a result, a thrown error (the transport failed), or an answer computed from the call. */
@@ -37,6 +42,7 @@ const scriptOfKey = {
   start: "start-complus",
   activate: "activate-engine",
   readLog: "read-install-log",
+  status: "installer-status",
 } as const satisfies Record<string, ScriptName>;
 type ReplyKey = keyof typeof scriptOfKey;
 
@@ -118,6 +124,8 @@ export class FakeHost implements ScriptRunner {
       engine: options.engine ?? "active",
       complus: options.complus ?? "running",
       restart: options.restart ?? "none",
+      otherRenames: [...(options.otherRenames ?? [])],
+      installing: options.installing ?? false,
     };
     this.replies = new Map(
       (Object.keys(scriptOfKey) as ReplyKey[]).map((key) => [scriptOfKey[key], [...(options[key] ?? [])]]),
@@ -149,6 +157,13 @@ export class FakeHost implements ScriptRunner {
         const paths = call.params["FilePaths"];
         if (!Array.isArray(paths)) throw new Error("test setup: the probe got no FilePaths list");
         const versions = new Map(Object.entries(s.files).map(([name, v]) => [name.toLowerCase(), v]));
+        const first = (paths as readonly string[])[0] ?? "C:\\x.dll";
+        const renames = [
+          ...s.otherRenames,
+          ...(s.restart === "pending"
+            ? [`\\??\\${first.slice(0, first.lastIndexOf("\\"))}\\MSI4F2A.tmp`, `!\\??\\${first}`]
+            : []),
+        ];
         return output([
           ...paths.map((path: string) => {
             const name = fileNameOf(path);
@@ -157,7 +172,8 @@ export class FakeHost implements ScriptRunner {
           `engine=${s.engine}`,
           `complus.instances=${s.complus === "running" ? 1 : 0}`,
           `complus=${s.complus}`,
-          `restart=${s.restart}`,
+          ...renames.map((entry, index) => `rename.${index}=${entry}`),
+          `renames=${renames.length}`,
           "exit=0",
         ]);
       }
@@ -192,6 +208,20 @@ export class FakeHost implements ScriptRunner {
         const lines = this.logs.get(log);
         if (lines === undefined) return output([`error=no install log at ${log}`, "exit=0"]);
         return output([...lines.slice(-Number(param(call, "Lines"))).map((l) => `log:${l}`), "exit=0"]);
+      }
+      case "installer-status": {
+        if (s.installing) return output(["installer=running", "exit=0"]);
+        const lines = this.logs.get(param(call, "LogPath"));
+        const result = (lines ?? [])
+          .map((l) => /MainEngineThread is returning (-?[0-9]+)/.exec(l)?.[1])
+          .filter((r) => r !== undefined)
+          .pop();
+        return output([
+          "installer=idle",
+          lines === undefined ? "log=absent" : "log=present",
+          `log.result=${result ?? "none"}`,
+          "exit=0",
+        ]);
       }
     }
   }

@@ -1,0 +1,87 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Language, Parser, type Node } from "web-tree-sitter";
+import { bootstrapScript, renderRelayScript, renderScript, type HostScript } from "../../components/host/scripts";
+import { scriptNames, type ScriptName } from "../../components/host/scriptNames";
+import { hostScripts, installLogPath } from "../../components/runbook/hostScripts";
+import { engineTarget, inventedHotfix, kb952089 } from "../support/targets";
+
+/**
+ * Every script the product sends, parsed with a real PowerShell grammar (tree-sitter-powershell,
+ * run through web-tree-sitter's WASM runtime), for the tests that read the scripts' syntax trees.
+ */
+
+const grammarPath = join(
+  __dirname,
+  "..",
+  "..",
+  "node_modules",
+  "tree-sitter-powershell",
+  "tree-sitter-powershell.wasm",
+);
+
+let parser: Parser | undefined;
+
+/** Loads the grammar; call from beforeAll. */
+export async function loadPowerShellGrammar(): Promise<void> {
+  await Parser.init();
+  // Bytes rather than a path: loading by path makes web-tree-sitter use a dynamic import(), which
+  // jest's CommonJS sandbox does not allow.
+  const language = await Language.load(new Uint8Array(readFileSync(grammarPath)));
+  parser = new Parser();
+  parser.setLanguage(language);
+}
+
+/** Frees the parser; call from afterAll. */
+export function unloadPowerShellGrammar(): void {
+  parser?.delete();
+  parser = undefined;
+}
+
+export function parse(text: string): Node {
+  if (parser === undefined) throw new Error("the PowerShell grammar did not load");
+  const tree = parser.parse(text);
+  if (tree === null) throw new Error("the parser returned no tree");
+  return tree.rootNode;
+}
+
+/** Every named node of a tree, depth first. */
+export function* walk(node: Node): Generator<Node> {
+  yield node;
+  for (const child of node.namedChildren) if (child !== null) yield* walk(child);
+}
+
+/** "line 3, column 5" of a node, for failure messages. */
+export function where(node: Node): string {
+  return `line ${node.startPosition.row + 1}, column ${node.startPosition.column + 1}`;
+}
+
+const target = engineTarget();
+const kbPackage = target.packages[0]!;
+const logPath = installLogPath(target, kbPackage, new Date("2024-03-01T10:20:30.456Z"), 1);
+
+/** One realistic script per script name, built the way the runbook builds it. */
+export const scriptsByName: Readonly<Record<ScriptName, HostScript>> = {
+  // An engine with two hotfixes, so the probe asks for a list of two files.
+  probe: hostScripts.probe(engineTarget({ hotfixes: [kb952089, inventedHotfix] })),
+  "stage-package": hostScripts.stagePackage(target, kbPackage, Buffer.from("MSI package bytes").toString("base64")),
+  "deactivate-engine": hostScripts.deactivateEngine(target),
+  "shutdown-complus": hostScripts.shutdownComPlus(target, 120),
+  "install-package": hostScripts.installPackage(target, kbPackage, logPath),
+  "start-complus": hostScripts.startComPlus(target),
+  "activate-engine": hostScripts.activateEngine(target),
+  "read-install-log": hostScripts.readInstallLog(logPath, 25),
+  "installer-status": hostScripts.installerStatus(logPath),
+};
+
+export const installLogOfScripts = logPath;
+
+/** Every text the product can make a host run: each engine script, each inside the relay script, and the bootstrap. */
+export const everyScriptText: readonly { readonly label: string; readonly text: string }[] = [
+  ...scriptNames.map((name) => ({ label: name, text: renderScript(scriptsByName[name]) })),
+  ...scriptNames.map((name) => ({
+    label: `${name} behind a relay`,
+    text: renderRelayScript("mps02.corp.example", renderScript(scriptsByName[name])),
+  })),
+  { label: "bootstrap", text: bootstrapScript },
+];
