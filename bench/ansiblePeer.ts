@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { FleetPlan } from "../components/config/fleetPlan";
-import { parseStageAnswer } from "../components/host/answers";
-import { commandLineFor } from "../components/host/scripts";
+import { decodeHostOutput, parseStageAnswer } from "../components/host/answers";
+import { invocationFor } from "../components/host/scripts";
 import { hostScripts } from "../components/runbook/hostScripts";
 import { runPlaybook, type AnsibleTools, type PlaybookRun } from "./ansible";
 import { emptyPlaybook, inventoryYaml, probeHostVars, probePlaybook, upHostVars, upPlaybook } from "./ansiblePlaybooks";
@@ -102,7 +102,11 @@ export async function stagePackages(plan: FleetPlan): Promise<void> {
       try {
         for (const pkg of engine.packages) {
           const script = hostScripts.stagePackage(engine, pkg, readFileSync(pkg.path).toString("base64"));
-          const answer = parseStageAnswer(await run(client, commandLineFor(script, { kind: "direct" }), script.stdin));
+          const invocation = invocationFor(script, { kind: "direct" });
+          const answer = parseStageAnswer(
+            decodeHostOutput("stage-package", Buffer.from(await run(client, invocation.commandLine, invocation.stdin)))
+              .text,
+          );
           if (answer.sha256 !== pkg.sha256) {
             throw new Error(`${engine.engine}: staged ${pkg.hotfix} has SHA-256 ${answer.sha256}, not ${pkg.sha256}`);
           }

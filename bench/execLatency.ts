@@ -1,6 +1,6 @@
 import type { FleetPlan } from "../components/config/fleetPlan";
-import { connect, run } from "./sshClient";
-import { directEndpoint, probeCommandLine } from "./sshFloor";
+import { connect } from "./sshClient";
+import { directEndpoint, probeOver } from "./sshFloor";
 
 /**
  * What one script costs on a session that already ran one, as the runbook's later steps do:
@@ -22,10 +22,9 @@ async function meanExecMs(plan: FleetPlan, password: string, execs: number, noDe
   const client = await connect(directEndpoint(engine), password);
   try {
     if (noDelay) client.setNoDelay(true);
-    const commandLine = probeCommandLine(engine);
-    await run(client, commandLine);
+    await probeOver(client, engine);
     const started = performance.now();
-    for (let i = 1; i < execs; i++) await run(client, commandLine);
+    for (let i = 1; i < execs; i++) await probeOver(client, engine);
     return (performance.now() - started) / (execs - 1);
   } finally {
     client.end();

@@ -1,9 +1,10 @@
 import type { FleetPlan } from "../components/config/fleetPlan";
 import type { SshEndpoint } from "../components/domain/endpoint";
 import type { EngineTarget } from "../components/domain/target";
-import { parseProbeAnswer } from "../components/host/answers";
-import { commandLineFor } from "../components/host/scripts";
+import { decodeHostOutput, parseProbeAnswer } from "../components/host/answers";
+import { invocationFor, type Invocation } from "../components/host/scripts";
 import { hostScripts, probedFiles } from "../components/runbook/hostScripts";
+import type { Client } from "ssh2";
 import { connect, run } from "./sshClient";
 
 /**
@@ -18,9 +19,21 @@ interface FloorResult {
   readonly matched: number;
 }
 
-/** The exact command line the product sends for an engine's probe. */
+/** The exact command line the product sends for an engine's probe (the script itself goes on stdin). */
 export function probeCommandLine(engine: EngineTarget): string {
-  return commandLineFor(hostScripts.probe(engine), { kind: "direct" });
+  return probeInvocation(engine).commandLine;
+}
+
+/** The probe as the product sends it: the bootstrap command line, and the script on standard input. */
+export function probeInvocation(engine: EngineTarget): Invocation {
+  return invocationFor(hostScripts.probe(engine), { kind: "direct" });
+}
+
+/** Runs the product's probe over a bare connection and parses its answer as the product does. */
+export async function probeOver(client: Client, engine: EngineTarget): Promise<Record<string, string>> {
+  const invocation = probeInvocation(engine);
+  const { text } = decodeHostOutput("probe", Buffer.from(await run(client, invocation.commandLine, invocation.stdin)));
+  return parseProbeAnswer(text, probedFiles(engine)).files;
 }
 
 export function directEndpoint(engine: EngineTarget): SshEndpoint {
@@ -31,7 +44,7 @@ export function directEndpoint(engine: EngineTarget): SshEndpoint {
 async function probeOne(engine: EngineTarget, password: string): Promise<Record<string, string>> {
   const client = await connect(directEndpoint(engine), password);
   try {
-    return parseProbeAnswer(await run(client, probeCommandLine(engine)), probedFiles(engine)).files;
+    return await probeOver(client, engine);
   } finally {
     client.end();
   }
