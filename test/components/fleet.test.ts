@@ -80,7 +80,7 @@ function relayedFleet(): { fleet: RawFleet; credentials: Record<string, RawCrede
   const { fleet, credentials } = directFleet(packages, 2);
   fleet.relays = [{ name: "MGMT01", host: "mgmt01.corp.example", user: "mps-admin", hostKey: pinnedKey }];
   fleet.engines!.push({ name: "MPS03", host: "mps03", relay: "MGMT01" });
-  credentials["MGMT01"] = { privateKey: "relay-private-key-7f" };
+  credentials["MGMT01"] = { password: "relay-password-7f" };
   return { fleet, credentials };
 }
 
@@ -208,7 +208,7 @@ describe("Fleet", () => {
     const plan = planOf(fleet, credentials);
     await deploy(plan);
     const secrets = Object.values(credentials).flatMap(stringsDeep);
-    expect(secrets).toEqual(["pw-MPS01-Zq9!", "pw-MPS02-Zq9!", "relay-private-key-7f"]);
+    expect(secrets).toEqual(["pw-MPS01-Zq9!", "pw-MPS02-Zq9!", "relay-password-7f"]);
     expect(registrations).toHaveLength(8);
     for (const registration of registrations) {
       const text = JSON.stringify(registration.inputs);

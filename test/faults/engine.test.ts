@@ -329,7 +329,7 @@ describe("two updates of one stack at the same time", () => {
     // The lock was released: the next preview runs and has nothing to change.
     const stack = await scenario.stack();
     const preview = await stack.preview({ refresh: true, expectNoChanges: true });
-    expect(preview.changeSummary).toEqual({ same: 4 });
+    expect(preview.changeSummary).toEqual({ same: 5 });
   });
 
   test("the run nobody interrupted does not say it was interrupted", () => {
@@ -438,7 +438,7 @@ describe("rotating a credential changes no resource", () => {
 
     const connectionsBefore = scenario.sim.connectionCount();
     const preview = await stack.preview({ refresh: true, expectNoChanges: true });
-    expect(preview.changeSummary).toEqual({ same: 6 });
+    expect(preview.changeSummary).toEqual({ same: 7 });
     // The preview's refresh probed both engines: the rotated config logged on.
     expect(scenario.sim.connectionCount()).toBeGreaterThan(connectionsBefore);
 
