@@ -83,11 +83,16 @@ function aliasesOf(events: readonly EngineEvent[]): (string | undefined)[][] {
     .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 }
 
-/** Each engine's resource matched to release 0.1's resource by its alias, and the op taken on it. */
+/**
+ * Each engine's resource matched to release 0.1's resource by its alias, and the op taken on it.
+ * The refresh runs the program, so the engine has already moved the aliased state to the new name
+ * and type when the step starts; release 0.1's id (`MPS01/KB952089`) shows it is that resource,
+ * carried over rather than created anew.
+ */
 function matchedByAlias(ops: readonly [string, string, string]): (string | undefined)[][] {
   return engines.map((engine, i) => {
     const name = `fleet-${engine.toLowerCase()}`;
-    return [`${name}-hotfixes`, ops[i], legacyHotfixOnEngineType, `${name}-kb952089`, `${engine}/KB952089`];
+    return [`${name}-hotfixes`, ops[i], engineHotfixesType, `${name}-hotfixes`, `${engine}/KB952089`];
   });
 }
 
