@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { satisfies } from "../components/domain/fileVersion";
+import { notResponding } from "../components/domain/observation";
 import { EngineHotfixesInputs, type EngineHotfixesState } from "../components/provider/resourceState";
 import { readStoredState } from "../components/provider/stateMigration";
 import type { HotfixStep } from "./hotfixSteps";
@@ -23,6 +24,7 @@ export const DriftReport = z.strictObject({
         "restart-required",
         "update-connection",
         "unreachable",
+        "not-responding",
       ]),
       /** Whether `up` has anything to do on this engine, or could not tell (unreachable): never compliant by default. */
       needsWork: z.boolean(),
@@ -39,6 +41,8 @@ export const DriftReport = z.strictObject({
       ),
       engineState: z.string().nullable(),
       comPlusState: z.string().nullable(),
+      /** Whether the running COM+ application's component answered; false is KB952089's symptom; null when not asked. */
+      comPlusResponding: z.boolean().nullable(),
       restartPending: z.boolean().nullable(),
     }),
   ),
@@ -53,6 +57,7 @@ function actionOf(
   files: EngineEntry["files"],
   observed: EngineHotfixesState | undefined,
 ): EngineEntry["action"] {
+  if (observed !== undefined && observed.unreachable === undefined && notResponding(observed)) return "not-responding";
   if (step.op === "same") return "none";
   if (observed === undefined) return "register";
   if (observed.unreachable !== undefined) return "unreachable";
@@ -77,11 +82,13 @@ function entriesOf(step: HotfixStep): EngineEntry[] {
       engine: required.engine,
       hotfix,
       action,
-      needsWork: action !== "none",
+      // An engine that does not respond is left alone by up; it needs work when its files do.
+      needsWork: action === "not-responding" ? files.some((f) => f.compliant === false) : action !== "none",
       unreachable: observed?.unreachable ?? null,
       files,
       engineState: observed?.engineState ?? null,
       comPlusState: observed?.comPlusState ?? null,
+      comPlusResponding: observed?.comPlusResponding ?? null,
       restartPending: observed?.restartPending ?? null,
     };
   });
@@ -113,6 +120,7 @@ const actionText: Readonly<Record<EngineEntry["action"], string>> = {
   "restart-required": "none until the host restarts",
   "update-connection": "record new connection settings",
   unreachable: "nothing until it can be reached",
+  "not-responding": "nothing: not responding, the server needs a restart",
 };
 
 /** Markdown for a pull request: a summary line per hotfix, then one row per engine and file. */
@@ -131,6 +139,15 @@ export function renderMarkdown(report: DriftReport): string {
       "",
     );
     for (const [engine, reason] of unreachable) lines.push(`- ${engine}: ${reason}`);
+  }
+  const notRespondingEngines = [
+    ...new Set(report.engines.filter((e) => e.action === "not-responding").map((e) => e.engine)),
+  ];
+  if (notRespondingEngines.length > 0) {
+    lines.push(
+      "",
+      `**${notRespondingEngines.length} engine(s) not responding (KB952089's symptom): the server needs a restart, which mps-hotfix never does:** ${notRespondingEngines.join(", ")}`,
+    );
   }
   lines.push(
     "",

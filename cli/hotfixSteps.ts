@@ -1,4 +1,5 @@
 import type { EngineEvent, OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { notResponding, ObservedState } from "../components/domain/observation";
 import { engineHotfixesType } from "../components/engineHotfixes";
 
 /** The engine's steps for EngineHotfixes resources (one per MPS engine), read from its own event stream. */
@@ -50,6 +51,24 @@ export function engineOf(step: HotfixStep): string {
 export function unreachableReason(step: HotfixStep): string | undefined {
   const reason = (step.metadata.old?.outputs as { unreachable?: unknown } | undefined)?.unreachable;
   return typeof reason === "string" ? reason : undefined;
+}
+
+const SeenResponse = ObservedState.pick({ comPlusState: true, comPlusResponding: true });
+
+/** Whether recorded outputs show KB952089's symptom: COM+ runs and its component did not answer. */
+function showsSymptom(outputs: unknown): boolean {
+  const seen = SeenResponse.safeParse(outputs);
+  return seen.success && notResponding(seen.data);
+}
+
+/** Whether the refresh before a step found the engine showing KB952089's symptom. */
+export function notRespondingOf(step: HotfixStep): boolean {
+  return showsSymptom(step.metadata.old?.outputs);
+}
+
+/** Whether what the run last read of the engine (its outputs once the step ended, else the refresh's) shows the symptom. */
+export function lastSeenNotResponding(step: HotfixStep): boolean {
+  return showsSymptom(step.outputs ?? step.metadata.old?.outputs);
 }
 
 /** What the up recorded of an engine it left short of the requirement (rollout.maxFailures, window). */

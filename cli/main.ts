@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import type { EngineEvent } from "@pulumi/pulumi/automation";
+import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { FleetConfigError, type FleetPlan } from "../components/config/fleetPlan";
 import { HotfixEntry, HotfixId } from "../components/domain/catalog";
 import { MsiPackageError, readMsiPackageFile, type MsiPackage } from "../components/package/msiPackage";
 import { buildDriftReport, renderMarkdown } from "./driftReport";
-import { engineOf, hotfixSteps, unreachableReason } from "./hotfixSteps";
+import { engineOf, hotfixSteps, notRespondingOf, unreachableReason } from "./hotfixSteps";
 import { draftCatalogEntry, draftNotice, renderPackage } from "./packageInspect";
 import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
 import { managesEngines, openStack, planStack, previewFleet, upFleet } from "./workspace";
@@ -75,17 +75,52 @@ const printError = (text: string): void => void process.stderr.write(text);
 
 /** Exit status of a preview or report that could not read every engine: the picture is incomplete. */
 export const incompleteExitCode = 3;
+/** Exit status of a preview or report that read every engine and found one showing KB952089's symptom. */
+export const notRespondingExitCode = 4;
 
-function incompleteIfUnreachable(events: readonly EngineEvent[]): number {
-  const unreachable = hotfixSteps(events).flatMap((step) => {
+/** Says what a preview could not see or found wrong beyond drift; returns its exit status (0, 3 or 4). */
+function pictureStatus(events: readonly EngineEvent[]): number {
+  const steps = hotfixSteps(events);
+  const unreachable = steps.flatMap((step) => {
     const reason = unreachableReason(step);
     return reason === undefined ? [] : [`${engineOf(step)}: ${reason}`];
   });
-  if (unreachable.length === 0) return 0;
+  const notResponding = steps
+    .filter(notRespondingOf)
+    .map(engineOf)
+    .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  if (notResponding.length > 0) {
+    printError(
+      `mps-hotfix: ${notResponding.length} engine(s) NOT RESPONDING: the COM+ component does not answer (KB952089's symptom); each server needs a restart, which mps-hotfix never does, and up leaves them untouched:\n${notResponding.map((e) => `  ${e}`).join("\n")}\n`,
+    );
+  }
+  if (unreachable.length > 0) {
+    printError(
+      `mps-hotfix: ${unreachable.length} engine(s) could not be reached; the picture is incomplete (exit ${incompleteExitCode}):\n${unreachable.map((u) => `  ${u}`).join("\n")}\n`,
+    );
+    return incompleteExitCode;
+  }
+  return notResponding.length > 0 ? notRespondingExitCode : 0;
+}
+
+/**
+ * After an up that did not run to completion, the engine keeps the stack's outputs as the last
+ * complete run left them, but its display lists them as deleted (pulumi/pulumi#15755): say what
+ * the stack really holds.
+ */
+async function sayOutputsKept(stack: Stack): Promise<void> {
+  let outputs: OutputMap;
+  try {
+    outputs = await stack.outputs();
+  } catch {
+    return;
+  }
+  const compliant = outputs["compliantEngines"]?.value as unknown;
+  const total = outputs["totalEngines"]?.value as unknown;
+  if (typeof compliant !== "number" || typeof total !== "number") return;
   printError(
-    `mps-hotfix: ${unreachable.length} engine(s) could not be reached; the picture is incomplete (exit ${incompleteExitCode}):\n${unreachable.map((u) => `  ${u}`).join("\n")}\n`,
+    `mps-hotfix: the stack's outputs are kept as the last complete run left them (${compliant} of ${total} engines compliant then); the "Outputs" the engine lists above as deleted are not (pulumi/pulumi#15755). The next complete up or refresh brings them up to date.\n`,
   );
-  return incompleteExitCode;
 }
 
 /** The commands that run the program: bad input is refused before the engine starts them. */
@@ -93,7 +128,8 @@ const runsProgram: readonly Command[] = ["preview", "report", "adopt", "up"];
 
 /**
  * Runs one command; the engine's own output streams as it goes. Throws when the engine fails;
- * otherwise returns the exit status (0, or 3 when a preview could not read every engine).
+ * otherwise returns the exit status (0; for a preview or report, 3 when it could not read every
+ * engine, else 4 when an engine does not respond).
  */
 export async function run(invocation: Invocation): Promise<number> {
   let plan: FleetPlan | undefined;
@@ -116,13 +152,13 @@ export async function run(invocation: Invocation): Promise<number> {
   switch (invocation.command) {
     case "preview":
       await previewFleet(stack, { ...common, diff: true });
-      return incompleteIfUnreachable(events);
+      return pictureStatus(events);
     case "report": {
       // The report is the only thing on stdout, so it can be piped or posted as it is.
       await previewFleet(stack, { ...common, onOutput: () => undefined });
       const report = buildDriftReport(invocation.stackName, hotfixSteps(events));
       print(invocation.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report));
-      return incompleteIfUnreachable(events);
+      return pictureStatus(events);
     }
     case "adopt":
       await upFleet(stack, common);
@@ -130,6 +166,9 @@ export async function run(invocation: Invocation): Promise<number> {
     case "up":
       try {
         await upFleet(stack, common);
+      } catch (error) {
+        await sayOutputsKept(stack);
+        throw error;
       } finally {
         if (plan)
           print(

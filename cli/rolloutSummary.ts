@@ -1,4 +1,4 @@
-import { engineOf, lastRunOf, type HotfixStep } from "./hotfixSteps";
+import { engineOf, lastRunOf, lastSeenNotResponding, type HotfixStep } from "./hotfixSteps";
 
 export interface RolloutSummary {
   readonly patched: readonly string[];
@@ -8,6 +8,8 @@ export interface RolloutSummary {
   readonly windowClosed: readonly string[];
   /** Engines the run never reached because the rollout halted at a failure. */
   readonly skipped: readonly string[];
+  /** Engines last seen with KB952089's symptom (COM+ runs, its component does not answer), whatever else happened. */
+  readonly notResponding: readonly string[];
 }
 
 type Outcome = "patched" | "compliant" | "failed" | "window-closed";
@@ -24,12 +26,14 @@ function outcomeOf(step: HotfixStep): Outcome {
 export function summarizeRollout(engines: readonly string[], steps: readonly HotfixStep[]): RolloutSummary {
   const outcome = new Map<string, Outcome>(steps.map((step) => [engineOf(step), outcomeOf(step)]));
   const pick = (kind: Outcome): string[] => engines.filter((e) => outcome.get(e) === kind);
+  const wedged = new Set(steps.filter(lastSeenNotResponding).map(engineOf));
   return {
     patched: pick("patched"),
     compliant: pick("compliant"),
     failed: pick("failed"),
     windowClosed: pick("window-closed"),
     skipped: engines.filter((e) => !outcome.has(e)),
+    notResponding: engines.filter((e) => wedged.has(e)),
   };
 }
 
@@ -45,5 +49,8 @@ export function renderRolloutSummary(summary: RolloutSummary): string {
       ? [`  ${part(summary.windowClosed, "skipped: the change window had closed (rollout.window)")}`]
       : []),
     `  ${part(summary.skipped, "skipped: the rollout halted before them")}`,
+    ...(summary.notResponding.length > 0
+      ? [`  ${part(summary.notResponding, "NOT RESPONDING: the server needs a restart (KB952089's symptom)")}`]
+      : []),
   ].join("\n");
 }

@@ -56,6 +56,8 @@ export interface EngineChange {
   readonly files?: Readonly<Record<string, string | null>>;
   readonly engine?: EngineActivity;
   readonly complus?: ComPlusState;
+  /** false: the COM+ component stops answering (KB952089's symptom) until the host restarts. */
+  readonly complusResponding?: boolean;
   /** Replaces the host's faults (and restarts its installExitCodes sequence). */
   readonly faults?: EngineFaults;
   /** Replaces the renames of other software pending for the next restart. */
@@ -124,6 +126,7 @@ export class EngineHost {
     for (const [name, version] of Object.entries(engine.files)) this.files.set(name.toLowerCase(), { name, version });
     this.activity = engine.engine;
     this.comPlusInstances = engine.complus === "running" ? 1 : 0;
+    this.comPlusResponding = engine.complusResponding;
     this.currentFaults = engine.faults;
     this.forcedInstallCodes = [...(engine.faults.installExitCodes ?? [])];
     this.otherRenames = engine.pendingRenames.map(({ from, to }) => ({ from, to: to ?? "" }));
@@ -217,9 +220,21 @@ export class EngineHost {
     return `COM+ application '${this.comPlusApplication}' was shut down while engine ${this.name} was active: the component stops responding until the server restarts (KB952089)`;
   }
 
-  startComPlus(application: string): void {
+  startComPlus(application: string): string | undefined {
     this.requireComPlusApplication(application);
     this.comPlusInstances = Math.max(this.comPlusInstances, 1);
+    if (this.currentFaults.stopsRespondingOnStart !== true) return undefined;
+    this.comPlusResponding = false;
+    return `fault stopsRespondingOnStart: COM+ application '${this.comPlusApplication}' started and its component does not respond until the server restarts`;
+  }
+
+  /**
+   * Whether creating an object of the application's first component in a background job finishes
+   * (the check-response and probe scripts): not while the component shows KB952089's symptom.
+   */
+  componentResponds(application: string): boolean {
+    this.requireComPlusApplication(application);
+    return this.comPlusResponding;
   }
 
   /** Writes the package bytes under the staging directory; returns the path and the bytes stored. */
@@ -309,6 +324,7 @@ export class EngineHost {
     if (change.complus !== undefined) {
       this.comPlusInstances = change.complus === "running" ? Math.max(this.comPlusInstances, 1) : 0;
     }
+    if (change.complusResponding !== undefined) this.comPlusResponding = change.complusResponding;
     if (change.faults !== undefined) {
       this.currentFaults = change.faults;
       this.forcedInstallCodes = [...(change.faults.installExitCodes ?? [])];

@@ -70,6 +70,8 @@ export const EngineFaults = z.strictObject({
   consoleEncodingLocked: z.boolean().optional(),
   /** Writing under the staging directory is denied: stage-package fails with the host's localized message. */
   stagingAccessDenied: z.boolean().optional(),
+  /** Each time the COM+ application starts, its component stops answering: the symptom, without its cause. */
+  stopsRespondingOnStart: z.boolean().optional(),
 });
 export type EngineFaults = z.infer<typeof EngineFaults>;
 
@@ -134,6 +136,8 @@ export const SimulatedEngine = z
     files: EngineFiles.default({}),
     engine: EngineActivity.default("active"),
     complus: ComPlusState.default("running"),
+    /** false: the engine shows KB952089's symptom now (its COM+ component does not answer until a restart). */
+    complusResponding: z.boolean().default(true),
     /** The COM+ application the engine runs in, as registered on the host. */
     comPlusApplication: ComPlusApplicationName.default(defaultComPlusApplication),
     /** The ProgID registered on the host for engine control. */

@@ -13,6 +13,8 @@ export type HostResponse =
 
 export interface ScriptRun {
   readonly response: HostResponse;
+  /** How long the script ran before it answered (a background job waited for to its timeout). */
+  readonly answerAfterMs?: number;
   /** The script's step, then any symptom it caused. */
   readonly steps: readonly StepDraft[];
 }
@@ -38,6 +40,8 @@ interface Execution {
   readonly stdout: readonly string[];
   readonly exitCode: number;
   readonly symptoms: readonly string[];
+  /** Time the script spent waiting on the host (Wait-Job -Timeout running out). */
+  readonly waitedMs: number;
 }
 
 const hangDetail = "fault hangOnScript: accepted and never answered";
@@ -74,7 +78,12 @@ function directAnswer(host: EngineHost, script: ScriptName, execution: Execution
   return {
     response: { kind: "answer", stdout: execution.stdout, exitCode: execution.exitCode },
     steps: [{ ...step, exitCode: execution.exitCode }, ...symptoms],
+    ...waited(execution),
   };
+}
+
+function waited(execution: Execution): Pick<ScriptRun, "answerAfterMs"> {
+  return execution.waitedMs > 0 ? { answerAfterMs: execution.waitedMs } : {};
 }
 
 /** install-package sent straight to an engine: msiexec starts now, and finishes after its run time. */
@@ -237,6 +246,7 @@ function relayAnswer(context: RelayContext, host: EngineHost, execution: Executi
   return {
     response: { kind: "answer", stdout: execution.stdout, exitCode },
     steps: [{ ...step, exitCode }, ...symptoms],
+    ...waited(execution),
   };
 }
 
@@ -293,6 +303,8 @@ interface Run {
   readonly payload: string;
   readonly stdout: string[];
   readonly symptoms: string[];
+  /** Milliseconds the script waited on the host, one entry per wait. */
+  readonly waits: number[];
 }
 
 /** The body of a script on the engine, with its trap: an error prints `error=` and `exit=1`. */
@@ -303,16 +315,17 @@ function execute(host: EngineHost, script: ParsedScript, payload: string): Execu
 function trapped(host: EngineHost, script: ParsedScript, body: (run: Run) => number, payload = ""): Execution {
   const stdout: string[] = [];
   const symptoms: string[] = [];
+  const waits: number[] = [];
   let exitCode = 0;
   try {
-    exitCode = body({ host, script, payload, stdout, symptoms });
+    exitCode = body({ host, script, payload, stdout, symptoms, waits });
   } catch (error: unknown) {
     if (!(error instanceof HostScriptError)) throw error;
     stdout.push(`error=${error.message.replace(/[\r\n]+/g, " ")}`, "exit=1");
     exitCode = 1;
   }
   const answer = script.name === "probe" ? probeAnswer(host, stdout) : stdout;
-  return { stdout: answer, exitCode, symptoms };
+  return { stdout: answer, exitCode, symptoms, waitedMs: waits.reduce((sum, ms) => sum + ms, 0) };
 }
 
 /** msiexec starting: 1618 at once while another install runs, or an install under way. */
@@ -350,7 +363,8 @@ export function uncapturedOutput(scriptText: string, call: string, value: string
 }
 
 const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
-  probe({ host, script, stdout }) {
+  probe(run) {
+    const { host, script, stdout } = run;
     for (const path of list(script, "FilePaths")) {
       stdout.push(`file:${fileNameOf(path)}=${host.fileVersion(path) ?? "missing"}`);
     }
@@ -358,6 +372,7 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     stdout.push(host.isActive(text(script, "EngineName")) ? "engine=active" : "engine=deactivated");
     const count = host.comPlusInstanceCount(text(script, "ComPlusApplication"));
     stdout.push(`complus.instances=${count}`, count > 0 ? "complus=running" : "complus=stopped");
+    if (count > 0) stdout.push(`complus.responding=${componentResponse(run)}`);
     const entries = host.pendingRenameEntries() ?? [];
     entries.forEach((entry, index) => stdout.push(`rename.${index}=${entry}`));
     stdout.push(`renames=${entries.length}`);
@@ -400,9 +415,10 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     return installAnswer(run, run.host.install(text(run.script, "PackagePath"), text(run.script, "LogPath")));
   },
 
-  "start-complus"({ host, script, stdout }) {
+  "start-complus"({ host, script, stdout, symptoms }) {
     const application = text(script, "ComPlusApplication");
-    host.startComPlus(application);
+    const symptom = host.startComPlus(application);
+    if (symptom !== undefined) symptoms.push(symptom);
     const count = host.comPlusInstanceCount(application);
     stdout.push(`complus.instances=${count}`);
     if (count === 0) throw new HostScriptError(`${application} has no running instance after StartApplication`);
@@ -417,6 +433,16 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     stdout.push(...uncapturedOutput(script.text, "$engine.Activate(", powershellBoolean(returned)));
     if (!host.isActive(engineName)) throw new HostScriptError(`engine ${engineName} is not active after Activate`);
     stdout.push("engine=active");
+    return success(stdout);
+  },
+
+  "check-response"(run) {
+    const { host, script, stdout } = run;
+    const application = text(script, "ComPlusApplication");
+    const count = host.comPlusInstanceCount(application);
+    stdout.push(`complus.instances=${count}`);
+    if (count === 0) throw new HostScriptError(`${application} has no running instance`);
+    stdout.push(`complus.responding=${componentResponse(run)}`);
     return success(stdout);
   },
 
@@ -449,6 +475,17 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     return success(stdout);
   },
 };
+
+/**
+ * `Test-ComPlusResponse`: the component's creation in a background job finishes at once, or, on
+ * an engine that shows the symptom, never: Wait-Job returns when ResponseTimeoutSeconds run out.
+ */
+function componentResponse({ host, script, waits }: Run): "yes" | "no" {
+  const timeoutSeconds = toInt32(text(script, "ResponseTimeoutSeconds"));
+  if (host.componentResponds(text(script, "ComPlusApplication"))) return "yes";
+  waits.push(timeoutSeconds * 1000);
+  return "no";
+}
 
 /** How PowerShell writes a Boolean value on its own line. */
 function powershellBoolean(value: boolean): string {

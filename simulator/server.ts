@@ -394,6 +394,15 @@ class Fleet implements SimulatedFleet {
   }
 
   private respond(listener: Listener, socket: Socket, channel: ServerChannel, run: ScriptRun): void {
+    const after = run.answerAfterMs ?? 0;
+    if (after > 0) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (!socket.destroyed) this.respond(listener, socket, channel, { ...run, answerAfterMs: 0 });
+      }, after);
+      this.timers.add(timer);
+      return;
+    }
     for (const step of run.steps) this.steps.append(step);
     const response = run.response;
     switch (response.kind) {

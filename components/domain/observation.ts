@@ -15,9 +15,29 @@ export const ObservedState = z.object({
   /** "unknown" only for an engine that has never been read (registered while unreachable). */
   engineState: z.enum(["active", "deactivated", "unknown"]),
   comPlusState: z.enum(["running", "stopped", "unknown"]),
+  /**
+   * KB952089's symptom: false when the running COM+ application's component did not answer within
+   * the host's responseTimeoutSeconds (the server needs a restart). Absent while COM+ is stopped,
+   * when it was not asked, and in states of releases that did not ask.
+   */
+  comPlusResponding: z.boolean().optional(),
   restartPending: z.boolean(),
 });
 export type ObservedState = z.infer<typeof ObservedState>;
 
 /** In rotation, COM+ running, no restart owed: what every engine is driven to besides its files. */
-export const inRotation = { engineState: "active", comPlusState: "running", restartPending: false } as const;
+export const inRotation = {
+  engineState: "active",
+  comPlusState: "running",
+  comPlusResponding: true,
+  restartPending: false,
+} as const;
+
+/** The engine shows KB952089's symptom now: its COM+ application runs, and its component does not answer. */
+export function notResponding(observed: Pick<ObservedState, "comPlusState" | "comPlusResponding">): boolean {
+  return observed.comPlusState === "running" && observed.comPlusResponding === false;
+}
+
+/** What an operator reads about an engine that shows the symptom. */
+export const notRespondingReason =
+  "its COM+ component does not answer (KB952089's symptom); the server needs a restart, which mps-hotfix never does";

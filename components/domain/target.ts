@@ -10,6 +10,12 @@ export const HostSettings = z.strictObject({
   comPlusApplication: ComPlusApplicationName.default("Provisioning Engine"),
   /** The COM object through which scripts activate and deactivate the engine (see README: engine control). */
   engineControlProgId: ProgId.default("Provisioning.EngineControl"),
+  /**
+   * How long a probe waits for the COM+ application's component to answer before it reports the
+   * engine as not responding (KB952089's symptom). The wait runs in a background job, which on
+   * PowerShell 2.0 starts a PowerShell process of its own: a few seconds on a slow host.
+   */
+  responseTimeoutSeconds: z.number().int().min(1).max(600).default(30),
 });
 export type HostSettings = z.infer<typeof HostSettings>;
 

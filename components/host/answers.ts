@@ -59,11 +59,15 @@ const Count = z
   .regex(/^[0-9]+$/, "must be a count")
   .transform(Number);
 
+/** Whether the COM+ application's component answered within the timeout (asked only while it runs). */
+const Responding = z.enum(["yes", "no"]);
+
 export const ProbeAnswer = z.strictObject({
   files: z.record(z.string(), z.union([z.literal("missing"), FileVersionText])),
   engine: z.enum(["active", "deactivated"]),
   complus: z.enum(["running", "stopped"]),
   complusInstances: Count,
+  complusResponding: Responding.optional(),
   /**
    * Every entry of PendingFileRenameOperations, in order: pairs of the source and the target of
    * each rename Windows carries out at the next restart (`\\??\\C:\\…`, a target to replace
@@ -88,6 +92,7 @@ export function parseProbeAnswer(stdout: string, expectedFiles: readonly string[
         throw new UnexpectedAnswerError("probe", `${key} is out of order (expected rename.${renames.length})`);
       renames.push(value);
     } else if (key === "complus.instances") rest["complusInstances"] = value;
+    else if (key === "complus.responding") rest["complusResponding"] = value;
     else if (key === "renames") {
       if (value !== String(renames.length))
         throw new UnexpectedAnswerError("probe", `renames=${value}, but ${renames.length} rename entries were printed`);
@@ -96,6 +101,12 @@ export function parseProbeAnswer(stdout: string, expectedFiles: readonly string[
   const answer = check("probe", ProbeAnswer, { ...rest, files, renames });
   if (!values.has("renames"))
     throw new UnexpectedAnswerError("probe", "renames: missing (the count of pending renames)");
+  if ((answer.complus === "running") !== (answer.complusResponding !== undefined)) {
+    throw new UnexpectedAnswerError(
+      "probe",
+      `complus=${answer.complus}, but complus.responding is ${answer.complusResponding === undefined ? "missing" : "there"} (it is asked exactly while COM+ runs)`,
+    );
+  }
   const reported = Object.keys(answer.files)
     .map((f) => f.toLowerCase())
     .sort();
@@ -120,6 +131,21 @@ export function parseStageAnswer(stdout: string): StageAnswer {
   const { values } = parseKeyValueLines("stage-package", stdout);
   const { exit: _exit, ...answer } = Object.fromEntries(values);
   return check("stage-package", StageAnswer, answer);
+}
+
+export const ResponseAnswer = z.strictObject({
+  complusInstances: Count,
+  complusResponding: Responding,
+});
+export type ResponseAnswer = z.infer<typeof ResponseAnswer>;
+
+/** check-response: whether the running COM+ application's component answered. */
+export function parseResponseAnswer(stdout: string): ResponseAnswer {
+  const { values } = parseKeyValueLines("check-response", stdout);
+  return check("check-response", ResponseAnswer, {
+    complusInstances: values.get("complus.instances"),
+    complusResponding: values.get("complus.responding"),
+  });
 }
 
 export const InstallAnswer = z.strictObject({

@@ -7,6 +7,7 @@ export const scriptNames = [
   "install-package",
   "start-complus",
   "activate-engine",
+  "check-response",
   "read-install-log",
   "installer-status",
 ] as const;

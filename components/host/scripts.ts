@@ -51,6 +51,32 @@ const comPlusInstances = `function Get-ComPlusInstanceCount($catalog) {
   return $count
 }`;
 
+/**
+ * KB952089's symptom: the application runs, but its component no longer answers. One of the
+ * application's components (the first in the COM+ catalog) is created in a background job, which
+ * runs in a PowerShell process of its own, and waited for at most ResponseTimeoutSeconds: a
+ * creation that does not finish by then is a component that does not respond. The job is removed
+ * either way (-Force stops it when it is still running).
+ */
+const comPlusResponse = `function Test-ComPlusResponse($catalog) {
+  $apps = $catalog.GetCollection('Applications')
+  [void]$apps.Populate()
+  $key = $null
+  foreach ($app in $apps) { if ($app.Name -eq $ComPlusApplication) { $key = $app.Key } }
+  if ($key -eq $null) { throw ('COM+ application not found: ' + $ComPlusApplication) }
+  $components = $apps.GetCollection('Components', $key)
+  [void]$components.Populate()
+  $progId = $null
+  foreach ($component in $components) { if ($progId -eq $null) { $progId = $component.Name } }
+  if ($progId -eq $null) { throw ('COM+ application has no component: ' + $ComPlusApplication) }
+  $job = Start-Job -ScriptBlock { param($componentProgId) $object = New-Object -ComObject $componentProgId } -ArgumentList $progId
+  $finished = Wait-Job -Job $job -Timeout ([int]$ResponseTimeoutSeconds)
+  $responded = $false
+  if ($finished -ne $null) { $responded = $job.JobStateInfo.State -eq 'Completed' }
+  [void](Remove-Job -Job $job -Force)
+  return $responded
+}`;
+
 const success = `Write-Output 'exit=0'
 exit 0`;
 
@@ -59,9 +85,10 @@ export const sessionManagerKey = "SYSTEM\\CurrentControlSet\\Control\\Session Ma
 
 const definitions: Readonly<Record<ScriptName, ScriptDefinition>> = {
   probe: {
-    params: ["FilePaths", "EngineName", "EngineControlProgId", "ComPlusApplication"],
+    params: ["FilePaths", "EngineName", "EngineControlProgId", "ComPlusApplication", "ResponseTimeoutSeconds"],
     arrays: ["FilePaths"],
     body: `${comPlusInstances}
+${comPlusResponse}
 foreach ($path in $FilePaths) {
   $name = [IO.Path]::GetFileName($path)
   if (Test-Path -LiteralPath $path) {
@@ -73,9 +100,15 @@ foreach ($path in $FilePaths) {
 }
 $engine = New-Object -ComObject $EngineControlProgId
 if ($engine.IsActive($EngineName)) { Write-Output 'engine=active' } else { Write-Output 'engine=deactivated' }
-$count = Get-ComPlusInstanceCount (New-Object -ComObject COMAdmin.COMAdminCatalog)
+$catalog = New-Object -ComObject COMAdmin.COMAdminCatalog
+$count = Get-ComPlusInstanceCount $catalog
 Write-Output ('complus.instances=' + $count)
-if ($count -gt 0) { Write-Output 'complus=running' } else { Write-Output 'complus=stopped' }
+if ($count -gt 0) {
+  Write-Output 'complus=running'
+  if (Test-ComPlusResponse $catalog) { Write-Output 'complus.responding=yes' } else { Write-Output 'complus.responding=no' }
+} else {
+  Write-Output 'complus=stopped'
+}
 $sessionManager = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey('${sessionManagerKey}')
 $pending = $sessionManager.GetValue('PendingFileRenameOperations')
 [void]$sessionManager.Close()
@@ -162,6 +195,18 @@ ${success}`,
 [void]$engine.Activate($EngineName)
 if (-not $engine.IsActive($EngineName)) { throw ('engine ' + $EngineName + ' is not active after Activate') }
 Write-Output 'engine=active'
+${success}`,
+  },
+  // After the engine is back: whether its COM+ application's component answers (see comPlusResponse).
+  "check-response": {
+    params: ["ComPlusApplication", "ResponseTimeoutSeconds"],
+    body: `${comPlusInstances}
+${comPlusResponse}
+$catalog = New-Object -ComObject COMAdmin.COMAdminCatalog
+$count = Get-ComPlusInstanceCount $catalog
+Write-Output ('complus.instances=' + $count)
+if ($count -eq 0) { throw ($ComPlusApplication + ' has no running instance') }
+if (Test-ComPlusResponse $catalog) { Write-Output 'complus.responding=yes' } else { Write-Output 'complus.responding=no' }
 ${success}`,
   },
   "read-install-log": {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { driftReasons } from "../domain/drift";
-import type { ObservedState } from "../domain/observation";
+import { notResponding, notRespondingReason, type ObservedState } from "../domain/observation";
 import type { EngineTarget, MaintenanceSettings } from "../domain/target";
 import { EngineConnection } from "../host/engineConnection";
 import { TransportError } from "../host/sshSession";
@@ -259,7 +259,9 @@ export async function read(id: string, props: unknown): Promise<pulumi.dynamic.R
   let refreshed: EngineHotfixesState;
   try {
     const observed = await runbookFor(target, state.settings, connection, false).probe();
-    refreshed = { ...state, ...observed, schemaVersion: stateSchemaVersion, lastRun: null };
+    const { comPlusResponding: _earlier, ...known } = state;
+    refreshed = { ...known, ...observed, schemaVersion: stateSchemaVersion, lastRun: null };
+    if (notResponding(observed)) console.error(`[${state.engine}] NOT RESPONDING: ${notRespondingReason}`);
   } catch (error) {
     const cause = unreachableCause(error);
     if (cause === undefined) {
@@ -275,7 +277,7 @@ export async function read(id: string, props: unknown): Promise<pulumi.dynamic.R
     refreshed.unreachable === undefined &&
     state.required !== undefined &&
     driftReasons(refreshed, state.required).length === 0;
-  const { required: _required, lastRun: _none, ...observedAsInputs } = refreshed;
+  const { required: _required, lastRun: _none, comPlusResponding: _responding, ...observedAsInputs } = refreshed;
   // Inputs as the display compares them with the stack's: observed values where the engine falls short,
   // and why the engine could not be read, where it could not.
   const inputs = meetsRequirement ? { ...observedAsInputs, files: required } : observedAsInputs;

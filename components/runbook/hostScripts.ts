@@ -17,6 +17,7 @@ export const hostScripts = {
       EngineName: t.engine,
       EngineControlProgId: t.host.engineControlProgId,
       ComPlusApplication: t.host.comPlusApplication,
+      ResponseTimeoutSeconds: String(t.host.responseTimeoutSeconds),
     },
   }),
   stagePackage: (t: EngineTarget, pkg: HotfixPackage, packageBase64: string): HostScript => ({
@@ -43,6 +44,13 @@ export const hostScripts = {
   activateEngine: (t: EngineTarget): HostScript => ({
     name: "activate-engine",
     params: { EngineName: t.engine, EngineControlProgId: t.host.engineControlProgId },
+  }),
+  checkResponse: (t: EngineTarget): HostScript => ({
+    name: "check-response",
+    params: {
+      ComPlusApplication: t.host.comPlusApplication,
+      ResponseTimeoutSeconds: String(t.host.responseTimeoutSeconds),
+    },
   }),
   readInstallLog: (logPath: string, lines: number): HostScript => ({
     name: "read-install-log",

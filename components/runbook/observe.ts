@@ -78,6 +78,7 @@ export function readProbe(answer: ProbeAnswer, t: EngineTarget): ProbeReading {
       files,
       engineState: answer.engine,
       comPlusState: answer.complus,
+      ...(answer.complusResponding === undefined ? {} : { comPlusResponding: answer.complusResponding === "yes" }),
       restartPending: pendingHotfixFiles.length > 0,
     },
     pendingHotfixFiles,

@@ -14,8 +14,9 @@ export interface ScriptRunner {
 
 /**
  * The steps of a maintenance and of the probe, as the product names them in errors, progress and
- * the simulator's step log. verify-files runs the probe script again; installer-status asks, after
- * a session was lost during an install, whether Windows Installer is still at it.
+ * the simulator's step log. verify-files runs the probe script again; check-response asks, once the
+ * engine is back, whether its COM+ component answers; installer-status asks, after a session was
+ * lost during an install, whether Windows Installer is still at it.
  */
 export const stepNames = [
   "probe",
@@ -26,6 +27,7 @@ export const stepNames = [
   "verify-files",
   "start-complus",
   "activate-engine",
+  "check-response",
   "read-install-log",
   "installer-status",
 ] as const;

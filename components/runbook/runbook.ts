@@ -3,13 +3,14 @@ import {
   parseInstallAnswer,
   parseInstallerStatus,
   parseProbeAnswer,
+  parseResponseAnswer,
   parseStageAnswer,
   type InstallerStatus,
 } from "../host/answers";
 import { TransportError } from "../host/sshSession";
 import type { HostScript } from "../host/scripts";
 import { fileDrift, outdatedHotfixes } from "../domain/drift";
-import { inRotation, type ObservedState } from "../domain/observation";
+import { inRotation, notResponding, notRespondingReason, type ObservedState } from "../domain/observation";
 import type { HotfixPackage } from "../domain/requirement";
 import type { EngineTarget, MaintenanceSettings } from "../domain/target";
 import { hostScripts, installLogPath, probedFiles } from "./hostScripts";
@@ -19,7 +20,12 @@ import type { ScriptResult, ScriptRunner, StepEvent, StepName, StepStatus } from
 
 /** Where the engine stands after a failed maintenance: the part of the error an operator acts on first. */
 export type Rotation =
-  "untouched" | "restored" | "left-out-by-request" | "left-out-restore-failed" | "left-out-installing";
+  | "untouched"
+  | "restored"
+  | "left-out-by-request"
+  | "left-out-restore-failed"
+  | "left-out-installing"
+  | "in-rotation-not-responding";
 
 export class RunbookError extends Error {
   constructor(
@@ -174,6 +180,14 @@ export class Runbook {
         "untouched",
       );
     }
+    if (notResponding(observed)) {
+      throw new RunbookError(
+        t.engine,
+        "probe",
+        `not responding: ${notRespondingReason}; restart the server in a change window, then run up again`,
+        "untouched",
+      );
+    }
 
     const outdated = new Set(
       outdatedHotfixes(
@@ -197,6 +211,7 @@ export class Runbook {
       }
     }
 
+    const touched = toInstall.length > 0 || observed.comPlusState !== "running" || observed.engineState !== "active";
     try {
       if (observed.comPlusState !== "running") {
         await this.step("start-complus", hostScripts.startComPlus(t), () => undefined);
@@ -207,7 +222,29 @@ export class Runbook {
     } catch (error) {
       throw await this.restoreAfter(error);
     }
+    if (touched) await this.checkResponse();
     return { ...observed, ...inRotation };
+  }
+
+  /** Once the engine is back in rotation: its COM+ component must answer, or the engine counts as failed. */
+  private async checkResponse(): Promise<void> {
+    const t = this.target;
+    try {
+      await this.step(
+        "check-response",
+        hostScripts.checkResponse(t),
+        (r) => {
+          if (parseResponseAnswer(r.stdout).complusResponding === "yes") return;
+          throw new StepFailure(
+            "check-response",
+            `the COM+ component did not answer within ${t.host.responseTimeoutSeconds}s (host.responseTimeoutSeconds) after the engine was activated: ${notRespondingReason}`,
+          );
+        },
+        { timeoutMs: Math.max(this.stepTimeoutMs, (t.host.responseTimeoutSeconds + 30) * 1000) },
+      );
+    } catch (error) {
+      throw this.asRunbookError(error, "in-rotation-not-responding");
+    }
   }
 
   private async stageAndVerify(pkg: HotfixPackage): Promise<void> {
@@ -497,6 +534,8 @@ export function rotationNotice(error: RunbookError): string {
       return `ENGINE ${error.engine} IS OUT OF ROTATION: it could not be put back (deactivated, COM+ application possibly stopped); act now: the next "up" retries`;
     case "left-out-installing":
       return `ENGINE ${error.engine} IS OUT OF ROTATION: Windows Installer may still be installing on it, so it was not put back (deactivated, COM+ application stopped); once no installation runs there, run up again`;
+    case "in-rotation-not-responding":
+      return `ENGINE ${error.engine} IS IN ROTATION BUT DOES NOT RESPOND: it is activated and its COM+ application runs, but the application's component did not answer; restart the server in a change window (mps-hotfix never restarts hosts), then run preview`;
   }
 }
 

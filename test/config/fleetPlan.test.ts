@@ -115,6 +115,7 @@ describe("planFleet with a valid fleet", () => {
       stagingDir: "C:\\Windows\\Temp\\mps-hotfix",
       comPlusApplication: "Provisioning Engine",
       engineControlProgId: "Provisioning.EngineControl",
+      responseTimeoutSeconds: 30,
     };
     expect(plan).toEqual({
       stack,
@@ -215,6 +216,7 @@ describe("planFleet with a valid fleet", () => {
         stagingDir: "D:\\Staging",
         comPlusApplication: "Provisioning Engine 2",
         engineControlProgId: "Provisioning.EngineControl",
+        responseTimeoutSeconds: defaultHost.responseTimeoutSeconds,
       })),
     );
   });

@@ -25,7 +25,12 @@ function state(deployed: string = version, overrides: Partial<ObservedState> = {
 
 describe("the desired state", () => {
   it("is the required files, in rotation, COM+ running, no restart owed", () => {
-    expect(inRotation).toEqual({ engineState: "active", comPlusState: "running", restartPending: false });
+    expect(inRotation).toEqual({
+      engineState: "active",
+      comPlusState: "running",
+      comPlusResponding: true,
+      restartPending: false,
+    });
     expect(driftReasons({ files: required, ...inRotation }, required)).toEqual([]);
     expect(driftReasons({ files: twoRequired, ...inRotation }, twoRequired)).toEqual([]);
   });

@@ -86,6 +86,7 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
       files: [{ name: kbFile, deployed: "13.3.600.0", required: requiredVersion, compliant: false }],
       engineState: "active",
       comPlusState: "running",
+      comPlusResponding: true,
       restartPending: false,
       needsWork: true,
       unreachable: null,

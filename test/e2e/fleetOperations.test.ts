@@ -1,19 +1,9 @@
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { hotfixSteps, unreachableReason } from "../../cli/hotfixSteps";
 import { DriftReport } from "../../cli/driftReport";
 import { incompleteExitCode } from "../../cli/main";
-import { projectRoot } from "../../cli/workspace";
 import { inRotation } from "../../components/domain/observation";
-import {
-  e2eEnv,
-  kbFile,
-  removeBackend,
-  requiredVersion,
-  startScenario,
-  type FleetInput,
-  type Scenario,
-} from "./scenario";
+import { cli, failedUp } from "./operatorCli";
+import { kbFile, removeBackend, requiredVersion, startScenario, type FleetInput, type Scenario } from "./scenario";
 
 /**
  * Fleet operations against the real engine and the simulated fleet: a dead host never blinds
@@ -23,44 +13,6 @@ import {
 const old = { [kbFile]: "13.3.600.0" };
 const engineNames = (count: number): string[] =>
   Array.from({ length: count }, (_, i) => `MPS${String(i + 1).padStart(2, "0")}`);
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The built command, as an operator runs it. */
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(projectRoot, "dist", "cli", "main.js"), ...args],
-      { cwd: projectRoot, env: { ...process.env, ...e2eEnv }, maxBuffer: 32 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
-    );
-  });
-}
-
-/** The end summary `mps-hotfix up` prints, read back: label => engines. */
-function summaryOf(stdout: string): Record<string, string[]> {
-  const block = stdout.slice(stdout.lastIndexOf("Rollout summary:"));
-  const entries = [...block.matchAll(/^ {2}\d+ (.+?)(?: \(((?:[A-Z0-9]+(?:, )?)+)\))?$/gm)].map((m) => [
-    m[1]!.trim(),
-    m[2] === undefined ? [] : m[2].split(", "),
-  ]);
-  return Object.fromEntries(entries) as Record<string, string[]>;
-}
-
-/**
- * An up as an operator runs it, in its own process: a failed up leaves the inline program's
- * last registrations to a terminating engine, which belongs to that process and not to this suite.
- */
-async function failedUp(stackName: string): Promise<{ output: string; summary: Record<string, string[]> }> {
-  const result = await cli("up", "--stack", stackName);
-  expect(result.code).not.toBe(0);
-  return { output: `${result.stdout}\n${result.stderr}`, summary: summaryOf(result.stdout) };
-}
 
 afterAll(() => removeBackend());
 
@@ -140,7 +92,14 @@ describe("one engine of five switched off", () => {
     expect(record.output).toContain("[MPS04 4 of 5] connect attempt 1 of 3 failed (cannot connect to MPS04");
     expect(record.output).toContain("[MPS04 4 of 5] connect attempt 2 of 3 failed");
     expect(record.output).not.toContain("connect attempt 3 of 3");
+    // The failed up keeps the stack's outputs (those of the adopt, the last complete run), and says so.
     const stack = await scenario.stack();
+    const outputs = await stack.outputs();
+    expect(outputs["totalEngines"]?.value).toBe(5);
+    expect(outputs["compliantEngines"]?.value).toBe(2);
+    expect(record.output).toContain(
+      "mps-hotfix: the stack's outputs are kept as the last complete run left them (2 of 5 engines compliant then)",
+    );
     await stack.destroy();
     const state = await stack.exportStack();
     expect((state.deployment as { resources?: unknown[] }).resources ?? []).toEqual([]);

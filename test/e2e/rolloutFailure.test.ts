@@ -70,6 +70,7 @@ describe("a failed install on the second engine", () => {
       failed: ["MPS02"],
       windowClosed: [],
       skipped: ["MPS03"],
+      notResponding: [],
     });
     expect(scenario.sim.connectionCount("MPS03")).toBe(0);
     const mps02 = scenario.sim.host("MPS02");

@@ -147,6 +147,7 @@ describe("an engine that must carry two hotfixes and lacks both", () => {
       "verify-files",
       "start-complus",
       "activate-engine",
+      "check-response",
     ]);
 
     for (const name of ["MPS01", "MPS02"]) {

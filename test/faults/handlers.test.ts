@@ -64,7 +64,10 @@ const packageSha256 = simulatedKb952089.sha256;
 const otherHostKey = `SHA256:${createHash("sha256").update("some other host").digest("base64").replace(/=+$/, "")}`;
 
 type Props = EngineHotfixesInputs & { readonly __provider: string };
-type Observed = Pick<EngineHotfixesState, "files" | "engineState" | "comPlusState" | "restartPending">;
+type Observed = Pick<
+  EngineHotfixesState,
+  "files" | "engineState" | "comPlusState" | "comPlusResponding" | "restartPending"
+>;
 type EngineInput = FleetFileInput["engines"][number];
 type RelayInput = NonNullable<FleetFileInput["relays"]>[number];
 
@@ -324,6 +327,7 @@ function truthOf(engine: string): Observed {
     files: { [hotfix]: { [dll]: host.files[dll] ?? "missing" } },
     engineState: host.engine,
     comPlusState: host.complus,
+    ...(host.complus === "running" ? { comPlusResponding: host.complusResponding } : {}),
     restartPending: host.restartPending,
   };
 }
@@ -335,6 +339,7 @@ function observedOf(props: unknown): Observed {
     files: state.files,
     engineState: state.engineState,
     comPlusState: state.comPlusState,
+    ...(state.comPlusResponding === undefined ? {} : { comPlusResponding: state.comPlusResponding }),
     restartPending: state.restartPending,
   };
 }
@@ -349,8 +354,14 @@ function recordedState(
 }
 
 /** The state as a refresh gives it back as inputs: without the requirement it was held to, or the last run's outcome. */
+/** The state as inputs: without the requirement it was held to, the last run, or whether COM+ answered (never an input). */
 function withoutRequirement(props: unknown): Record<string, unknown> {
-  const { required: _required, lastRun: _lastRun, ...rest } = props as Record<string, unknown>;
+  const {
+    required: _required,
+    lastRun: _lastRun,
+    comPlusResponding: _responding,
+    ...rest
+  } = props as Record<string, unknown>;
   return rest;
 }
 

@@ -25,6 +25,7 @@ const goodProbe = [
   "engine=active",
   "complus.instances=2",
   "complus=running",
+  "complus.responding=yes",
   "renames=0",
   "exit=0",
 ];
@@ -46,8 +47,28 @@ describe("parseProbeAnswer", () => {
       engine: "active",
       complus: "running",
       complusInstances: 2,
+      complusResponding: "yes",
       renames: [],
     });
+  });
+
+  it("reads KB952089's symptom: COM+ runs and its component does not answer", () => {
+    const wedged = goodProbe.map((line) => (line === "complus.responding=yes" ? "complus.responding=no" : line));
+    expect(parseProbeAnswer(probeOutput(wedged), files)).toMatchObject({ complus: "running", complusResponding: "no" });
+  });
+
+  it("rejects an answer that says COM+ runs without saying whether it responds, or that it responds while stopped", () => {
+    const silent = goodProbe.filter((line) => !line.startsWith("complus.responding="));
+    expect(thrownBy(() => parseProbeAnswer(probeOutput(silent), files)).message).toContain(
+      "complus=running, but complus.responding is missing",
+    );
+    const stopped = goodProbe.map((line) => (line === "complus=running" ? "complus=stopped" : line));
+    expect(thrownBy(() => parseProbeAnswer(probeOutput(stopped), files)).message).toContain(
+      "complus=stopped, but complus.responding is there",
+    );
+    expect(() =>
+      parseProbeAnswer(probeOutput([...silent.slice(0, -1), "complus.responding=maybe", "exit=0"]), files),
+    ).toThrow(/complusResponding/);
   });
 
   it("reads a missing file, a deactivated engine, a stopped application and the pending renames, empty ones too", () => {

@@ -29,6 +29,7 @@ const comAdmin = {
   catalog: "https://learn.microsoft.com/en-us/windows/win32/api/comadmin/nn-comadmin-icomadmincatalog",
   shutdown:
     "https://learn.microsoft.com/en-us/windows/win32/api/comadmin/nf-comadmin-icomadmincatalog-shutdownapplication",
+  components: "https://learn.microsoft.com/en-us/windows/win32/cossdk/components",
   interfaces: "https://learn.microsoft.com/en-us/windows/win32/cossdk/com--administration-interfaces",
   classes: "https://learn.microsoft.com/en-us/windows/win32/cossdk/summary-description-of-the-comadmin-classes",
 };
@@ -50,6 +51,12 @@ export const cmdlets: Readonly<Record<string, Cmdlet>> = {
     parameters: { "-comobject": ps2("dd315334"), "-typename": ps2("dd315334"), "-argumentlist": ps2("dd315334") },
   },
   "test-path": { url: ps2("dd315298"), parameters: { "-literalpath": ps2("dd315298") } },
+  "start-job": {
+    url: ps2("dd347692"),
+    parameters: { "-scriptblock": ps2("dd347692"), "-argumentlist": ps2("dd347692") },
+  },
+  "wait-job": { url: ps2("dd347634"), parameters: { "-job": ps2("dd347634"), "-timeout": ps2("dd347634") } },
+  "remove-job": { url: ps2("dd315374"), parameters: { "-job": ps2("dd315374"), "-force": ps2("dd315374") } },
   "invoke-command": {
     url: ps2("dd347578"),
     parameters: {
@@ -199,11 +206,13 @@ export const instanceMembers: Readonly<Record<string, InstanceMember>> = {
   ".readtoend": member("TextReader", "System.IO.TextReader.ReadToEnd"),
   ".exception": member("ErrorRecord", "System.Management.Automation.ErrorRecord.Exception"),
   ".message": member("Exception", "System.Exception.Message"),
-  ".getcollection": com("COMAdminCatalog (ICOMAdminCatalog)", comAdmin.catalog),
+  ".getcollection": com("COMAdminCatalog (ICOMAdminCatalog), and a collection for a related one", comAdmin.catalog),
   ".shutdownapplication": com("COMAdminCatalog (ICOMAdminCatalog)", comAdmin.shutdown),
   ".startapplication": com("COMAdminCatalog (ICOMAdminCatalog)", comAdmin.catalog),
   ".populate": com("COMAdminCatalogCollection (ICatalogCollection)", comAdmin.interfaces),
-  ".name": com("COMAdminCatalogObject (ICatalogObject)", comAdmin.interfaces),
+  ".name": com("COMAdminCatalogObject (ICatalogObject); a component's Name is its ProgID", comAdmin.components),
+  ".jobstateinfo": member("Job", "System.Management.Automation.Job.JobStateInfo"),
+  ".state": member("JobStateInfo", "System.Management.Automation.JobStateInfo.State"),
   ".key": com("COMAdminCatalogObject (ICatalogObject)", comAdmin.interfaces),
   ".value": com("COMAdminCatalogObject (ICatalogObject)", comAdmin.interfaces),
   ".isactive": com("the engine control", engineControlContract),
@@ -215,6 +224,8 @@ export const instanceMembers: Readonly<Record<string, InstanceMember>> = {
 export const comClasses: Readonly<Record<string, string>> = {
   "comadmin.comadmincatalog": comAdmin.classes,
   $enginecontrolprogid: engineControlContract,
+  /** In a background job: the first component of the COM+ application, by the ProgID the catalog lists. */
+  $componentprogid: comAdmin.components,
 };
 
 /** Every page the allow-list cites, once each. */

@@ -70,6 +70,7 @@ export const scriptsByName: Readonly<Record<ScriptName, HostScript>> = {
   "install-package": hostScripts.installPackage(target, kbPackage, logPath),
   "start-complus": hostScripts.startComPlus(target),
   "activate-engine": hostScripts.activateEngine(target),
+  "check-response": hostScripts.checkResponse(target),
   "read-install-log": hostScripts.readInstallLog(logPath, 25),
   "installer-status": hostScripts.installerStatus(logPath),
 };

@@ -202,6 +202,7 @@ describe("parameters are single-quoted literals", () => {
         EngineName: "MPS01",
         EngineControlProgId: "Provisioning.EngineControl",
         ComPlusApplication: "Provisioning Engine",
+        ResponseTimeoutSeconds: "30",
       },
     };
     const root = expectParses(renderScript(script));

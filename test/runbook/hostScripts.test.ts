@@ -75,6 +75,7 @@ describe("hostScripts", () => {
         EngineName: "MPS01",
         EngineControlProgId: "Provisioning.EngineControl",
         ComPlusApplication: "Provisioning Engine",
+        ResponseTimeoutSeconds: "30",
       },
     });
   });
@@ -127,6 +128,7 @@ describe("hostScripts", () => {
         binDir: "D:\\MPS (x86)\\Bin",
         comPlusApplication: "Provisioning Engine 2",
         engineControlProgId: "Acme.Control",
+        responseTimeoutSeconds: 5,
       },
     });
     expect(hostScripts.probe(custom).params).toEqual({
@@ -134,6 +136,11 @@ describe("hostScripts", () => {
       EngineName: "MPS-07",
       EngineControlProgId: "Acme.Control",
       ComPlusApplication: "Provisioning Engine 2",
+      ResponseTimeoutSeconds: "5",
+    });
+    expect(hostScripts.checkResponse(custom).params).toEqual({
+      ComPlusApplication: "Provisioning Engine 2",
+      ResponseTimeoutSeconds: "5",
     });
   });
 });

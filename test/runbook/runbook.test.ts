@@ -1,4 +1,4 @@
-import { inRotation } from "../../components/domain/observation";
+import { inRotation, notRespondingReason } from "../../components/domain/observation";
 import { hostPath, type EngineTarget, type MaintenanceSettings } from "../../components/domain/target";
 import type { ScriptName } from "../../components/host/scriptNames";
 import { TransportError } from "../../components/host/sshSession";
@@ -117,6 +117,7 @@ const patchedSteps: StepName[] = [
   "verify-files",
   "start-complus",
   "activate-engine",
+  "check-response",
 ];
 
 describe("Runbook.converge", () => {
@@ -157,6 +158,7 @@ describe("Runbook.converge", () => {
           FilePaths: [hostPath(defaultHost.binDir, dll)],
           ...engine,
           ComPlusApplication: defaultHost.comPlusApplication,
+          ResponseTimeoutSeconds: String(defaultHost.responseTimeoutSeconds),
         },
         stdin: undefined,
         timeoutMs: 60_000,
@@ -189,6 +191,15 @@ describe("Runbook.converge", () => {
         timeoutMs: 60_000,
       },
       { script: "activate-engine", params: engine, stdin: undefined, timeoutMs: 60_000 },
+      {
+        script: "check-response",
+        params: {
+          ComPlusApplication: defaultHost.comPlusApplication,
+          ResponseTimeoutSeconds: String(defaultHost.responseTimeoutSeconds),
+        },
+        stdin: undefined,
+        timeoutMs: 60_000,
+      },
     ]);
   });
 
@@ -208,20 +219,20 @@ describe("Runbook.converge", () => {
   it("(c) puts back an engine left deactivated with COM+ stopped whose files are fine, without reinstalling", async () => {
     const { host, runbook, steps } = rig({ files: compliantFiles, engine: "deactivated", complus: "stopped" });
     await expect(runbook.converge()).resolves.toEqual({ files: { [kb]: compliantFiles }, ...inRotation });
-    expect(host.scripts).toEqual(["probe", "start-complus", "activate-engine"]);
-    expect(steps()).toEqual(["probe", "start-complus", "activate-engine"]);
+    expect(host.scripts).toEqual(["probe", "start-complus", "activate-engine", "check-response"]);
+    expect(steps()).toEqual(["probe", "start-complus", "activate-engine", "check-response"]);
   });
 
   it("(c) only activates a deactivated engine whose COM+ application runs", async () => {
     const { host, runbook } = rig({ files: compliantFiles, engine: "deactivated" });
     await runbook.converge();
-    expect(host.scripts).toEqual(["probe", "activate-engine"]);
+    expect(host.scripts).toEqual(["probe", "activate-engine", "check-response"]);
   });
 
   it("(c) only starts a stopped COM+ application of an active engine", async () => {
     const { host, runbook } = rig({ files: compliantFiles, complus: "stopped" });
     await runbook.converge();
-    expect(host.scripts).toEqual(["probe", "start-complus"]);
+    expect(host.scripts).toEqual(["probe", "start-complus", "check-response"]);
   });
 
   it("patches an engine whose file is missing", async () => {
@@ -471,6 +482,34 @@ describe("Runbook.converge", () => {
     expect(error.rotation).toBe("untouched");
   });
 
+  it("refuses an engine whose COM+ component does not answer (KB952089's symptom) before changing anything", async () => {
+    const { host, runbook } = rig({ responding: false });
+    const error = await failure(runbook.converge());
+    expect(host.scripts).toEqual(["probe"]);
+    expect(error.step).toBe("probe");
+    expect(error.rotation).toBe("untouched");
+    expect(error.reason).toBe(
+      `not responding: ${notRespondingReason}; restart the server in a change window, then run up again`,
+    );
+  });
+
+  it("fails an engine whose COM+ component does not answer once it is back in rotation, and says so loudly", async () => {
+    const { host, runbook, steps } = rig({
+      checkResponse: [output(["complus.instances=1", "complus.responding=no", "exit=0"])],
+    });
+    const error = await failure(runbook.converge());
+    expect(host.scripts).toEqual(kbRunbookScripts);
+    expect(steps()).toEqual(patchedSteps);
+    expect(error.step).toBe("check-response");
+    expect(error.rotation).toBe("in-rotation-not-responding");
+    expect(error.reason).toContain(`did not answer within ${defaultHost.responseTimeoutSeconds}s`);
+    expect(rotationNotice(error)).toMatch(/^ENGINE MPS01 IS IN ROTATION BUT DOES NOT RESPOND/);
+    // The check waits for the job's timeout on the host, so its step may take that long and more.
+    expect(host.callsTo("check-response")[0]?.timeoutMs).toBeGreaterThanOrEqual(
+      (defaultHost.responseTimeoutSeconds + 30) * 1000,
+    );
+  });
+
   it("(l) fails verify-files when msiexec says 0 but the old version is still there, and restores", async () => {
     const { host, runbook, steps } = rig({ install: [msiexec(0)] });
     const error = await failure(runbook.converge());
@@ -478,8 +517,10 @@ describe("Runbook.converge", () => {
     expect(error.reason).toBe(`msiexec reported success but ${kb}: ${dll}: ${oldVersion} is older than ${version}`);
     expect(error.exitCode).toBeUndefined();
     expect(error.rotation).toBe("restored");
-    expect(host.scripts).toEqual(kbRunbookScripts);
-    expect(steps()).toEqual(patchedSteps);
+    // Put back after the failure: no check-response, which follows only a maintenance that succeeded.
+    const restored = (names: readonly string[]): string[] => names.filter((name) => name !== "check-response");
+    expect(host.scripts).toEqual(restored(kbRunbookScripts));
+    expect(steps()).toEqual(restored(patchedSteps));
   });
 
   it("(l) fails verify-files when msiexec says 0 but a restart is now pending", async () => {
@@ -724,6 +765,7 @@ describe("Runbook.converge on an engine with two hotfixes", () => {
       "probe",
       "start-complus",
       "activate-engine",
+      "check-response",
     ]);
     expect(steps()).toEqual([
       "probe",
@@ -736,6 +778,7 @@ describe("Runbook.converge on an engine with two hotfixes", () => {
       "verify-files",
       "start-complus",
       "activate-engine",
+      "check-response",
     ]);
     expectKbOrder(host.scripts);
     expect(host.callsTo("stage-package").map((c) => [c.params["PackageFile"], c.stdin])).toEqual([

@@ -100,6 +100,7 @@ describe("standard input parsing", () => {
         EngineName: "O'Brien",
         EngineControlProgId: "P.E",
         ComPlusApplication: "A",
+        ResponseTimeoutSeconds: "30",
       },
     };
     expect(parseInput(invocationFor(script, direct).stdin)).toMatchObject({
@@ -146,7 +147,7 @@ describe("standard input parsing", () => {
     [
       "a line added among the parameters",
       editedProbe((s) => s.replace("# end of parameters", "Stop-Computer\n# end of parameters")),
-      "line 6 is not a parameter assignment",
+      "line 7 is not a parameter assignment",
     ],
     [
       "a parameter assigned twice",
@@ -156,12 +157,12 @@ describe("standard input parsing", () => {
     [
       "a missing end of parameters",
       editedProbe((s) => s.replace("# end of parameters", "# end")),
-      "line 6 is not a parameter assignment",
+      "line 7 is not a parameter assignment",
     ],
     [
       "an unexpected parameter",
       editedProbe((s) => s.replace("# end of parameters", "$Force = 'yes'\n# end of parameters")),
-      "script probe takes parameters ComPlusApplication,EngineControlProgId,EngineName,FilePaths, given ComPlusApplication,EngineControlProgId,EngineName,FilePaths,Force",
+      "script probe takes parameters ComPlusApplication,EngineControlProgId,EngineName,FilePaths,ResponseTimeoutSeconds, given ComPlusApplication,EngineControlProgId,EngineName,FilePaths,Force,ResponseTimeoutSeconds",
     ],
     [
       "a list where a string belongs",

@@ -187,6 +187,7 @@ describe("simulated faults", () => {
         "engine=active",
         "complus.instances=1",
         "complus=running",
+        "complus.responding=yes",
         "renames=0",
         "exit=0",
       ]),

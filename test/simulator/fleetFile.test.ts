@@ -31,6 +31,7 @@ describe("fleet file", () => {
       files: { "Mapsproccntl.dll": version },
       engine: "active",
       complus: "running",
+      complusResponding: true,
       comPlusApplication: "Provisioning Engine",
       engineControlProgId: "Provisioning.EngineControl",
       pendingRenames: [],

@@ -50,6 +50,7 @@ export const scripts = {
       EngineName: engine,
       EngineControlProgId: "Provisioning.EngineControl",
       ComPlusApplication: "Provisioning Engine",
+      ResponseTimeoutSeconds: "1",
     },
   }),
   stage: (payload: string = packageBase64): HostScript => ({
@@ -73,6 +74,10 @@ export const scripts = {
   activate: (engine: string): HostScript => ({
     name: "activate-engine",
     params: { EngineName: engine, EngineControlProgId: "Provisioning.EngineControl" },
+  }),
+  checkResponse: (): HostScript => ({
+    name: "check-response",
+    params: { ComPlusApplication: "Provisioning Engine", ResponseTimeoutSeconds: "1" },
   }),
   readLog: (engine: string, lines = "50"): HostScript => ({
     name: "read-install-log",

@@ -24,11 +24,17 @@ import {
 } from "./helpers";
 import { kbRunbookScripts } from "../support/kbRunbook";
 
-const probeLines = (version: string, engine: string, instances: number, restart: "none" | "pending"): string[] => [
+const probeLines = (
+  version: string,
+  engine: string,
+  instances: number,
+  restart: "none" | "pending",
+  responding: "yes" | "no" = "yes",
+): string[] => [
   `file:Mapsproccntl.dll=${version}`,
   `engine=${engine}`,
   `complus.instances=${instances}`,
-  instances > 0 ? "complus=running" : "complus=stopped",
+  ...(instances > 0 ? ["complus=running", `complus.responding=${responding}`] : ["complus=stopped"]),
   ...renameLines(restart === "pending" ? [heldDllRename] : []),
   "exit=0",
 ];
@@ -81,6 +87,9 @@ describe("the KB952089 runbook against a simulated engine", () => {
     );
     expect(await run(mps01(), scripts.start())).toEqual(answer(["complus.instances=1", "complus=running", "exit=0"]));
     expect(await run(mps01(), scripts.activate("MPS01"))).toEqual(answer(["engine=active", "exit=0"]));
+    expect(await run(mps01(), scripts.checkResponse())).toEqual(
+      answer(["complus.instances=1", "complus.responding=yes", "exit=0"]),
+    );
     expect(await run(mps01(), scripts.readLog("MPS01"))).toEqual(
       answer(
         [
@@ -178,12 +187,20 @@ describe("the KB952089 runbook against a simulated engine", () => {
     );
   });
 
-  test("rule: shutting COM+ down while the engine is active is the KB symptom: recorded, invisible to the probe, cleared by a restart", async () => {
+  test("rule: shutting COM+ down while the engine is active is the KB symptom: recorded, seen by the probe's bounded wait, cleared by a restart", async () => {
     expect(await run(mps01(), scripts.shutdown())).toEqual(
       answer(["complus.instances=0", "complus=stopped", "exit=0"]),
     );
     expect(await run(mps01(), scripts.start())).toEqual(answer(["complus.instances=1", "complus=running", "exit=0"]));
-    expect(await run(mps01(), scripts.probe("MPS01"))).toEqual(answer(probeLines("13.3.600.0", "active", 1, "none")));
+    const asked = Date.now();
+    expect(await run(mps01(), scripts.probe("MPS01"))).toEqual(
+      answer(probeLines("13.3.600.0", "active", 1, "none", "no")),
+    );
+    // Wait-Job -Timeout runs out before the answer: ResponseTimeoutSeconds is 1 in these scripts.
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(950);
+    expect(await run(mps01(), scripts.checkResponse())).toEqual(
+      answer(["complus.instances=1", "complus.responding=no", "exit=0"]),
+    );
     expect(fleet.host("MPS01").complusResponding).toBe(false);
     expect(
       steps(fleet).filter((step) => "script" in step && (step as { script: string }).script !== "connect"),
@@ -198,9 +215,13 @@ describe("the KB952089 runbook against a simulated engine", () => {
       },
       { seq: 5, host: "MPS01", script: "start-complus", exitCode: 0 },
       { seq: 7, host: "MPS01", script: "probe", exitCode: 0 },
+      { seq: 9, host: "MPS01", script: "check-response", exitCode: 0 },
     ]);
     fleet.restartHost("MPS01");
     expect(fleet.host("MPS01")).toMatchObject({ complusResponding: true, complus: "running", engine: "active" });
+    expect(await run(mps01(), scripts.checkResponse())).toEqual(
+      answer(["complus.instances=1", "complus.responding=yes", "exit=0"]),
+    );
   });
 
   test("rule: install needs the staged package, and a file that is not a Windows Installer package is refused (1620)", async () => {

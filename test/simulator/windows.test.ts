@@ -156,6 +156,7 @@ describe("PendingFileRenameOperations holds other software's renames too", () =>
       "engine=active",
       "complus.instances=1",
       "complus=running",
+      "complus.responding=yes",
       ...renameLines(renames),
       "exit=0",
     ];

@@ -26,6 +26,8 @@ export interface HostState {
   otherRenames: string[];
   /** Windows Installer is running an install (Global\_MSIExecute is held). */
   installing: boolean;
+  /** false: the COM+ component does not answer (KB952089's symptom). */
+  responding: boolean;
 }
 
 /** A scripted answer: a result, a thrown error (the transport failed), or an answer computed from the call. */
@@ -41,6 +43,7 @@ const scriptOfKey = {
   install: "install-package",
   start: "start-complus",
   activate: "activate-engine",
+  checkResponse: "check-response",
   readLog: "read-install-log",
   status: "installer-status",
 } as const satisfies Record<string, ScriptName>;
@@ -126,6 +129,7 @@ export class FakeHost implements ScriptRunner {
       restart: options.restart ?? "none",
       otherRenames: [...(options.otherRenames ?? [])],
       installing: options.installing ?? false,
+      responding: options.responding ?? true,
     };
     this.replies = new Map(
       (Object.keys(scriptOfKey) as ReplyKey[]).map((key) => [scriptOfKey[key], [...(options[key] ?? [])]]),
@@ -172,6 +176,7 @@ export class FakeHost implements ScriptRunner {
           `engine=${s.engine}`,
           `complus.instances=${s.complus === "running" ? 1 : 0}`,
           `complus=${s.complus}`,
+          ...(s.complus === "running" ? [`complus.responding=${s.responding ? "yes" : "no"}`] : []),
           ...renames.map((entry, index) => `rename.${index}=${entry}`),
           `renames=${renames.length}`,
           "exit=0",
@@ -203,6 +208,9 @@ export class FakeHost implements ScriptRunner {
       case "activate-engine":
         s.engine = "active";
         return output(["engine=active", "exit=0"]);
+      case "check-response":
+        if (s.complus !== "running") return failedWith(`${param(call, "ComPlusApplication")} has no running instance`);
+        return output(["complus.instances=1", `complus.responding=${s.responding ? "yes" : "no"}`, "exit=0"]);
       case "read-install-log": {
         const log = param(call, "LogPath");
         const lines = this.logs.get(log);

@@ -6,8 +6,8 @@ export function takeDownScriptsFor(hotfixes: number): readonly string[] {
 /** The scripts before the install: the probe, staging, deactivate, COM+ shutdown. */
 export const takeDownScripts: readonly string[] = takeDownScriptsFor(1);
 
-/** The scripts after a successful install: the verifying probe, COM+ start, activate. */
-export const bringBackScripts: readonly string[] = ["probe", "start-complus", "activate-engine"];
+/** The scripts after a successful install: the verifying probe, COM+ start, activate, the check that COM+ answers. */
+export const bringBackScripts: readonly string[] = ["probe", "start-complus", "activate-engine", "check-response"];
 
 /** The scripts of one engine's maintenance that installs `hotfixes` hotfixes, in the article's order. */
 export function maintenanceScripts(hotfixes: number): readonly string[] {
