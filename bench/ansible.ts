@@ -40,8 +40,6 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-const rawSendsStandardInput: boolean = false;
-
 /** ansible-playbook, sshpass (password authentication) and ssh, or what is missing of them. */
 export function findAnsible(): AnsibleAvailability {
   const found = Object.fromEntries(["ansible-playbook", "sshpass", "ssh"].map((name) => [name, onPath(name)]));
@@ -52,11 +50,6 @@ export function findAnsible(): AnsibleAvailability {
   const ssh = found["ssh"];
   if (missing.length > 0 || playbook === undefined || ssh === undefined) {
     return { available: false, missing, install: ansibleInstallHint };
-  }
-  // The product's scripts travel on standard input behind a short bootstrap command line, which
-  // Ansible's raw module cannot send: until the peer is redesigned, its columns are skipped.
-  if (!rawSendsStandardInput) {
-    return { available: false, missing: ["a raw task that sends standard input"], install: ansibleInstallHint };
   }
   const version = spawnSync(playbook, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0]?.trim() ?? "";
   return { available: true, tools: { playbook, ssh, version: version === "" ? "unknown" : version } };

@@ -50,7 +50,7 @@ export async function measureAnsibleFixedCost(
 }
 
 /**
- * The preview's peer: one raw task sending the product's probe command line to every engine, at
+ * The preview's peer: one raw task sending the product's probe (its echo pipe) to every engine, at
  * `forks`, failed on the engines that lack the required version. `outdated` is how many should;
  * `productMs` is the product's preview of the same fleet, for the ratio.
  */
@@ -92,7 +92,8 @@ export async function ansibleProbe(
 
 /**
  * stage-package on every engine, with the product's command line and the package on its standard
- * input, over the bench's own SSH client: what an Ansible raw task cannot do (it sends no stdin).
+ * input, over the bench's own SSH client: what an Ansible raw task cannot do (it writes no
+ * standard input, and the package is far too long for an echo on cmd.exe's command line).
  * Untimed, before the playbook; checked against the SHA-256 the stack pins.
  */
 export async function stagePackages(plan: FleetPlan): Promise<void> {

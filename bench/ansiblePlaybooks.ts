@@ -1,15 +1,16 @@
 import { stringify } from "yaml";
 import type { FleetPlan } from "../components/config/fleetPlan";
 import type { EngineTarget, MaintenanceSettings } from "../components/domain/target";
-import { commandLineFor } from "../components/host/scripts";
 import { hostScripts, installLogPath, probedFiles } from "../components/runbook/hostScripts";
-import { directEndpoint, probeCommandLine } from "./sshFloor";
+import { echoPipeCommandLine } from "./echoPipe";
+import { directEndpoint } from "./sshFloor";
 
 /**
  * The Ansible peer's inventory and playbooks, built from the product's own scripts: every `raw`
- * task sends the exact command line the product sends for the same step (commandLineFor of the
- * product's hostScripts), so the hosts do the same work for both. The simulated hosts accept only
- * those command lines, so no module (which would need a Python or a shell on the host) can run.
+ * task sends `echo <the product's standard input>| <the product's bootstrap>` for the same step
+ * (echoPipeCommandLine of the product's hostScripts), so the hosts run the same bootstrap on the
+ * same script for both. The simulated hosts accept nothing else, so no module (which would need a
+ * Python or a shell on the host) can run.
  */
 
 /** Ansible's ssh arguments for hosts whose keys are not known beforehand (Ansible checks none). */
@@ -58,9 +59,9 @@ export function inventoryYaml(plan: FleetPlan, password: string, vars: (engine: 
 
 const allRequired = (engine: EngineTarget): string[] => Object.values(requiredLines(engine)).flat();
 
-/** What a probe playbook needs of each host: the probe's command line and the lines to find. */
+/** What a probe playbook needs of each host: the probe's echo pipe and the lines to find. */
 export function probeHostVars(engine: EngineTarget): HostVars {
-  return { mps_probe: probeCommandLine(engine), mps_required_lines: allRequired(engine) };
+  return { mps_probe: echoPipeCommandLine(hostScripts.probe(engine)), mps_required_lines: allRequired(engine) };
 }
 
 /** Jinja: some of `lines` are missing from the answer lines of `result`. */
@@ -74,7 +75,7 @@ export function probePlaybook(): string {
   return stringify(
     [
       {
-        name: "mps-hotfix probe (the product's probe command line)",
+        name: "mps-hotfix probe (the product's probe, piped from echo)",
         hosts: "all",
         gather_facts: false,
         tasks: [
@@ -93,39 +94,42 @@ export function probePlaybook(): string {
 }
 
 /**
- * What an up playbook needs of each host: the command lines of one maintenance as the product's
- * runbook sends them, stage-package left out (see upPlaybook). The install log paths are fixed
- * when the playbook is written (the product stamps each attempt when it starts).
+ * What an up playbook needs of each host: the scripts of one maintenance as the product's runbook
+ * sends them, each as its echo pipe, stage-package left out (see upPlaybook). The install log
+ * paths are fixed when the playbook is written (the product stamps each attempt when it starts).
  */
 export function upHostVars(engine: EngineTarget, settings: MaintenanceSettings, at: Date): HostVars {
-  const direct = { kind: "direct" } as const;
   return {
-    mps_probe: probeCommandLine(engine),
-    mps_deactivate_engine: commandLineFor(hostScripts.deactivateEngine(engine), direct),
-    mps_shutdown_complus: commandLineFor(
+    mps_probe: echoPipeCommandLine(hostScripts.probe(engine)),
+    mps_deactivate_engine: echoPipeCommandLine(hostScripts.deactivateEngine(engine)),
+    mps_shutdown_complus: echoPipeCommandLine(
       hostScripts.shutdownComPlus(engine, settings.complusShutdownTimeoutSeconds),
-      direct,
     ),
     mps_install_package: Object.fromEntries(
       engine.packages.map((pkg) => [
         pkg.hotfix,
-        commandLineFor(hostScripts.installPackage(engine, pkg, installLogPath(engine, pkg, at, 1)), direct),
+        echoPipeCommandLine(hostScripts.installPackage(engine, pkg, installLogPath(engine, pkg, at, 1))),
       ]),
     ),
-    mps_start_complus: commandLineFor(hostScripts.startComPlus(engine), direct),
-    mps_activate_engine: commandLineFor(hostScripts.activateEngine(engine), direct),
+    mps_start_complus: echoPipeCommandLine(hostScripts.startComPlus(engine)),
+    mps_activate_engine: echoPipeCommandLine(hostScripts.activateEngine(engine)),
+    mps_check_response: echoPipeCommandLine(hostScripts.checkResponse(engine)),
     mps_required: requiredLines(engine),
     mps_required_lines: allRequired(engine),
   };
 }
 
+/** The line of check-response's answer that says the COM+ component answered. */
+const respondingLine = "complus.responding=yes";
+
 /**
  * The product's maintenance as a playbook, `serial` engines at a time: probe; for an engine that
  * lacks a required version deactivate-engine, shutdown-complus, install-package per outdated
  * hotfix (in `hotfixes` order, the catalog's), verify-files (the probe again, failed unless every
- * version is there), start-complus, activate-engine. stage-package is not in it: its script reads
- * the package from its standard input, and a `raw` task sends none (the bench stages the package
- * beforehand, untimed, with the product's command line).
+ * version is there), start-complus, activate-engine, check-response (failed unless the COM+
+ * component answered). stage-package is not in it: its payload is the whole package, which no
+ * echo on an 8,191-character command line carries (the bench stages the package beforehand,
+ * untimed, with the product's invocation).
  */
 export function upPlaybook(hotfixes: readonly string[], serial: number): string {
   const outdated = lacks("mps_required_lines", "probe");
@@ -137,7 +141,7 @@ export function upPlaybook(hotfixes: readonly string[], serial: number): string 
   return stringify(
     [
       {
-        name: "mps-hotfix maintenance (the product's command lines, stage-package left out)",
+        name: "mps-hotfix maintenance (the product's scripts, piped from echo, stage-package left out)",
         hosts: "all",
         gather_facts: false,
         serial,
@@ -160,6 +164,14 @@ export function upPlaybook(hotfixes: readonly string[], serial: number): string 
           },
           step("start-complus", "mps_start_complus"),
           step("activate-engine", "mps_activate_engine"),
+          {
+            name: "check-response",
+            "ansible.builtin.raw": "{{ mps_check_response }}",
+            register: "response",
+            changed_when: false,
+            when: outdated,
+            failed_when: `response.rc != 0 or '${respondingLine}' not in response.stdout_lines`,
+          },
         ],
       },
     ],

@@ -4,7 +4,7 @@ import { directEndpoint, probeOver } from "./sshFloor";
 
 /**
  * What one script costs on a session that already ran one, as the runbook's later steps do:
- * the probe command line sent `execs` times in a row over one connection, with Nagle's
+ * the product's probe sent `execs` times in a row over one connection, with Nagle's
  * algorithm on (as sessions were before the product set TCP_NODELAY) and off (as the product's
  * SshSession now leaves the socket). The first exec of each connection is not counted: it never
  * waits behind an unacknowledged packet.

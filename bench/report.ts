@@ -305,7 +305,7 @@ function ansibleSection(
   return [
     `Ansible: ${info.version}; fixed cost (a play without tasks, median of ${info.fixedCost.runsMs.length}): ${s(info.fixedCost.ms)}`,
     "",
-    "Previews beside Ansible (one raw task with the product's probe command line, failed where a version is missing;",
+    "Previews beside Ansible (one raw task with the product's probe behind cmd.exe's echo pipe, failed where a version is missing;",
     "product = runner start and stack open + preview, Ansible = ansible-playbook from start to exit; x = product / Ansible;",
     "memory = peak RSS / peak PSS):",
     table(

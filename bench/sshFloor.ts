@@ -9,19 +9,15 @@ import { connect, run } from "./sshClient";
 
 /**
  * The floor of the work a preview does: one ssh2 connection per engine, all at once, each
- * running the product's exact probe command line and parsing the answer. No Pulumi, no
- * provider, no state: what reading the fleet's file versions costs at least.
+ * running the product's probe as the product sends it (the bootstrap, the script on standard
+ * input) and parsing the answer. No Pulumi, no provider, no state: what reading the fleet's file
+ * versions costs at least.
  */
 
 interface FloorResult {
   readonly ms: number;
   /** Engines whose answer reported exactly the expected version for every required file. */
   readonly matched: number;
-}
-
-/** The exact command line the product sends for an engine's probe (the script itself goes on stdin). */
-export function probeCommandLine(engine: EngineTarget): string {
-  return probeInvocation(engine).commandLine;
 }
 
 /** The probe as the product sends it: the bootstrap command line, and the script on standard input. */

@@ -10,6 +10,7 @@ import {
   type ScriptParams,
 } from "../components/host/scripts";
 import { scriptNames, type ScriptName } from "../components/host/scriptNames";
+import type { DefaultShell } from "./fleetFile";
 
 export interface ParsedScript {
   readonly name: ScriptName;
@@ -31,6 +32,59 @@ class Rejection extends Error {}
 export function commandLineRejection(commandLine: string): string | undefined {
   if (commandLine === bootstrapCommandLine) return undefined;
   return "not the mps-hotfix bootstrap (powershell.exe -EncodedCommand of the script that reads its script from standard input)";
+}
+
+/**
+ * Where the bootstrap's standard input comes from: the SSH channel (the bootstrap alone on the
+ * command line), or cmd.exe's pipe from `echo <text>|`, which carries `<text>` and CRLF, then ends.
+ */
+export type CommandLineResult =
+  | {
+      readonly ok: true;
+      readonly stdin: { readonly from: "channel" } | { readonly from: "echo"; readonly text: string };
+    }
+  | { readonly ok: false; readonly reason: string };
+
+const echoPrefix = "echo ";
+/** What cmd.exe would read as an operator, an expansion or a quote inside echo's text, and line ends. */
+const cmdMetacharacters = /[&<>^|"%\r\n\0]/;
+
+/**
+ * The command line as the host's default shell runs it: the bootstrap, or on cmd.exe
+ * `echo <text>|<bootstrap>`. cmd.exe gives echo everything between `echo ` and the pipe (trailing
+ * spaces included) and skips the spaces before the command after it; echo writes the text and CRLF
+ * into the pipe, the command's standard input, which ends when echo does.
+ */
+export function readCommandLine(commandLine: string, shell: DefaultShell): CommandLineResult {
+  if (!commandLine.startsWith(echoPrefix)) {
+    const refused = commandLineRejection(commandLine);
+    return refused === undefined ? { ok: true, stdin: { from: "channel" } } : { ok: false, reason: refused };
+  }
+  if (shell !== "cmd") {
+    return {
+      ok: false,
+      reason: "echo piped into the bootstrap is modeled for cmd.exe only; this host's default shell is PowerShell",
+    };
+  }
+  const pipe = commandLine.indexOf("|");
+  if (pipe < 0) return { ok: false, reason: "echo without a pipe: nothing reaches the bootstrap" };
+  const text = commandLine.slice(echoPrefix.length, pipe);
+  const special = cmdMetacharacters.exec(text);
+  if (special !== null) {
+    return {
+      ok: false,
+      reason: `echo's text holds ${JSON.stringify(special[0])}, which cmd.exe does not pass to echo as it is (it would need escaping with ^)`,
+    };
+  }
+  if (/^\s*$|^\s*(on|off)\s*$|^\s*\/\?/i.test(text)) {
+    return {
+      ok: false,
+      reason: `echo ${JSON.stringify(text)} shows or sets the echo setting, or its help: it prints no text`,
+    };
+  }
+  const refused = commandLineRejection(commandLine.slice(pipe + 1).replace(/^[ \t]+/, ""));
+  if (refused !== undefined) return { ok: false, reason: `after echo's pipe: ${refused}` };
+  return { ok: true, stdin: { from: "echo", text: `${text}\r\n` } };
 }
 
 /**

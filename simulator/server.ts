@@ -4,7 +4,7 @@ import { Server as SshServer, utils as sshUtils, type Connection, type ServerCha
 import { encodeOem } from "../components/host/codePages";
 import { encodingKey } from "../components/host/scripts";
 import type { ScriptName } from "../components/host/scriptNames";
-import { commandLineRejection, parseInput, type ParsedCommand } from "./commandLine";
+import { parseInput, readCommandLine, type ParsedCommand } from "./commandLine";
 import { EngineHost, type Clock, type EngineChange, type EngineSnapshot } from "./engineHost";
 import type { DefaultShell, FleetFile, OemCodePage, RelayFaults, StepDelays } from "./fleetFile";
 import {
@@ -298,9 +298,14 @@ class Fleet implements SimulatedFleet {
       channel.end();
       return;
     }
-    const refused = commandLineRejection(commandLine);
-    if (refused !== undefined) {
-      this.refuse(listener, channel, refused);
+    const accepted = readCommandLine(commandLine, listener.defaultShell);
+    if (!accepted.ok) {
+      this.refuse(listener, channel, accepted.reason);
+      return;
+    }
+    // Piped from echo, the bootstrap's input is echo's line; cmd.exe leaves the channel's unread.
+    if (accepted.stdin.from === "echo") {
+      this.run(listener, socket, channel, accepted.stdin.text, logon);
       return;
     }
     // The bootstrap reads its standard input to the end before it runs anything.

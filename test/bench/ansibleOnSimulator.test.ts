@@ -28,13 +28,16 @@ import { kbRunbookScripts } from "../support/kbRunbook";
 
 /**
  * The Ansible peer's playbooks against simulated hosts, with the ansible-playbook on PATH: the
- * hosts accept every command line (they refuse anything but the product's) and the up converges.
- * Skipped where Ansible or sshpass is not installed (the bench then skips its Ansible columns).
+ * hosts accept every raw task's echo pipe (they refuse anything but the product's bootstrap on
+ * the product's scripts) and the up converges. Skipped where Ansible, sshpass or ssh is not
+ * installed (the bench then skips its Ansible columns).
  */
 const found = findAnsible();
 const describeWithAnsible = found.available ? describe : describe.skip;
 if (!found.available) {
-  process.stderr.write(`test/bench/ansibleOnSimulator.test.ts: skipped: ${found.missing.join(", ")}\n`);
+  process.stderr.write(
+    `test/bench/ansibleOnSimulator.test.ts: skipped: ${found.missing.join(", ")} not on PATH (${found.install})\n`,
+  );
 }
 
 /** Runs ansible-playbook as the bench does, without the sampler; the simulator shares this event loop. */

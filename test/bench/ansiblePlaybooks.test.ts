@@ -1,7 +1,7 @@
 import { parse as parseYaml } from "yaml";
 import { catalog } from "../../components/domain/catalog";
-import { commandLineFor } from "../../components/host/scripts";
 import { hostScripts, installLogPath } from "../../components/runbook/hostScripts";
+import { echoPipeCommandLine } from "../../bench/echoPipe";
 import {
   ansibleSshCommonArgs,
   inventoryYaml,
@@ -31,7 +31,6 @@ function hosts(count: number): SimulatedHost[] {
 
 const plan = fleetPlan("test-bench-playbooks", hosts(2));
 const engine = plan.engines[0]!;
-const direct = { kind: "direct" } as const;
 const hotfix = catalog[0]!;
 
 interface Task {
@@ -71,33 +70,30 @@ describe("the Ansible peer's inventory", () => {
     });
   });
 
-  test("carries the product's exact probe command line and the lines of the catalog's versions", () => {
+  test("carries the product's probe as its echo pipe, and the lines of the catalog's versions", () => {
     const vars = inventory.all.hosts[engine.engine]!;
-    expect(vars["mps_probe"]).toBe(commandLineFor(hostScripts.probe(engine), direct));
+    expect(vars["mps_probe"]).toBe(echoPipeCommandLine(hostScripts.probe(engine)));
     const file = hotfix.files[0]!;
     expect(vars["mps_required_lines"]).toEqual([`file:${file.name}=${file.version}`]);
     expect(requiredLines(engine)).toEqual({ [hotfix.id]: [`file:${file.name}=${file.version}`] });
   });
 
-  test("carries the product's command line of every maintenance step but stage-package", () => {
+  test("carries the echo pipe of every maintenance step of the product but stage-package", () => {
     const at = new Date("2008-05-08T11:42:00Z");
     const vars = upHostVars(engine, plan.rollout, at);
     const pkg = engine.packages[0]!;
     expect(vars).toMatchObject({
-      mps_probe: commandLineFor(hostScripts.probe(engine), direct),
-      mps_deactivate_engine: commandLineFor(hostScripts.deactivateEngine(engine), direct),
-      mps_shutdown_complus: commandLineFor(
+      mps_probe: echoPipeCommandLine(hostScripts.probe(engine)),
+      mps_deactivate_engine: echoPipeCommandLine(hostScripts.deactivateEngine(engine)),
+      mps_shutdown_complus: echoPipeCommandLine(
         hostScripts.shutdownComPlus(engine, plan.rollout.complusShutdownTimeoutSeconds),
-        direct,
       ),
       mps_install_package: {
-        [pkg.hotfix]: commandLineFor(
-          hostScripts.installPackage(engine, pkg, installLogPath(engine, pkg, at, 1)),
-          direct,
-        ),
+        [pkg.hotfix]: echoPipeCommandLine(hostScripts.installPackage(engine, pkg, installLogPath(engine, pkg, at, 1))),
       },
-      mps_start_complus: commandLineFor(hostScripts.startComPlus(engine), direct),
-      mps_activate_engine: commandLineFor(hostScripts.activateEngine(engine), direct),
+      mps_start_complus: echoPipeCommandLine(hostScripts.startComPlus(engine)),
+      mps_activate_engine: echoPipeCommandLine(hostScripts.activateEngine(engine)),
+      mps_check_response: echoPipeCommandLine(hostScripts.checkResponse(engine)),
     });
   });
 });
@@ -119,6 +115,9 @@ describe("the Ansible peer's playbooks", () => {
     expect(scripts).toEqual(kbRunbookScripts.filter((s) => s !== "stage-package"));
     expect(play!.tasks.slice(1).every((t) => t.when !== undefined)).toBe(true);
     expect(play!.tasks.find((t) => t.name === "verify-files")?.failed_when).toContain("verify.stdout_lines");
+    expect(play!.tasks.find((t) => t.name === "check-response")?.failed_when).toBe(
+      "response.rc != 0 or 'complus.responding=yes' not in response.stdout_lines",
+    );
   });
 });
 
