@@ -1,3 +1,4 @@
+import "../components/provider/deferredClosures";
 import { fork } from "node:child_process";
 import { openStack } from "../cli/workspace";
 import { onCleanup } from "./cleanup";

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "../components/provider/deferredClosures";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";

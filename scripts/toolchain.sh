@@ -27,10 +27,14 @@ write_dynamic_provider_host() {
   fi
   # The SDK's own launcher starts one more node process only to resolve this path, on every host
   # start. The path is taken from where this launcher lies, so a copied or moved checkout runs its own.
+  # The built product's entry (components/provider/providerHost.ts) runs the SDK's host without
+  # its closure serializer; before the first build, the SDK's host as it is.
   cat >"$tools/pulumi-resource-pulumi-nodejs.partial.$$" <<'LAUNCHER'
 #!/bin/sh
-here=$(dirname "$0")
-exec node "$here/../../node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js" "$@"
+root=$(dirname "$0")/../..
+host=$root/dist/components/provider/providerHost.js
+[ -f "$host" ] || host=$root/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js
+exec node "$host" "$@"
 LAUNCHER
   chmod +x "$tools/pulumi-resource-pulumi-nodejs.partial.$$"
   mv -f "$tools/pulumi-resource-pulumi-nodejs.partial.$$" "$tools/pulumi-resource-pulumi-nodejs"
