@@ -124,6 +124,12 @@ async function sayOutputsKept(stack: Stack): Promise<void> {
   );
 }
 
+/** Whether every engine of a preview is a create: the stack manages none of them yet. */
+function createsOnly(events: readonly EngineEvent[]): boolean {
+  const steps = hotfixSteps(events);
+  return steps.length > 0 && steps.every((step) => step.op === "create");
+}
+
 /** The commands that run the program: bad input is refused before the engine starts them. */
 const runsProgram: readonly Command[] = ["preview", "report", "adopt", "up"];
 
@@ -139,24 +145,32 @@ export async function run(invocation: Invocation): Promise<number> {
     adoptOnly: invocation.command === "adopt",
     onPlan: (p) => (plan = p),
   });
+  const adoptFirst = (): void =>
+    printError(
+      `mps-hotfix: stack ${invocation.stackName} manages no engine yet, so every engine shows as a create. ` +
+        `To see drift first, run \`mps-hotfix adopt --stack ${invocation.stackName}\`: it records what each engine has and changes no host.\n`,
+    );
   if (runsProgram.includes(invocation.command)) {
-    plan = await planStack(stack);
-    if (invocation.command !== "adopt" && !(await managesEngines(stack))) {
-      printError(
-        `mps-hotfix: stack ${invocation.stackName} manages no engine yet, so every engine shows as a create. ` +
-          `To see drift first, run \`mps-hotfix adopt --stack ${invocation.stackName}\`: it records what each engine has and changes no host.\n`,
-      );
-    }
+    // An up is told before it starts; a preview's own steps say it after, which saves reading the
+    // state first (one more CLI process).
+    const [planned, manages] = await Promise.all([
+      planStack(stack),
+      invocation.command === "up" ? managesEngines(stack) : Promise.resolve(true),
+    ]);
+    plan = planned;
+    if (!manages) adoptFirst();
   }
   const events: EngineEvent[] = [];
   const common = { onOutput: print, color: "auto" as const, onEvent: (e: EngineEvent) => events.push(e) };
   switch (invocation.command) {
     case "preview":
       await previewFleet(stack, { ...common, diff: true });
+      if (createsOnly(events)) adoptFirst();
       return pictureStatus(events);
     case "report": {
       // The report is the only thing on stdout, so it can be piped or posted as it is.
       await previewFleet(stack, { ...common, onOutput: () => undefined });
+      if (createsOnly(events)) adoptFirst();
       const report = buildDriftReport(invocation.stackName, hotfixSteps(events));
       print(invocation.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report));
       return pictureStatus(events);
