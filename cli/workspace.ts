@@ -18,6 +18,7 @@ import { engineHotfixesType, legacyHotfixOnEngineType } from "../components/engi
 import { engineCount } from "../components/batches";
 import { BatchSize } from "../components/config/fleetConfig";
 import { fleetProgram } from "../components/program";
+import { startPreviewServer } from "../components/provider/previewServer";
 import { findProjectRoot } from "./projectRoot";
 
 export const projectRoot = findProjectRoot();
@@ -145,28 +146,47 @@ export async function openStack(options: StackOptions): Promise<Stack> {
 }
 
 /**
- * Every preview of the product: refreshed from the hosts first, and without checkpoints. The
- * refresh runs the program (`runProgram`, in every up too): otherwise the engine configures the
- * dynamic provider from the config it stored at the last up, and the refresh would log on with the
- * credentials of then, not the stack's current `mps-hotfix:credentials`. A preview
- * persists nothing, yet the engine serializes the whole snapshot after each step and discards it;
- * at 200 engines that was half a preview's time and most of the engine's memory. An up keeps its
- * checkpoints, so the state of an interrupted rollout records each engine that completed. The
- * setting lives in the workspace for the preview's duration: do not run an up on the same Stack
- * object meanwhile.
+ * Every preview of the product: refreshed from the hosts first, without checkpoints, and with
+ * the dynamic provider served from this process. The refresh runs the program (`runProgram`, in
+ * every up too): otherwise the engine configures the dynamic provider from the config it stored
+ * at the last up, and the refresh would log on with the credentials of then, not the stack's
+ * current `mps-hotfix:credentials`. A preview persists nothing, yet the engine serializes the
+ * whole snapshot after each step and discards it; at 200 engines that was half a preview's time
+ * and most of the engine's memory. An up keeps its checkpoints, so the state of an interrupted
+ * rollout records each engine that completed. A preview only checks, diffs and reads, so the
+ * engine attaches to a provider served here (previewServer.ts) rather than starting a provider
+ * host: a node process that loads the SDK and the handlers again, a third of a 1-engine preview's
+ * memory. The settings live in the workspace for the preview's duration: do not run an up on the
+ * same Stack object meanwhile. Previews of one process run one at a time: they share the
+ * handlers' module state (the stack's credentials).
  */
-export async function previewFleet(
-  stack: Stack,
-  options: Omit<PreviewOptions, "refresh"> = {},
-): Promise<PreviewResult> {
+export function previewFleet(stack: Stack, options: Omit<PreviewOptions, "refresh"> = {}): Promise<PreviewResult> {
+  const preview = previews.then(() => previewServed(stack, options));
+  previews = preview.catch(() => undefined);
+  return preview;
+}
+
+let previews: Promise<unknown> = Promise.resolve();
+
+async function previewServed(stack: Stack, options: Omit<PreviewOptions, "refresh">): Promise<PreviewResult> {
   const env = stack.workspace.envVars;
-  const had = env["PULUMI_SKIP_CHECKPOINTS"];
-  env["PULUMI_SKIP_CHECKPOINTS"] = "true";
+  const server = await startPreviewServer(projectRoot, "mps-hotfix");
+  const attach = `pulumi-nodejs:${server.port}`;
+  const debugProviders = env["PULUMI_DEBUG_PROVIDERS"] ?? process.env["PULUMI_DEBUG_PROVIDERS"];
+  const overrides: Record<string, string> = {
+    PULUMI_SKIP_CHECKPOINTS: "true",
+    PULUMI_DEBUG_PROVIDERS: debugProviders === undefined ? attach : `${debugProviders},${attach}`,
+  };
+  const saved = Object.fromEntries(Object.keys(overrides).map((key) => [key, env[key]]));
+  Object.assign(env, overrides);
   try {
     return await stack.preview({ ...options, refresh: true, runProgram: true });
   } finally {
-    if (had === undefined) delete env["PULUMI_SKIP_CHECKPOINTS"];
-    else env["PULUMI_SKIP_CHECKPOINTS"] = had;
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) Reflect.deleteProperty(env, key);
+      else env[key] = value;
+    }
+    server.stop();
   }
 }
 

@@ -56,13 +56,14 @@ function unreachableCause(error: unknown): TransportError | undefined {
  */
 let interrupted = false;
 let runbooksInProgress = 0;
-process.on("SIGINT", () => {
+export function onInterrupt(): void {
   if (runbooksInProgress === 0) process.exit(0);
   if (!interrupted) {
     console.error("interrupt received: finishing the current step, then putting the engine back into rotation");
   }
   interrupted = true;
-});
+}
+process.on("SIGINT", onInterrupt);
 
 /** Progress goes to stderr, which the engine streams into its own output as the run goes. */
 function reportStep(engine: string): (event: StepEvent) => void {

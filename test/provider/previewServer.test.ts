@@ -1,0 +1,93 @@
+import * as grpc from "@grpc/grpc-js";
+import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
+import * as rpc from "@pulumi/pulumi/proto/provider_pb";
+import { Struct, type JavaScriptValue } from "google-protobuf/google/protobuf/struct_pb";
+import { projectRoot } from "../../cli/workspace";
+import { startPreviewServer, type PreviewServer } from "../../components/provider/previewServer";
+import { providerSourceFor } from "../../components/provider/providerShim";
+
+/**
+ * The provider a preview attaches to, over gRPC as the engine calls it, with the RolloutResult
+ * handlers (they touch no host; the EngineHotfixes handlers are covered by the end-to-end
+ * previews, which all go through this server).
+ */
+
+const rolloutResult = providerSourceFor("rolloutResultProvider");
+const shortfall = { engine: "MPS01", outcome: "failed", reason: "install-package: exit 1603" };
+
+let server: PreviewServer;
+let client: ResourceProviderClient;
+
+beforeAll(async () => {
+  server = await startPreviewServer(projectRoot, "mps-hotfix");
+  client = new ResourceProviderClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+  await call<rpc.ConfigureRequest, rpc.ConfigureResponse>(
+    (req, done) => client.configure(req, done),
+    new rpc.ConfigureRequest().setArgs(Struct.fromJavaScript({ "mps-hotfix:fleet": "{}" })),
+  );
+});
+
+afterAll(() => {
+  client.close();
+  server.stop();
+});
+
+function call<Req, Res>(
+  method: (req: Req, done: (error: grpc.ServiceError | null, res: Res) => void) => unknown,
+  req: Req,
+): Promise<Res> {
+  return new Promise((resolve, reject) => method(req, (error, res) => (error ? reject(error) : resolve(res))));
+}
+
+const struct = (props: Record<string, JavaScriptValue>): Struct => Struct.fromJavaScript(props);
+
+describe("the preview's in-process provider", () => {
+  test("check passes inputs through with the __provider they came with", async () => {
+    const news = { shortfalls: [shortfall], __provider: rolloutResult };
+    const res = await call<rpc.CheckRequest, rpc.CheckResponse>(
+      (req, done) => client.check(req, done),
+      new rpc.CheckRequest().setNews(struct(news)),
+    );
+    expect(res.getInputs()?.toJavaScript()).toEqual(news);
+    expect(res.getFailuresList()).toEqual([]);
+  });
+
+  test("diff answers as the handlers decide", async () => {
+    const diff = (shortfalls: JavaScriptValue[]): Promise<rpc.DiffResponse> =>
+      call<rpc.DiffRequest, rpc.DiffResponse>(
+        (req, done) => client.diff(req, done),
+        new rpc.DiffRequest()
+          .setId("rollout")
+          .setOlds(struct({ shortfalls: [], __provider: rolloutResult }))
+          .setNews(struct({ shortfalls, __provider: rolloutResult })),
+      );
+    const { DIFF_NONE, DIFF_SOME } = rpc.DiffResponse.DiffChanges;
+    expect((await diff([])).getChanges()).toBe(DIFF_NONE);
+    expect((await diff([shortfall])).getChanges()).toBe(DIFF_SOME);
+  });
+
+  test("read returns the handlers' state and keeps __provider", async () => {
+    const props = { shortfalls: [], __provider: rolloutResult };
+    const res = await call<rpc.ReadRequest, rpc.ReadResponse>(
+      (req, done) => client.read(req, done),
+      new rpc.ReadRequest().setId("rollout").setProperties(struct(props)),
+    );
+    expect([res.getId(), res.getProperties()?.toJavaScript()]).toEqual(["rollout", props]);
+  });
+
+  test("a __provider of another program is refused by name; create is not served", async () => {
+    const foreign = "exports.handler = () => ({})";
+    await expect(
+      call<rpc.CheckRequest, rpc.CheckResponse>(
+        (req, done) => client.check(req, done),
+        new rpc.CheckRequest().setNews(struct({ __provider: foreign })),
+      ),
+    ).rejects.toMatchObject({ details: `not a provider of mps-hotfix: ${JSON.stringify(foreign)}` });
+    await expect(
+      call<rpc.CreateRequest, rpc.CreateResponse>(
+        (req, done) => client.create(req, done),
+        new rpc.CreateRequest().setProperties(struct({})),
+      ),
+    ).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
+  });
+});
