@@ -150,7 +150,7 @@ export interface BenchResults {
   readonly sizes: readonly SizeResult[];
   readonly targets: readonly Target[];
   readonly ansible: AnsibleInfo;
-  /** The targets' measures beside Ansible's at the same fleet (no targets of their own yet). */
+  /** Beside Ansible at the largest fleet: the preview, each up's overhead per engine, peak memory (RSS and PSS). */
   readonly besideAnsible: readonly Comparison[];
 }
 
