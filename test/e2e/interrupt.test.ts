@@ -30,10 +30,8 @@ describe("Ctrl-C during an up", () => {
     removeBackend();
   });
 
-  // The engine runs provider plugins in their own process group: Ctrl-C reaches the CLI, which
-  // cancels the update, lets in-flight steps finish and starts no new one. So the engine being
-  // patched completes its runbook and is back in rotation; the engines after it are not touched.
-  it("finishes the engine being patched, back in rotation, and touches no other engine", async () => {
+  /** `mps-hotfix up` in its own process group, interrupted as Ctrl-C does once MPS01 is being taken out of rotation. */
+  async function upInterruptedAtDeactivate(): Promise<{ code: number | null; output: string }> {
     const cli = spawn(
       process.execPath,
       [join(projectRoot, "dist", "cli", "main.js"), "up", "--stack", scenario.stackName],
@@ -59,7 +57,14 @@ describe("Ctrl-C during an up", () => {
         }
       });
     });
-    const code = await exited;
+    return { code: await exited, output };
+  }
+
+  // The engine runs provider plugins in their own process group: Ctrl-C reaches the CLI, which
+  // cancels the update, lets in-flight steps finish and starts no new one. So the engine being
+  // patched completes its runbook and is back in rotation; the engines after it are not touched.
+  it("finishes the engine being patched, back in rotation, and touches no other engine", async () => {
+    const { code, output } = await upInterruptedAtDeactivate();
 
     expect(code).not.toBe(0);
     expect(output).toContain("mps-hotfix: interrupted; waiting for the engine to finish the current step");
@@ -83,5 +88,16 @@ describe("Ctrl-C during an up", () => {
     const rerun = await scenario.up();
     expect(rerun.steps).toEqual({ "fleet-mps01-hotfixes": "same", "fleet-mps02-hotfixes": "create" });
     expect(scenario.sim.host("MPS02").files).toEqual({ [kbFile]: requiredVersion });
+  });
+
+  it("keeps the stack's outputs of the last complete run when interrupted, and says so", async () => {
+    for (const name of ["MPS01", "MPS02"]) scenario.sim.alter(name, { files: { [kbFile]: "13.3.600.0" } });
+    const { code, output } = await upInterruptedAtDeactivate();
+    expect(code).not.toBe(0);
+    const outputs = await (await scenario.stack()).outputs();
+    expect([outputs["compliantEngines"]?.value, outputs["totalEngines"]?.value]).toEqual([2, 2]);
+    expect(output).toContain(
+      "mps-hotfix: the stack's outputs are kept as the last complete run left them (2 of 2 engines compliant then)",
+    );
   });
 });
