@@ -51,6 +51,13 @@ export function* walk(node: Node): Generator<Node> {
   for (const child of node.namedChildren) if (child !== null) yield* walk(child);
 }
 
+/** A node's named children, of one type when `type` is given. */
+export function namedChildrenOf(node: Node, type?: string): Node[] {
+  return node.namedChildren.filter(
+    (child): child is Node => child !== null && (type === undefined || child.type === type),
+  );
+}
+
 /** "line 3, column 5" of a node, for failure messages. */
 export function where(node: Node): string {
   return `line ${node.startPosition.row + 1}, column ${node.startPosition.column + 1}`;

@@ -1,5 +1,5 @@
 import type { Node } from "web-tree-sitter";
-import { walk, where } from "./psAst";
+import { namedChildrenOf as named, walk, where } from "./psAst";
 
 /** Everything a script says, by kind, each with where it first says it. */
 export interface Vocabulary {
@@ -106,10 +106,6 @@ const plain = new Set([
   "assignement_operator",
   ...Object.keys(statementKeywords),
 ]);
-
-function named(node: Node): Node[] {
-  return node.namedChildren.filter((child): child is Node => child !== null);
-}
 
 function note(map: Map<string, string>, key: string, node: Node): void {
   if (!map.has(key)) map.set(key, where(node));

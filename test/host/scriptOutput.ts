@@ -1,5 +1,5 @@
 import type { Node } from "web-tree-sitter";
-import { walk, where } from "./psAst";
+import { namedChildrenOf as named, walk, where } from "./psAst";
 
 /**
  * PowerShell writes the value of every statement that does not capture it to the output stream
@@ -17,10 +17,6 @@ const silentCommands = new Set(["start-sleep", "out-null"]);
 export const passThroughs = new Set(["Write-Output $line", "& ([ScriptBlock]::Create($mpsScript)) $mpsPayload"]);
 
 type Context = "script" | "function";
-
-function named(node: Node, type: string): Node[] {
-  return node.namedChildren.filter((child): child is Node => child !== null && child.type === type);
-}
 
 function firstNamed(node: Node, type: string): Node | undefined {
   return named(node, type)[0];
@@ -66,7 +62,7 @@ function shapeOf(node: Node): string | undefined {
     return pipeline === undefined ? undefined : shapeOf(pipeline);
   }
   if (inner.type === "additive_expression") {
-    const operands = inner.namedChildren.filter((child): child is Node => child !== null);
+    const operands = named(inner);
     const parts = operands.map((operand) => shapeOf(operand) ?? "#");
     return parts.join("");
   }
@@ -89,7 +85,7 @@ function writeOutputProblem(command: Node): string | undefined {
 
 /** The elements of a pipeline chain: commands and expressions between the `|`s. */
 function chainElements(chain: Node): Node[] {
-  return chain.namedChildren.filter((child): child is Node => child !== null);
+  return named(chain);
 }
 
 function isDiscarded(expression: Node): boolean {
