@@ -8,6 +8,7 @@ import {
   kbFile,
   requiredVersion,
   removeBackend,
+  scriptsOn,
   simulatorPassword,
   startScenario,
   type Scenario,
@@ -69,11 +70,7 @@ describe("Ctrl-C during an up", () => {
     expect(code).not.toBe(0);
     expect(output).toContain("mps-hotfix: interrupted; waiting for the engine to finish the current step");
     expect(output).toContain("error: update canceled");
-    const scripts = scenario.sim
-      .log()
-      .filter((r) => r.host === "MPS01" && r.script !== "connect")
-      .map((r) => r.script);
-    expect(scripts).toEqual(kbRunbookScripts);
+    expect(scriptsOn(scenario.sim, "MPS01")).toEqual(kbRunbookScripts);
     expect(scenario.sim.host("MPS01")).toMatchObject({ engine: "active", complus: "running", complusResponding: true });
     expect(
       scenario.sim.log().filter((r) => r.host === "MPS02" && r.script !== "probe" && r.script !== "connect"),

@@ -10,7 +10,7 @@ import { rolloutResultType } from "../../components/rolloutResult";
 import { stateSchemaVersion } from "../../components/provider/resourceState";
 import { credentialsKey } from "../../components/provider/stackSettings";
 import { kbRunbookScripts } from "../support/kbRunbook";
-import { kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
+import { kbFile, removeBackend, requiredVersion, scriptsOn, startScenario, type Scenario } from "./scenario";
 
 /** The state release 0.1 wrote for its stack `release-0-1-0`: three engines, one adopted HotfixOnEngine each. */
 const fixturePath = join(projectRoot, "test", "fixtures", "state", "release-0.1.0.json");
@@ -160,12 +160,7 @@ describe("a stack whose state release 0.1 wrote", () => {
     });
     expect(aliasesOf(up.events)).toEqual(matchedByAlias(["update", "update", "same"]));
     expect(creationsOrDeletions(up.events)).toEqual([["create", rolloutResultType, "fleet-result"]]);
-    const scriptsOf = (host: string): string[] =>
-      scenario.sim
-        .log()
-        .slice(before)
-        .filter((r) => r.host === host && r.script !== "connect")
-        .map((r) => r.script);
+    const scriptsOf = (host: string): string[] => scriptsOn(scenario.sim, host, before);
     // The refresh's probe on every engine, then the runbook on the two below the requirement.
     expect(scriptsOf("MPS03")).toEqual(["probe"]);
     for (const name of ["MPS01", "MPS02"]) {

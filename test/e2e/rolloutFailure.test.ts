@@ -1,6 +1,7 @@
 import { hotfixSteps } from "../../cli/hotfixSteps";
 import { summarizeRollout } from "../../cli/rolloutSummary";
 import {
+  scriptsOn,
   backendText,
   kbFile,
   requiredVersion,
@@ -50,11 +51,7 @@ describe("a failed install on the second engine", () => {
     expect(record.output).toContain("MainEngineThread is returning 1603");
     expect(record.output).toContain("engine MPS02 is back in rotation (COM+ application started, engine activated)");
 
-    const scriptsOf = (host: string): string[] =>
-      scenario.sim
-        .log()
-        .filter((r) => r.host === host && r.script !== "connect")
-        .map((r) => r.script);
+    const scriptsOf = (host: string): string[] => scriptsOn(scenario.sim, host);
     expect(scriptsOf("MPS02")).toEqual([
       ...takeDownScripts,
       "install-package",

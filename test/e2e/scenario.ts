@@ -169,6 +169,15 @@ export async function startScenario(
   return scenario;
 }
 
+/** The scripts a simulated host ran, in order, from the step log's record `since` on (connections left out). */
+export function scriptsOn(sim: SimulatedFleet, host: string, since = 0): string[] {
+  return sim
+    .log()
+    .slice(since)
+    .filter((r) => r.host === host && r.script !== "connect")
+    .map((r) => r.script);
+}
+
 /** The operation record attached to an error thrown by Scenario.up. */
 export function recordOf(error: unknown): OperationRecord {
   const record = (error as { record?: OperationRecord }).record;

@@ -1,7 +1,7 @@
 import { DriftReport } from "../../cli/driftReport";
 import { notRespondingExitCode } from "../../cli/main";
 import { cli, failedUp } from "./operatorCli";
-import { kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
+import { kbFile, removeBackend, requiredVersion, scriptsOn, startScenario, type Scenario } from "./scenario";
 
 /**
  * KB952089's symptom in sight, against the real engine and the simulated fleet: a COM+ component
@@ -72,10 +72,8 @@ describe("engines that show the symptom", () => {
       "MPS03",
       "MPS04",
     ]);
-    const log = scenario.sim.log();
     // MPS03: only ever probed, never taken down.
-    const onMps03 = log.filter((r) => r.host === "MPS03" && r.script !== "connect").map((r) => r.script);
-    expect([...new Set(onMps03)]).toEqual(["probe"]);
+    expect([...new Set(scriptsOn(scenario.sim, "MPS03"))]).toEqual(["probe"]);
     // MPS04: patched and activated, then check-response caught it; it is in rotation, and said so loudly.
     expect(scenario.sim.host("MPS04")).toMatchObject({
       files: current,

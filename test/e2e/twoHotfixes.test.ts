@@ -8,7 +8,7 @@ import { previewFleet } from "../../cli/workspace";
 import { catalog, type HotfixEntry, type HotfixFile } from "../../components/domain/catalog";
 import { simulatedKb952089, simulatedPackageBytes } from "../../simulator/simulatedPackage";
 import { maintenanceScripts } from "../support/kbRunbook";
-import { kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
+import { kbFile, removeBackend, requiredVersion, scriptsOn, startScenario, type Scenario } from "./scenario";
 
 const secondFile = {
   name: "Mapsprovutil.dll",
@@ -105,12 +105,7 @@ describe("an engine that must carry two hotfixes and lacks both", () => {
     const before = scenario.sim.log().length;
     const up = await scenario.up();
     expect(up.steps).toEqual({ "fleet-mps01-hotfixes": "update", "fleet-mps02-hotfixes": "update" });
-    const scriptsOf = (host: string): string[] =>
-      scenario.sim
-        .log()
-        .slice(before)
-        .filter((r) => r.host === host && r.script !== "connect")
-        .map((r) => r.script);
+    const scriptsOf = (host: string): string[] => scriptsOn(scenario.sim, host, before);
     // The refresh's probe, then one maintenance.
     expect(scriptsOf("MPS01")).toEqual(["probe", ...maintenanceScripts(2)]);
     expect(scriptsOf("MPS01").filter((s) => maintenanceWindow.has(s))).toEqual([

@@ -51,6 +51,22 @@ export function* walk(node: Node): Generator<Node> {
   for (const child of node.namedChildren) if (child !== null) yield* walk(child);
 }
 
+/** The grammar's layers of precedence, outermost first: each wraps the next when it has one operand. */
+export const precedenceLayers: readonly string[] = [
+  "pipeline",
+  "pipeline_chain",
+  "logical_expression",
+  "bitwise_expression",
+  "comparison_expression",
+  "additive_expression",
+  "multiplicative_expression",
+  "format_expression",
+  "range_expression",
+  "array_literal_expression",
+  "unary_expression",
+  "expression_with_unary_operator",
+];
+
 /** A node's named children, of one type when `type` is given. */
 export function namedChildrenOf(node: Node, type?: string): Node[] {
   return node.namedChildren.filter(

@@ -1,5 +1,5 @@
 import type { Node } from "web-tree-sitter";
-import { namedChildrenOf as named, walk, where } from "./psAst";
+import { namedChildrenOf as named, precedenceLayers, walk, where } from "./psAst";
 
 /** Everything a script says, by kind, each with where it first says it. */
 export interface Vocabulary {
@@ -41,20 +41,9 @@ const plain = new Set([
   "script_block",
   "script_block_body",
   "script_block_expression",
-  "pipeline",
-  "pipeline_chain",
+  ...precedenceLayers,
   "assignment_expression",
   "left_assignment_expression",
-  "logical_expression",
-  "bitwise_expression",
-  "comparison_expression",
-  "additive_expression",
-  "multiplicative_expression",
-  "format_expression",
-  "range_expression",
-  "array_literal_expression",
-  "unary_expression",
-  "expression_with_unary_operator",
   "parenthesized_expression",
   "argument_list",
   "argument_expression_list",

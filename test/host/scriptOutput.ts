@@ -1,5 +1,5 @@
 import type { Node } from "web-tree-sitter";
-import { namedChildrenOf as named, walk, where } from "./psAst";
+import { namedChildrenOf as named, precedenceLayers, walk, where } from "./psAst";
 
 /**
  * PowerShell writes the value of every statement that does not capture it to the output stream
@@ -22,21 +22,7 @@ function firstNamed(node: Node, type: string): Node | undefined {
   return named(node, type)[0];
 }
 
-/** The grammar's layers of precedence: each wraps the next when it has one operand. */
-const wrappers = new Set([
-  "pipeline",
-  "pipeline_chain",
-  "logical_expression",
-  "bitwise_expression",
-  "comparison_expression",
-  "additive_expression",
-  "multiplicative_expression",
-  "format_expression",
-  "range_expression",
-  "array_literal_expression",
-  "unary_expression",
-  "expression_with_unary_operator",
-]);
+const wrappers = new Set(precedenceLayers);
 
 /** The meaningful node under a chain of one-operand wrappers (logical_expression, …, unary_expression). */
 export function unwrap(node: Node): Node {

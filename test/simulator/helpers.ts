@@ -112,6 +112,8 @@ export function fingerprintOf(key: Buffer): string {
 export interface ConnectOptions {
   readonly user?: string;
   readonly password?: string;
+  /** Log on with this key instead of a password. */
+  readonly privateKey?: string | Buffer;
   readonly readyTimeout?: number;
 }
 
@@ -126,7 +128,9 @@ export function connect(host: SimulatedHost, options: ConnectOptions = {}): Prom
       host: host.address,
       port: host.port,
       username: options.user ?? user,
-      password: options.password ?? password,
+      ...(options.privateKey === undefined
+        ? { password: options.password ?? password }
+        : { privateKey: options.privateKey }),
       readyTimeout: options.readyTimeout ?? 5000,
       hostVerifier: (key: Buffer): boolean => fingerprintOf(key) === host.hostKeySha256,
     });

@@ -1,4 +1,4 @@
-import { Client, utils as sshUtils } from "ssh2";
+import { utils as sshUtils } from "ssh2";
 import { powershellCommandLine } from "../../components/host/powershell";
 import { decodeHostOutput } from "../../components/host/answers";
 import { encodeOem } from "../../components/host/codePages";
@@ -13,7 +13,6 @@ import {
   delay,
   dllPath,
   execScript,
-  fingerprintOf,
   heldDllRename,
   hostNamed,
   logPathOf,
@@ -25,7 +24,6 @@ import {
   stagingDir,
   startFleet,
   steps,
-  user,
   via,
 } from "./helpers";
 
@@ -180,28 +178,13 @@ describe("PendingFileRenameOperations holds other software's renames too", () =>
 describe("the relay's second hop", () => {
   const keys = sshUtils.generateKeyPairSync("ed25519");
 
-  function connectWithKey(host: SimulatedHost): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const client = new Client();
-      client.on("error", reject);
-      client.once("ready", () => resolve(client));
-      client.connect({
-        host: host.address,
-        port: host.port,
-        username: user,
-        privateKey: keys.private,
-        hostVerifier: (key: Buffer): boolean => fingerprintOf(key) === host.hostKeySha256,
-      });
-    });
-  }
-
   it("a relay session logged on with a key carries no credentials: Invoke-Command to the engine is denied (exit 20)", async () => {
     fleet = await startFleet(
       { engines: [{ name: "MPS05", ssh: false }], relays: [{ name: "RELAY01" }] },
       {},
       { publicKey: keys.public },
     );
-    const client = await connectWithKey(hostNamed(fleet, "RELAY01"));
+    const client = await connect(hostNamed(fleet, "RELAY01"), { privateKey: keys.private });
     try {
       expect(await execScript(client, scripts.probe("MPS05"), via("MPS05"))).toEqual({
         ...answer([
