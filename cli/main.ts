@@ -120,7 +120,7 @@ async function sayOutputsKept(stack: Stack): Promise<void> {
   const total = outputs["totalEngines"]?.value as unknown;
   if (typeof compliant !== "number" || typeof total !== "number") return;
   printError(
-    `mps-hotfix: the stack's outputs are kept as the last complete run left them (${compliant} of ${total} engines compliant then); the "Outputs" the engine lists above as deleted are not (pulumi/pulumi#15755). The next complete up or refresh brings them up to date.\n`,
+    `mps-hotfix: the stack's outputs are kept as the last complete run left them (${compliant} of ${total} engines compliant then); the "Outputs" the engine lists above as deleted are not (pulumi/pulumi#15755). The next complete up brings them up to date.\n`,
   );
 }
 
