@@ -384,11 +384,3 @@ export function invocationFor(script: HostScript, route: Route): Invocation {
   const text = Buffer.from(scriptTextFor(script, route), "utf8").toString("base64");
   return { commandLine: bootstrapCommandLine, stdin: `${text}\n${script.stdin ?? ""}` };
 }
-
-/**
- * The command line for a script on a route: the bootstrap, the same for every script. The script
- * itself goes on standard input (`invocationFor(script, route).stdin`), never on the command line.
- */
-export function commandLineFor(_script: HostScript, _route: Route): string {
-  return bootstrapCommandLine;
-}
