@@ -42,23 +42,37 @@ LAUNCHER
 
 write_dynamic_provider_host
 
-if [ -z "${MPS_HOTFIX_BUILD_PULUMI:-}" ] && installed=$(command -v pulumi 2>/dev/null) \
-  && [ "$installed" != "$tools/pulumi" ] && at_least "$(version_of "$installed")" "$pinned"; then
-  dirname "$installed"
+# The Automation API starts the CLI to ask its version before every command of the product (a
+# tenth of a second each). The CLI chosen here has answered already: its launcher in .tools/cli/bin,
+# which the product runs, repeats that answer and hands every other command to the CLI.
+use_cli() { # use_cli CLI VERSION: write the launcher, print the CLI's folder, stop
+  mkdir -p "$root/.tools/cli/bin"
+  cat >"$root/.tools/cli/bin/pulumi.partial.$$" <<LAUNCHER
+#!/bin/sh
+if [ "\$#" -eq 1 ] && [ "\$1" = version ]; then echo "v$2"; exit 0; fi
+exec "$1" "\$@"
+LAUNCHER
+  chmod +x "$root/.tools/cli/bin/pulumi.partial.$$"
+  mv -f "$root/.tools/cli/bin/pulumi.partial.$$" "$root/.tools/cli/bin/pulumi"
+  dirname "$1"
   exit 0
+}
+
+if [ -z "${MPS_HOTFIX_BUILD_PULUMI:-}" ] && installed=$(command -v pulumi 2>/dev/null) \
+  && [ "$installed" != "$tools/pulumi" ] && [ "$installed" != "$root/.tools/cli/bin/pulumi" ]; then
+  installed_version=$(version_of "$installed")
+  if at_least "$installed_version" "$pinned"; then use_cli "$installed" "$installed_version"; fi
 fi
 
-# Asking a CLI its version takes a quarter of a second, on every command of the product: once
-# the built CLI has answered the pinned version, a stamp newer than the binary says so.
+# Once the built CLI has answered the pinned version, a stamp newer than the binary says so, and
+# it is not started again only to ask.
 stamp="$tools/pulumi.version"
 if [ -f "$stamp" ] && [ "$stamp" -nt "$tools/pulumi" ] && [ "$(cat "$stamp")" = "$pinned" ]; then
-  echo "$tools"
-  exit 0
+  use_cli "$tools/pulumi" "$pinned"
 fi
 if [ "$(version_of "$tools/pulumi")" = "$pinned" ]; then
   echo "$pinned" >"$stamp"
-  echo "$tools"
-  exit 0
+  use_cli "$tools/pulumi" "$pinned"
 fi
 
 command -v go >/dev/null || { say "no pulumi $pinned on PATH and no Go to build it"; exit 1; }
@@ -79,4 +93,4 @@ built=$(version_of "$tools/pulumi")
 [ "$built" = "$pinned" ] || { say "built CLI reports '$built', expected $pinned"; exit 1; }
 echo "$pinned" >"$stamp"
 say "built pulumi $built in $(($(date +%s) - started))s"
-echo "$tools"
+use_cli "$tools/pulumi" "$pinned"
