@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { openStack, projectRoot } from "../cli/workspace";
+import { openStack, projectRoot, withStack } from "../cli/workspace";
 import type { SimulatedHost } from "../simulator/server";
 import { onCleanup } from "./cleanup";
 import { credentialsConfig, fleetConfig } from "./fleets";
@@ -41,10 +41,12 @@ export function benchStack(
     open,
     async configure(maxUnavailable) {
       const stack = await open();
-      await stack.setAllConfig({
-        "mps-hotfix:fleet": { value: JSON.stringify(fleetConfig(hosts, maxUnavailable)) },
-        "mps-hotfix:credentials": { value: JSON.stringify(credentialsConfig(hosts)), secret: true },
-      });
+      await withStack(stack, () =>
+        stack.setAllConfig({
+          "mps-hotfix:fleet": { value: JSON.stringify(fleetConfig(hosts, maxUnavailable)) },
+          "mps-hotfix:credentials": { value: JSON.stringify(credentialsConfig(hosts)), secret: true },
+        }),
+      );
     },
     dispose: remove,
   };

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
-import { engineEnvironment, pulumiCommand } from "../cli/workspace";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { engineEnvironment, pulumiCommand, unselectedStack } from "../cli/workspace";
 import { onCleanup } from "./cleanup";
 
 /**
@@ -18,11 +18,13 @@ export async function selectEmptyStack(
   workDir: string,
   env: Readonly<Record<string, string>>,
 ): Promise<Stack> {
-  const command = await pulumiCommand();
-  return LocalWorkspace.createOrSelectStack(
-    { stackName, projectName: emptyProjectName, program: async () => ({}) },
-    { workDir, pulumiCommand: command, envVars: engineEnvironment(stackName, env) },
-  );
+  // Opened as the product opens its stacks (openStack), so both pay the same start.
+  return unselectedStack(stackName, {
+    workDir,
+    program: async () => ({}),
+    pulumiCommand: await pulumiCommand(),
+    envVars: engineEnvironment(stackName, env),
+  });
 }
 
 /** A temporary project folder for the empty stack; removing it also removes the stack. */
@@ -42,6 +44,6 @@ export async function createEmptyStack(
     join(workDir, "Pulumi.yaml"),
     `name: ${emptyProjectName}\nruntime: nodejs\ndescription: the bench fixed cost, a stack without resources\n`,
   );
-  await selectEmptyStack(stackName, workDir, env);
+  await (await selectEmptyStack(stackName, workDir, env)).workspace.createStack(stackName);
   return { workDir, dispose };
 }

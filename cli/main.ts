@@ -2,7 +2,7 @@
 import "../components/provider/deferredClosures";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { StackNotFoundError, type EngineEvent, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
 import { FleetConfigError, type FleetPlan } from "../components/config/fleetPlan";
 import { HotfixEntry, HotfixId } from "../components/domain/catalog";
 import { MsiPackageError, readMsiPackageFile, type MsiPackage } from "../components/package/msiPackage";
@@ -198,11 +198,21 @@ export async function run(invocation: Invocation): Promise<number> {
       return 0;
     case "refresh":
       // With the program, so the provider logs on with the stack's current credentials (see workspace.ts).
-      await stack.refresh({ ...common, runProgram: true });
-      return 0;
+      return onRecordedStack(invocation.stackName, () => stack.refresh({ ...common, runProgram: true }));
     case "destroy":
-      await stack.destroy(common);
-      return 0;
+      return onRecordedStack(invocation.stackName, () => stack.destroy(common));
+  }
+}
+
+/** Refresh and destroy work on what the backend holds: a stack it does not hold is said so, exit 2. */
+async function onRecordedStack(stackName: string, operation: () => Promise<unknown>): Promise<number> {
+  try {
+    await operation();
+    return 0;
+  } catch (error) {
+    if (!(error instanceof StackNotFoundError)) throw error;
+    printError(`mps-hotfix: the backend holds no stack ${stackName} yet; adopt, preview or up creates it\n`);
+    return 2;
   }
 }
 

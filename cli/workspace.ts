@@ -1,16 +1,18 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import {
   LocalWorkspace,
   PulumiCommand,
+  Stack,
+  StackNotFoundError,
   type ConfigMap,
+  type Deployment,
+  type LocalWorkspaceOptions,
   type PreviewOptions,
   type PreviewResult,
-  type Stack,
   type UpOptions,
-  type UpResult,
 } from "@pulumi/pulumi/automation";
 import { z } from "zod";
 import { planFleet, type FleetPlan } from "../components/config/fleetPlan";
@@ -20,6 +22,7 @@ import { BatchSize } from "../components/config/fleetConfig";
 import { fleetProgram } from "../components/program";
 import { startPreviewServer } from "../components/provider/previewServer";
 import { findProjectRoot } from "./projectRoot";
+import { upWithoutReadBack, type FleetUpResult } from "./upWithoutReadBack";
 
 export const projectRoot = findProjectRoot();
 
@@ -46,19 +49,13 @@ export function ensureToolchain(): string {
 }
 
 /**
- * The Automation API's handle on that CLI. It runs `<root>/bin/pulumi`, so a CLI that lives in a
- * folder not named bin (a `pulumi` on PATH in /opt/pulumi, say) is reached through a link in
- * .tools/cli/bin.
+ * The Automation API's handle on that CLI, through the launcher scripts/toolchain.sh writes in
+ * .tools/cli/bin: it answers the version the toolchain checked, so the CLI is not started only
+ * to say it again, and hands every other command to the CLI.
  */
 export async function pulumiCommand(): Promise<PulumiCommand> {
-  const dir = ensureToolchain();
-  if (basename(dir) === "bin") return PulumiCommand.get({ root: dirname(dir) });
-  const linkDir = join(projectRoot, ".tools", "cli", "bin");
-  mkdirSync(linkDir, { recursive: true });
-  const link = join(linkDir, "pulumi");
-  rmSync(link, { force: true });
-  symlinkSync(join(dir, "pulumi"), link);
-  return PulumiCommand.get({ root: dirname(linkDir) });
+  ensureToolchain();
+  return PulumiCommand.get({ root: join(projectRoot, ".tools", "cli") });
 }
 
 /**
@@ -112,7 +109,7 @@ function configValue(config: ConfigMap, key: string): ConfigValue {
 export async function planStack(stack: Stack): Promise<FleetPlan> {
   // The whole config in one CLI process: each process costs a quarter of a second, and the one
   // secret the product reads (the credentials) is needed decrypted here anyway.
-  const config = await stack.getAllConfig();
+  const config = await withStack(stack, () => stack.getAllConfig());
   const fleet = configValue(config, "mps-hotfix:fleet");
   const credentials = configValue(config, "mps-hotfix:credentials");
   return planFleet({
@@ -126,23 +123,56 @@ export async function planStack(stack: Stack): Promise<FleetPlan> {
 
 /** Whether the stack's state holds any engine yet (a stack that does not must `adopt` first to see drift). */
 export async function managesEngines(stack: Stack): Promise<boolean> {
-  const state = await stack.exportStack();
+  let state: Deployment;
+  try {
+    state = await stack.exportStack();
+  } catch (error) {
+    if (error instanceof StackNotFoundError) return false;
+    throw error;
+  }
   const resources = (state.deployment as { resources?: { type: string }[] } | undefined)?.resources ?? [];
   return resources.some((r) => r.type === engineHotfixesType || r.type === legacyHotfixOnEngineType);
 }
 
-/** Selects (or creates) a stack of this project, running the fleet program inline. */
+/** A stack of this project, running the fleet program inline (see unselectedStack). */
 export async function openStack(options: StackOptions): Promise<Stack> {
-  const command = await pulumiCommand();
   const program = fleetProgram({
     projectDir: projectRoot,
     ...(options.adoptOnly === true ? { adoptOnly: true } : {}),
     ...(options.onPlan ? { onPlan: options.onPlan } : {}),
   });
-  return LocalWorkspace.createOrSelectStack(
-    { stackName: options.stackName, projectName: "mps-hotfix", program },
-    { workDir: projectRoot, pulumiCommand: command, envVars: engineEnvironment(options.stackName, options.env) },
-  );
+  return unselectedStack(options.stackName, {
+    workDir: projectRoot,
+    program,
+    pulumiCommand: await pulumiCommand(),
+    envVars: engineEnvironment(options.stackName, options.env),
+  });
+}
+
+/**
+ * The stack, without `pulumi stack select`: every command the Automation API runs names its
+ * stack, so selecting it would only start the CLI to check that the backend holds it. A stack
+ * the backend does not hold yet is created by the first command that needs it (withStack).
+ */
+export async function unselectedStack(stackName: string, options: LocalWorkspaceOptions): Promise<Stack> {
+  const workspace = await LocalWorkspace.create(options);
+  workspace.selectStack = () => Promise.resolve();
+  try {
+    return await Stack.select(stackName, workspace);
+  } finally {
+    Reflect.deleteProperty(workspace, "selectStack");
+  }
+}
+
+/** Runs `operation` on the stack; where the backend holds no such stack yet, creates it and runs it again. */
+export async function withStack<T>(stack: Stack, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (!(error instanceof StackNotFoundError)) throw error;
+    await stack.workspace.createStack(stack.name);
+    return operation();
+  }
 }
 
 /**
@@ -161,7 +191,7 @@ export async function openStack(options: StackOptions): Promise<Stack> {
  * handlers' module state (the stack's credentials).
  */
 export function previewFleet(stack: Stack, options: Omit<PreviewOptions, "refresh"> = {}): Promise<PreviewResult> {
-  const preview = previews.then(() => previewServed(stack, options));
+  const preview = previews.then(() => withStack(stack, () => previewServed(stack, options)));
   previews = preview.catch(() => undefined);
   return preview;
 }
@@ -196,14 +226,16 @@ async function previewServed(stack: Stack, options: Omit<PreviewOptions, "refres
  * runtime sees, which a container's CPU quota can lower), which would split a batch of
  * `rollout.maxUnavailable` engines into waves; so any batch larger than one sets `parallel`.
  */
-export async function upFleet(stack: Stack, options: Omit<UpOptions, "refresh" | "parallel"> = {}): Promise<UpResult> {
-  const batch = await largestBatchOf(stack);
-  const usual = usualParallelism(stack.workspace.envVars);
-  return stack.up({
-    ...options,
-    refresh: true,
-    runProgram: true,
-    ...(batch > 1 ? { parallel: Math.max(batch, usual) } : {}),
+export function upFleet(stack: Stack, options: Omit<UpOptions, "refresh" | "parallel"> = {}): Promise<FleetUpResult> {
+  return withStack(stack, async () => {
+    const batch = await largestBatchOf(stack);
+    const usual = usualParallelism(stack.workspace.envVars);
+    return upWithoutReadBack(stack, {
+      ...options,
+      refresh: true,
+      runProgram: true,
+      ...(batch > 1 ? { parallel: Math.max(batch, usual) } : {}),
+    });
   });
 }
 

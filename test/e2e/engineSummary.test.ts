@@ -20,11 +20,15 @@ describe("the real engine's own change summary", () => {
   it("creates everything on the first up, then a preview has nothing to change", async () => {
     const stack = await scenario.stack();
     const up = await upFleet(stack);
-    expect(up.summary.result).toBe("succeeded");
     // The stack, the Fleet, two EngineServers and their EngineHotfixes (one per engine), the RolloutResult.
-    expect(up.summary.resourceChanges).toEqual({ create: 7 });
+    expect(up.resourceChanges).toEqual({ create: 7 });
+    expect(up.outputs["compliantEngines"]).toEqual({ value: 2, secret: false });
     const preview = await previewFleet(stack, { expectNoChanges: true });
     expect(preview.changeSummary).toEqual({ same: 7 });
+    // An up that changes nothing still reports the stack's outputs, as the stack holds them.
+    const again = await upFleet(stack);
+    expect(again.resourceChanges).toEqual({ same: 7 });
+    expect(again.outputs).toEqual(await stack.outputs());
     expect(scenario.sim.host("MPS01").files).toEqual({ [kbFile]: requiredVersion });
   });
 });

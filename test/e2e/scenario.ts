@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import type { z } from "zod";
 import { hotfixSteps } from "../../cli/hotfixSteps";
-import { openStack, previewFleet, projectRoot, upFleet } from "../../cli/workspace";
+import { openStack, previewFleet, projectRoot, upFleet, withStack } from "../../cli/workspace";
 import { findHotfix } from "../../components/domain/catalog";
 import { FleetFile } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet } from "../../simulator/server";
@@ -124,10 +124,12 @@ export async function startScenario(
     },
     async applyConfig() {
       const stack = await scenario.stack();
-      await stack.setAllConfig({
-        "mps-hotfix:fleet": { value: JSON.stringify(scenario.fleetConfig) },
-        "mps-hotfix:credentials": { value: JSON.stringify(credentials), secret: true },
-      });
+      await withStack(stack, () =>
+        stack.setAllConfig({
+          "mps-hotfix:fleet": { value: JSON.stringify(scenario.fleetConfig) },
+          "mps-hotfix:credentials": { value: JSON.stringify(credentials), secret: true },
+        }),
+      );
     },
     async preview() {
       const events: EngineEvent[] = [];
