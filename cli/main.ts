@@ -3,14 +3,15 @@ import "../components/provider/deferredClosures";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { StackNotFoundError, type EngineEvent, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
-import { FleetConfigError, type FleetPlan } from "../components/config/fleetPlan";
+import { FleetConfigError } from "../components/config/fleetPlan";
 import { HotfixEntry, HotfixId } from "../components/domain/catalog";
 import { MsiPackageError, readMsiPackageFile, type MsiPackage } from "../components/package/msiPackage";
 import { buildDriftReport, renderMarkdown } from "./driftReport";
 import { engineOf, hotfixSteps, notRespondingOf, unreachableReason } from "./hotfixSteps";
 import { draftCatalogEntry, draftNotice, renderPackage } from "./packageInspect";
 import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
-import { managesEngines, openStack, planStack, previewFleet, upFleet } from "./workspace";
+import { checkedPreview, programVerdict } from "./checkedPreview";
+import { beforeUp, openStack, upFleet } from "./workspace";
 
 const usage = `usage: mps-hotfix <command> --stack <name> [--format markdown|json]
        mps-hotfix package inspect <file.msi> [--catalog-entry <KB id>]
@@ -130,72 +131,65 @@ function createsOnly(events: readonly EngineEvent[]): boolean {
   return steps.length > 0 && steps.every((step) => step.op === "create");
 }
 
-/** The commands that run the program: bad input is refused before the engine starts them. */
-const runsProgram: readonly Command[] = ["preview", "report", "adopt", "up"];
-
 /**
  * Runs one command; the engine's own output streams as it goes. Throws when the engine fails;
  * otherwise returns the exit status (0; for a preview or report, 3 when it could not read every
- * engine, else 4 when an engine does not respond).
+ * engine, else 4 when an engine does not respond). Bad input is refused before any host is
+ * contacted: an up or adopt checks the stack's config before the engine starts, a preview or
+ * report by the program as the engine starts it (checkedPreview.ts).
  */
 export async function run(invocation: Invocation): Promise<number> {
-  let plan: FleetPlan | undefined;
+  const verdict = programVerdict();
   const stack = await openStack({
     stackName: invocation.stackName,
     adoptOnly: invocation.command === "adopt",
-    onPlan: (p) => (plan = p),
+    ...verdict.hooks,
   });
   const adoptFirst = (): void =>
     printError(
       `mps-hotfix: stack ${invocation.stackName} manages no engine yet, so every engine shows as a create. ` +
         `To see drift first, run \`mps-hotfix adopt --stack ${invocation.stackName}\`: it records what each engine has and changes no host.\n`,
     );
-  if (runsProgram.includes(invocation.command)) {
-    // An up is told before it starts; a preview's own steps say it after, which saves reading the
-    // state first (one more CLI process).
-    const [planned, manages] = await Promise.all([
-      planStack(stack),
-      invocation.command === "up" ? managesEngines(stack) : Promise.resolve(true),
-    ]);
-    plan = planned;
-    if (!manages) adoptFirst();
-  }
   const events: EngineEvent[] = [];
   const common = { onOutput: print, color: "auto" as const, onEvent: (e: EngineEvent) => events.push(e) };
   switch (invocation.command) {
     case "preview":
-      await previewFleet(stack, { ...common, diff: true });
+      // A preview's own steps say whether the stack manages engines, which saves reading the state first.
+      await checkedPreview(stack, verdict, { ...common, diff: true });
       if (createsOnly(events)) adoptFirst();
       return pictureStatus(events);
     case "report": {
       // The report is the only thing on stdout, so it can be piped or posted as it is.
-      await previewFleet(stack, { ...common, onOutput: () => undefined });
+      await checkedPreview(stack, verdict, { ...common, onOutput: () => undefined });
       if (createsOnly(events)) adoptFirst();
       const report = buildDriftReport(invocation.stackName, hotfixSteps(events));
       print(invocation.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report));
       return pictureStatus(events);
     }
     case "adopt":
-      await upFleet(stack, common);
+      await upFleet(stack, common, (await beforeUp(stack, true)).plan);
       return 0;
-    case "up":
+    case "up": {
+      // An up is told before it starts that the stack manages no engine yet.
+      const { plan, managesEngines } = await beforeUp(stack, false);
+      if (!managesEngines) adoptFirst();
       try {
-        await upFleet(stack, common);
+        await upFleet(stack, common, plan);
       } catch (error) {
         await sayOutputsKept(stack);
         throw error;
       } finally {
-        if (plan)
-          print(
-            `\n${renderRolloutSummary(
-              summarizeRollout(
-                plan.engines.map((e) => e.engine),
-                hotfixSteps(events),
-              ),
-            )}\n`,
-          );
+        print(
+          `\n${renderRolloutSummary(
+            summarizeRollout(
+              plan.engines.map((e) => e.engine),
+              hotfixSteps(events),
+            ),
+          )}\n`,
+        );
       }
       return 0;
+    }
     case "refresh":
       // With the program, so the provider logs on with the stack's current credentials (see workspace.ts).
       return onRecordedStack(invocation.stackName, () => stack.refresh({ ...common, runProgram: true }));

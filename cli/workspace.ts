@@ -6,6 +6,7 @@ import {
   LocalWorkspace,
   PulumiCommand,
   Stack,
+  StackAlreadyExistsError,
   StackNotFoundError,
   type ConfigMap,
   type Deployment,
@@ -15,9 +16,9 @@ import {
   type UpOptions,
 } from "@pulumi/pulumi/automation";
 import { z } from "zod";
-import { planFleet, type FleetPlan } from "../components/config/fleetPlan";
+import { planFleet, type FleetConfigError, type FleetPlan } from "../components/config/fleetPlan";
 import { engineHotfixesType, legacyHotfixOnEngineType } from "../components/engineHotfixes";
-import { engineCount } from "../components/batches";
+import { engineCount, type BatchSize as BatchSizeValue } from "../components/batches";
 import { BatchSize } from "../components/config/fleetConfig";
 import { fleetProgram } from "../components/program";
 import { startPreviewServer } from "../components/provider/previewServer";
@@ -35,6 +36,7 @@ export interface StackOptions {
   /** Extra environment for the engine and the provider processes. */
   readonly env?: Readonly<Record<string, string>>;
   readonly onPlan?: (plan: FleetPlan) => void;
+  readonly onRefused?: (error: FleetConfigError) => void;
 }
 
 let toolchainDir: string | undefined;
@@ -134,12 +136,23 @@ export async function managesEngines(stack: Stack): Promise<boolean> {
   return resources.some((r) => r.type === engineHotfixesType || r.type === legacyHotfixOnEngineType);
 }
 
+/**
+ * What an up reads before the engine starts, side by side: the stack's checked plan (bad input
+ * stops it here, with no host contacted) and, unless it adopts, whether the stack manages any
+ * engine yet.
+ */
+export async function beforeUp(stack: Stack, adopting: boolean): Promise<{ plan: FleetPlan; managesEngines: boolean }> {
+  const [plan, manages] = await Promise.all([planStack(stack), adopting ? true : managesEngines(stack)]);
+  return { plan, managesEngines: manages };
+}
+
 /** A stack of this project, running the fleet program inline (see unselectedStack). */
 export async function openStack(options: StackOptions): Promise<Stack> {
   const program = fleetProgram({
     projectDir: projectRoot,
     ...(options.adoptOnly === true ? { adoptOnly: true } : {}),
     ...(options.onPlan ? { onPlan: options.onPlan } : {}),
+    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
   });
   return unselectedStack(options.stackName, {
     workDir: projectRoot,
@@ -170,7 +183,12 @@ export async function withStack<T>(stack: Stack, operation: () => Promise<T>): P
     return await operation();
   } catch (error) {
     if (!(error instanceof StackNotFoundError)) throw error;
-    await stack.workspace.createStack(stack.name);
+    try {
+      await stack.workspace.createStack(stack.name);
+    } catch (created) {
+      // Another command, started on the new stack at the same time, created it meanwhile.
+      if (!(created instanceof StackAlreadyExistsError)) throw created;
+    }
     return operation();
   }
 }
@@ -186,21 +204,30 @@ export async function withStack<T>(stack: Stack, operation: () => Promise<T>): P
  * rollout records each engine that completed. A preview only checks, diffs and reads, so the
  * engine attaches to a provider served here (previewServer.ts) rather than starting a provider
  * host: a node process that loads the SDK and the handlers again, a third of a 1-engine preview's
- * memory. The settings live in the workspace for the preview's duration: do not run an up on the
- * same Stack object meanwhile. Previews of one process run one at a time: they share the
- * handlers' module state (the stack's credentials).
+ * memory. That provider answers nothing before `checked` resolves, and nothing after it rejects
+ * (checkedPreview.ts). The settings live in the workspace for the preview's duration: do not run
+ * an up on the same Stack object meanwhile. Previews of one process run one at a time: they share
+ * the handlers' module state (the stack's credentials).
  */
-export function previewFleet(stack: Stack, options: Omit<PreviewOptions, "refresh"> = {}): Promise<PreviewResult> {
-  const preview = previews.then(() => withStack(stack, () => previewServed(stack, options)));
+export function previewFleet(
+  stack: Stack,
+  options: Omit<PreviewOptions, "refresh"> = {},
+  checked: Promise<unknown> = Promise.resolve(),
+): Promise<PreviewResult> {
+  const preview = previews.then(() => withStack(stack, () => previewServed(stack, options, checked)));
   previews = preview.catch(() => undefined);
   return preview;
 }
 
 let previews: Promise<unknown> = Promise.resolve();
 
-async function previewServed(stack: Stack, options: Omit<PreviewOptions, "refresh">): Promise<PreviewResult> {
+async function previewServed(
+  stack: Stack,
+  options: Omit<PreviewOptions, "refresh">,
+  checked: Promise<unknown>,
+): Promise<PreviewResult> {
   const env = stack.workspace.envVars;
-  const server = await startPreviewServer(projectRoot, "mps-hotfix");
+  const server = await startPreviewServer(projectRoot, "mps-hotfix", checked);
   const attach = `pulumi-nodejs:${server.port}`;
   const debugProviders = env["PULUMI_DEBUG_PROVIDERS"] ?? process.env["PULUMI_DEBUG_PROVIDERS"];
   const overrides: Record<string, string> = {
@@ -224,11 +251,17 @@ async function previewServed(stack: Stack, options: Omit<PreviewOptions, "refres
  * Every up of the product: refreshed from the hosts first, with room for a whole batch. The
  * engine runs at most PULUMI_PARALLEL resource operations at once (by default 4 x the CPUs its Go
  * runtime sees, which a container's CPU quota can lower), which would split a batch of
- * `rollout.maxUnavailable` engines into waves; so any batch larger than one sets `parallel`.
+ * `rollout.maxUnavailable` engines into waves; so any batch larger than one sets `parallel`. The
+ * batches come from `plan` when the caller has checked the stack's config already (the CLI
+ * does), else from the stack's `mps-hotfix:fleet`.
  */
-export function upFleet(stack: Stack, options: Omit<UpOptions, "refresh" | "parallel"> = {}): Promise<FleetUpResult> {
+export function upFleet(
+  stack: Stack,
+  options: Omit<UpOptions, "refresh" | "parallel"> = {},
+  plan?: FleetPlan,
+): Promise<FleetUpResult> {
   return withStack(stack, async () => {
-    const batch = await largestBatchOf(stack);
+    const batch = plan === undefined ? await largestBatchOf(stack) : largestBatch(plan.engines.length, plan.rollout);
     const usual = usualParallelism(stack.workspace.envVars);
     return upWithoutReadBack(stack, {
       ...options,
@@ -251,13 +284,21 @@ const RolloutOfConfig = z.object({
   rollout: z.object({ maxUnavailable: z.number().int().min(1).optional(), batches: z.array(BatchSize).optional() }),
 });
 
+/** The largest batch of a rollout over `engines` engines. */
+function largestBatch(
+  engines: number,
+  rollout: { readonly maxUnavailable?: number | undefined; readonly batches?: readonly BatchSizeValue[] | undefined },
+): number {
+  const sizes = rollout.batches ?? [rollout.maxUnavailable ?? 1];
+  return Math.max(...sizes.map((size) => engineCount(size, engines)));
+}
+
 /** The stack's largest batch of engines; 1 when unset or unreadable (the program reports bad config). */
 async function largestBatchOf(stack: Stack): Promise<number> {
   try {
     // One key, not getAllConfig: that one decrypts every secret of the stack.
     const fleet = RolloutOfConfig.parse(JSON.parse((await stack.getConfig("mps-hotfix:fleet")).value));
-    const sizes = fleet.rollout.batches ?? [fleet.rollout.maxUnavailable ?? 1];
-    return Math.max(...sizes.map((size) => engineCount(size, fleet.engines.length)));
+    return largestBatch(fleet.engines.length, fleet.rollout);
   } catch {
     return 1;
   }

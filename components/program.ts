@@ -9,6 +9,8 @@ export interface FleetProgramOptions {
   readonly adoptOnly?: boolean;
   /** Called with the validated plan before any resource is declared (the CLI's end summary uses it). */
   readonly onPlan?: (plan: FleetPlan) => void;
+  /** Called with what is wrong with the stack's input, just before the program throws it (InvalidStackError). */
+  readonly onRefused?: (error: FleetConfigError) => void;
 }
 
 export interface FleetProgramOutputs {
@@ -56,8 +58,9 @@ export function fleetProgram(options: FleetProgramOptions): () => Promise<FleetP
         baseDir: options.projectDir,
       });
     } catch (error) {
-      if (error instanceof FleetConfigError) throw new InvalidStackError(error);
-      throw error;
+      if (!(error instanceof FleetConfigError)) throw error;
+      options.onRefused?.(error);
+      throw new InvalidStackError(error);
     }
     options.onPlan?.(plan);
     const fleet = new Fleet("fleet", { plan, ...(options.adoptOnly === true ? { adoptOnly: true } : {}) });

@@ -46,8 +46,15 @@ function answer<Res>(callback: grpc.sendUnaryData<Res>, work: () => Promise<Res>
   );
 }
 
-/** Serves the dynamic provider of the project at `projectDir` on a free port of 127.0.0.1. */
-export async function startPreviewServer(projectDir: string, projectName: string): Promise<PreviewServer> {
+/**
+ * Serves the dynamic provider of the project at `projectDir` on a free port of 127.0.0.1. Its
+ * handlers are loaded and run only once `ready` resolves; after it rejects, every call fails.
+ */
+export async function startPreviewServer(
+  projectDir: string,
+  projectName: string,
+  ready: Promise<unknown> = Promise.resolve(),
+): Promise<PreviewServer> {
   const handlerModule = (): HandlerModule => {
     const module = createRequire(join(projectDir, "package.json"))("mps-hotfix/provider") as HandlerModule;
     // Ctrl-C is the calling process's to handle (the CLI waits for the engine); a preview runs no runbook.
@@ -57,14 +64,15 @@ export async function startPreviewServer(projectDir: string, projectName: string
   let config: Props = {};
   const configured = new Map<string, Promise<pulumi.dynamic.ResourceProvider>>();
 
-  const providerOf = (props: Props): Promise<pulumi.dynamic.ResourceProvider> => {
+  const providerOf = async (props: Props): Promise<pulumi.dynamic.ResourceProvider> => {
+    await ready;
     const source = props[providerKey];
     const name = typeof source === "string" ? handlersName.exec(source)?.[1] : undefined;
-    if (name === undefined) return Promise.reject(new Error(`not a provider of mps-hotfix: ${JSON.stringify(source)}`));
+    if (name === undefined) throw new Error(`not a provider of mps-hotfix: ${JSON.stringify(source)}`);
     let handlers = configured.get(name);
     if (handlers === undefined) {
       const loaded = handlerModule()[name];
-      if (loaded === undefined) return Promise.reject(new Error(`mps-hotfix/provider has no ${name}`));
+      if (loaded === undefined) throw new Error(`mps-hotfix/provider has no ${name}`);
       const req = { config: new Config(config, projectName) };
       handlers = (loaded.configure?.(req) ?? Promise.resolve()).then(() => loaded);
       configured.set(name, handlers);

@@ -47,7 +47,7 @@ describe("the mps-hotfix command line", () => {
     removeBackend();
   });
 
-  it("refuses a missing stack, an unknown command and an unknown format with exit code 2", async () => {
+  it("refuses a missing --stack, an unknown command, an unknown format and a stack the backend does not hold with exit code 2", async () => {
     expect(await mpsHotfix("preview")).toMatchObject({ status: 2, stderr: "mps-hotfix: --stack is required\n" });
     const unknown = await mpsHotfix("patch", "--stack", "x");
     expect(unknown.status).toBe(2);
@@ -56,6 +56,12 @@ describe("the mps-hotfix command line", () => {
       status: 2,
       stderr: "mps-hotfix: --format must be markdown or json, not csv\n",
     });
+    for (const command of ["refresh", "destroy"]) {
+      expect(await mpsHotfix(command, "--stack", "never-created")).toMatchObject({
+        status: 2,
+        stderr: "mps-hotfix: the backend holds no stack never-created yet; adopt, preview or up creates it\n",
+      });
+    }
   });
 
   it("adopts, then reports drift as markdown and as JSON, on stdout alone", async () => {
@@ -100,5 +106,31 @@ describe("the mps-hotfix command line", () => {
     const preview = await mpsHotfix("preview", "--stack", scenario.stackName);
     expect(preview.status).toBe(0);
     expect(preview.stdout).toMatch(/Resources:\n\s+7 unchanged/);
+  });
+
+  it("refuses bad input with one message and exit 2, contacting no host, in a preview, a report and an up", async () => {
+    const stack = await scenario.stack();
+    const rollout = scenario.fleetConfig["rollout"] as Record<string, unknown>;
+    const invalid = { ...scenario.fleetConfig, rollout: { ...rollout, maxUnavailable: 0 } };
+    await stack.setConfig("mps-hotfix:fleet", { value: JSON.stringify(invalid) });
+    try {
+      for (const command of [["preview"], ["report", "--format", "json"], ["up"]]) {
+        const contacts = scenario.sim.log().length;
+        const refused = await mpsHotfix(...command, "--stack", scenario.stackName);
+        expect({ command: command[0], status: refused.status, stdout: refused.stdout }).toEqual({
+          command: command[0],
+          status: 2,
+          stdout: "",
+        });
+        expect(refused.stderr).toMatch(
+          new RegExp(
+            `^mps-hotfix: stack ${scenario.stackName}: the fleet configuration is invalid; nothing was run on any host:\n  - rollout\.maxUnavailable: .+\n$`,
+          ),
+        );
+        expect(scenario.sim.log().length).toBe(contacts);
+      }
+    } finally {
+      await stack.setConfig("mps-hotfix:fleet", { value: JSON.stringify(scenario.fleetConfig) });
+    }
   });
 });
