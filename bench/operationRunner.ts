@@ -1,6 +1,7 @@
 import "../components/provider/deferredClosures";
 import { fork } from "node:child_process";
-import { openStack } from "../cli/workspace";
+import { programVerdict } from "../cli/checkedPreview";
+import { beforeUp, openStack } from "../cli/workspace";
 import { onCleanup } from "./cleanup";
 import { selectEmptyStack } from "./emptyStack";
 import type { MemoryReport, MemorySampler } from "./memorySampler";
@@ -112,13 +113,20 @@ function serve(): void {
     send({ type: "failed", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.once("message", (request: OperationRequest) => {
     const { stack: ref, env } = request;
+    const verdict = programVerdict();
     const opening =
       ref.kind === "fleet"
-        ? openStack({ stackName: ref.name, adoptOnly: ref.adoptOnly, env })
+        ? openStack({ stackName: ref.name, adoptOnly: ref.adoptOnly, env, ...verdict.hooks })
         : selectEmptyStack(ref.name, ref.workDir, env);
-    opening.then((stack) => {
+    // Before an up, what the CLI reads before it (beforeUp) belongs to the start as well.
+    const opened = opening.then(async (stack) => {
+      const checkFirst = ref.kind === "fleet" && request.operation === "up";
+      return { stack, plan: checkFirst ? (await beforeUp(stack, ref.adoptOnly)).plan : undefined };
+    });
+    opened.then(({ stack, plan }) => {
       process.once("message", () => {
-        timeOperation(stack, request.operation).then((result) => send({ type: "done", result }), fail);
+        const check = ref.kind === "fleet" ? { verdict, plan } : "unchecked";
+        timeOperation(stack, request.operation, check).then((result) => send({ type: "done", result }), fail);
       });
       send({ type: "ready" });
     }, fail);

@@ -1,5 +1,7 @@
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 
+import type { FleetPlan } from "../components/config/fleetPlan";
+import { checkedPreview, type ProgramVerdict } from "../cli/checkedPreview";
 import { isHotfixResource } from "../cli/hotfixSteps";
 import { previewFleet, upFleet } from "../cli/workspace";
 /**
@@ -22,8 +24,15 @@ export interface TimedOperation {
 
 export type OperationKind = "preview" | "up";
 
+/**
+ * How the stack's input is checked: as the CLI checks a fleet's (a preview by the program's
+ * verdict as the engine starts it, an up given the plan checked before it: operationRunner.ts),
+ * or not at all (`unchecked`: the empty stack of the fixed cost has no fleet).
+ */
+export type ConfigCheck = { readonly verdict: ProgramVerdict; readonly plan: FleetPlan | undefined } | "unchecked";
+
 /** Runs the operation as the mps-hotfix CLI does (refresh first), timing it from the call to its end. */
-export async function timeOperation(stack: Stack, kind: OperationKind): Promise<TimedOperation> {
+export async function timeOperation(stack: Stack, kind: OperationKind, check: ConfigCheck): Promise<TimedOperation> {
   const steps: Partial<Record<OpType, number>> = {};
   const phases = { firstEventMs: NaN, firstResourceMs: NaN, lastResourceMs: NaN, summaryMs: NaN };
   const started = performance.now();
@@ -39,10 +48,12 @@ export async function timeOperation(stack: Stack, kind: OperationKind): Promise<
     if (event.summaryEvent !== undefined) phases.summaryMs = at;
   };
   if (kind === "preview") {
-    await previewFleet(stack, { onEvent });
+    await (check === "unchecked"
+      ? previewFleet(stack, { onEvent })
+      : checkedPreview(stack, check.verdict, { onEvent }));
     return { ms: performance.now() - started, steps, phases };
   }
-  const result = await upFleet(stack, { onEvent });
+  const result = await upFleet(stack, { onEvent }, check === "unchecked" ? undefined : check.plan);
   const ms = performance.now() - started;
   const outputs = Object.fromEntries(Object.entries(result.outputs).map(([key, output]) => [key, output.value]));
   return { ms, steps, phases, outputs };
