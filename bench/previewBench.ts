@@ -16,13 +16,15 @@ import type { AnsibleProbeResult, PreviewResult } from "./results";
 import { FleetProcess } from "./simulatorProcess";
 import { measureFloor } from "./sshFloor";
 import { stateSize, type StateSize } from "./stateSize";
-import { median } from "./stats";
+import { median, medianRun } from "./stats";
 
 export interface PreviewContext {
   readonly env: Readonly<Record<string, string>>;
   readonly sampler: MemorySampler;
   readonly fixedCostMs: number;
   readonly floorRuns: number;
+  /** Runs of each preview and each Ansible probe; the median run is kept (see run.ts). */
+  readonly repeats: number;
   /** Ansible's probe beside each preview; undefined when Ansible is not installed. */
   readonly ansible: AnsibleContext | undefined;
 }
@@ -48,17 +50,22 @@ export async function benchPreviews(
     const plan = fleetPlan(stack.name, fleet.hosts);
 
     const measure = async (state: PreviewResult["fleet"], version: string): Promise<PreviewResult> => {
-      const operation = await measureOperation(
-        { stack: { kind: "fleet", name: stack.name, adoptOnly: false }, operation: "preview", env: ctx.env },
-        ctx.sampler,
-        { simulator: fleet.pid },
-      );
       const expectedUpdates = state === "drifted" ? engines : 0;
-      if ((operation.steps.update ?? 0) !== expectedUpdates) {
-        throw new Error(
-          `${state} preview of ${engines}: ${operation.steps.update ?? 0} updates, not ${expectedUpdates}`,
+      const operations = [];
+      for (let run = 0; run < ctx.repeats; run++) {
+        const operation = await measureOperation(
+          { stack: { kind: "fleet", name: stack.name, adoptOnly: false }, operation: "preview", env: ctx.env },
+          ctx.sampler,
+          { simulator: fleet.pid },
         );
+        if ((operation.steps.update ?? 0) !== expectedUpdates) {
+          throw new Error(
+            `${state} preview of ${engines}: ${operation.steps.update ?? 0} updates, not ${expectedUpdates}`,
+          );
+        }
+        operations.push(operation);
       }
+      const operation = medianRun(operations, (o) => o.startMs + o.ms);
       const floorRunsMs: number[] = [];
       for (let i = 0; i < ctx.floorRuns; i++) {
         const floor = await measureFloor(plan, benchPassword, version);
@@ -69,13 +76,18 @@ export async function benchPreviews(
       const ansible: AnsibleProbeResult[] = [];
       if (ctx.ansible !== undefined) {
         for (const forks of probeForks(engines)) {
-          ansible.push(await ansibleProbe(plan, forks, expectedUpdates, fleet, ctx.ansible, operation));
+          const probes = [];
+          for (let run = 0; run < ctx.repeats; run++) {
+            probes.push(await ansibleProbe(plan, forks, expectedUpdates, fleet, ctx.ansible, operation));
+          }
+          ansible.push({ ...medianRun(probes, (p) => p.ms), runsMs: probes.map((p) => p.ms) });
         }
       }
       return {
         fleet: state,
         ms: operation.ms,
         startMs: operation.startMs,
+        runsMs: operations.map((o) => o.startMs + o.ms),
         memory: operation.memory,
         steps: operation.steps,
         phases: operation.phases,

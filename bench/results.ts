@@ -12,7 +12,7 @@ export interface FixedCost {
   readonly previewRunsMs: readonly number[];
   readonly previewMs: number;
   readonly memory: MemoryReport;
-  /** An up of the same empty stack, for reference: the Automation API reads outputs and history after an up. */
+  /** An up of the same empty stack, for reference. */
   readonly upMs: number;
 }
 
@@ -21,6 +21,8 @@ export interface PreviewResult {
   readonly ms: number;
   /** The runner's start and stack open before the timed preview (OperationMeasure.startMs). */
   readonly startMs: number;
+  /** Start + preview of every run; the others are the median run's (see repeats in run.ts). */
+  readonly runsMs: readonly number[];
   readonly memory: MemoryReport;
   readonly steps: Readonly<Partial<Record<OpType, number>>>;
   readonly phases: OperationMeasure["phases"];
@@ -37,6 +39,8 @@ export interface PreviewResult {
 export interface AnsibleRun {
   readonly forks: number;
   readonly ms: number;
+  /** Every run's time where the bench repeats it (the others are the median run's); else [ms]. */
+  readonly runsMs?: readonly number[];
   readonly exitCode: number;
   readonly memory: MemoryReport;
 }
@@ -97,6 +101,8 @@ export interface UpResult {
   readonly maxUnavailable: number;
   readonly ms: number;
   readonly startMs: number;
+  /** Every run's up time; the others are the median run's (by overhead per engine). */
+  readonly runsMs: readonly number[];
   readonly memory: MemoryReport;
   readonly steps: Readonly<Partial<Record<OpType, number>>>;
   readonly phases: OperationMeasure["phases"];

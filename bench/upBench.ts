@@ -8,6 +8,7 @@ import type { MemorySampler } from "./memorySampler";
 import { measureOperation } from "./operationRunner";
 import type { AnsibleUpResult, UpResult } from "./results";
 import { FleetProcess } from "./simulatorProcess";
+import { medianRun } from "./stats";
 
 export interface UpContext {
   readonly env: Readonly<Record<string, string>>;
@@ -15,13 +16,15 @@ export interface UpContext {
   readonly fixedCostMs: number;
   readonly stepDelayMs: number;
   readonly maxUnavailable: readonly number[];
+  /** Runs of each up and each playbook, the fleet set back to drifted before each; the median run is kept. */
+  readonly repeats: number;
   /** The playbook peer after the product's ups; undefined when Ansible is not installed. */
   readonly ansible: AnsibleContext | undefined;
 }
 
 /**
  * Ups over a drifted fleet of `engines` whose hosts wait `stepDelayMs` before answering each
- * script: one per rollout.maxUnavailable, the fleet set back to drifted between them. The
+ * script: `repeats` per rollout.maxUnavailable, the fleet set back to drifted before each. The
  * simulator's step log of each up gives the delays on its critical path. Then the same
  * maintenance as a playbook, serial = each maxUnavailable, on the same fleet set back to drifted.
  */
@@ -37,11 +40,7 @@ export async function benchUps(
   try {
     const plan = fleetPlan(stack.name, fleet.hosts);
     const execLatency = await measureExecLatency(plan, benchPassword);
-    for (const [index, maxUnavailable] of ctx.maxUnavailable.entries()) {
-      await stack.configure(maxUnavailable);
-      if (index === 0) await (await stack.open(true)).up({ refresh: true });
-      else await fleet.alter(names, { files: { [benchFile]: driftedVersion } });
-
+    const measureUp = async (maxUnavailable: number): Promise<UpResult> => {
       const before = (await fleet.log()).length;
       const operation = await measureOperation(
         { stack: { kind: "fleet", name: stack.name, adoptOnly: false }, operation: "up", env: ctx.env },
@@ -57,10 +56,11 @@ export async function benchUps(
       const simulated = accountSteps((await fleet.log()).slice(before), ctx.stepDelayMs, batches);
       const compliant = operation.outputs?.["compliantEngines"];
       const overhead = operation.ms - ctx.fixedCostMs - simulated.criticalPathDelayMs;
-      results.push({
+      return {
         maxUnavailable,
         ms: operation.ms,
         startMs: operation.startMs,
+        runsMs: [operation.ms],
         memory: operation.memory,
         steps: operation.steps,
         phases: operation.phases,
@@ -68,14 +68,28 @@ export async function benchUps(
         overheadPerEngineMs: overhead / engines,
         ratioToDelays: operation.ms / simulated.criticalPathDelayMs,
         compliantEnginesAfter: typeof compliant === "number" ? compliant : -1,
-      });
+      };
+    };
+    for (const [index, maxUnavailable] of ctx.maxUnavailable.entries()) {
+      await stack.configure(maxUnavailable);
+      const runs: UpResult[] = [];
+      for (let run = 0; run < ctx.repeats; run++) {
+        if (index === 0 && run === 0) await (await stack.open(true)).up({ refresh: true });
+        else await fleet.alter(names, { files: { [benchFile]: driftedVersion } });
+        runs.push(await measureUp(maxUnavailable));
+      }
+      results.push({ ...medianRun(runs, (up) => up.overheadPerEngineMs), runsMs: runs.map((up) => up.ms) });
     }
     const ansibleUps: AnsibleUpResult[] = [];
     if (ctx.ansible !== undefined) {
       for (const serial of ctx.maxUnavailable) {
-        await fleet.alter(names, { files: { [benchFile]: driftedVersion } });
         const product = results.find((up) => up.maxUnavailable === serial);
-        ansibleUps.push(await ansibleUp(plan, serial, ctx.stepDelayMs, fleet, ctx.ansible, product));
+        const runs: AnsibleUpResult[] = [];
+        for (let run = 0; run < ctx.repeats; run++) {
+          await fleet.alter(names, { files: { [benchFile]: driftedVersion } });
+          runs.push(await ansibleUp(plan, serial, ctx.stepDelayMs, fleet, ctx.ansible, product));
+        }
+        ansibleUps.push({ ...medianRun(runs, (up) => up.overheadPerEngineMs), runsMs: runs.map((up) => up.ms) });
       }
     }
     return { ups: results, ansibleUps, execLatency };
