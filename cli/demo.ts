@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import "../components/provider/deferredClosures";
+import "./sdkDebugLines";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { loadFleetFile } from "../simulator/fleetFile";

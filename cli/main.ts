@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import "../components/provider/deferredClosures";
+import "./sdkDebugLines";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { StackNotFoundError, type EngineEvent, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
