@@ -91,3 +91,43 @@ describe("the preview's in-process provider", () => {
     ).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
   });
 });
+
+describe("the preview's in-process provider before the program's verdict", () => {
+  const read = (port: number): Promise<rpc.ReadResponse> => {
+    const gated = new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const props = { shortfalls: [], __provider: rolloutResult };
+    return call<rpc.ReadRequest, rpc.ReadResponse>(
+      (req, done) => gated.read(req, done),
+      new rpc.ReadRequest().setId("rollout").setProperties(struct(props)),
+    ).finally(() => gated.close());
+  };
+
+  test("answers a call only once the verdict is in", async () => {
+    let pass: () => void = () => undefined;
+    const verdict = new Promise<void>((resolve) => (pass = resolve));
+    const gatedServer = await startPreviewServer(projectRoot, "mps-hotfix", verdict);
+    try {
+      let answered = false;
+      const reading = read(gatedServer.port).then((res) => ((answered = true), res));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(answered).toBe(false);
+      pass();
+      expect((await reading).getId()).toBe("rollout");
+    } finally {
+      gatedServer.stop();
+    }
+  });
+
+  test("fails every call after the program refused the stack's input", async () => {
+    const refused = Promise.reject(new Error("stack s: the fleet configuration is invalid"));
+    refused.catch(() => undefined);
+    const gatedServer = await startPreviewServer(projectRoot, "mps-hotfix", refused);
+    try {
+      await expect(read(gatedServer.port)).rejects.toMatchObject({
+        details: "stack s: the fleet configuration is invalid",
+      });
+    } finally {
+      gatedServer.stop();
+    }
+  });
+});
