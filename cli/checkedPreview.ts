@@ -27,16 +27,18 @@ export function programVerdict(): ProgramVerdict {
  * A preview as `mps-hotfix preview` and `report` run it: the stack's input is checked by the
  * program itself as the engine starts it, not by a CLI process that reads the config first
  * (0.3 s, and 70 MiB). Until the program's plan is in, the provider served for the preview
- * answers nothing, so no host is contacted, and the engine's output is held back. Bad input
- * stops the preview: its FleetConfigError is thrown alone and what the engine printed about it is
- * dropped, so the operator reads one message. A preview that fails otherwise shows all it printed.
+ * answers nothing, so no host is contacted, and the engine's output is held back. On bad input
+ * the program throws and the engine ends the preview with that error; the FleetConfigError is
+ * thrown alone and what the engine printed about it is dropped, so the operator reads one message.
+ * (Stopping the CLI at once instead leaves the SDK's last calls to it failing after the inline
+ * program's error handlers are gone, which ends this process.) A preview that fails otherwise
+ * shows all it printed.
  */
 export async function checkedPreview(
   stack: Stack,
   verdict: ProgramVerdict,
-  options: Omit<PreviewOptions, "refresh" | "signal"> = {},
+  options: Omit<PreviewOptions, "refresh"> = {},
 ): Promise<PreviewResult> {
-  const stop = new AbortController();
   const print = options.onOutput;
   const held: string[] = [];
   let holding = true;
@@ -47,7 +49,6 @@ export async function checkedPreview(
   let refused: { readonly error: unknown } | undefined;
   verdict.plan.then(release, (error: unknown) => {
     refused = { error };
-    stop.abort();
   });
   const onOutput =
     print &&
@@ -56,11 +57,7 @@ export async function checkedPreview(
       else print(text);
     });
   try {
-    return await previewFleet(
-      stack,
-      { ...options, ...(onOutput ? { onOutput } : {}), signal: stop.signal },
-      verdict.plan,
-    );
+    return await previewFleet(stack, { ...options, ...(onOutput ? { onOutput } : {}) }, verdict.plan);
   } catch (error) {
     if (refused !== undefined) throw refused.error;
     release();
