@@ -18,7 +18,7 @@ import {
 import { z } from "zod";
 import { planFleet, type FleetConfigError, type FleetPlan } from "../components/config/fleetPlan";
 import { engineHotfixesType, legacyHotfixOnEngineType } from "../components/engineHotfixes";
-import { engineCount, type BatchSize as BatchSizeValue } from "../components/batches";
+import { rampedBatches, type BatchSize as BatchSizeValue } from "../components/batches";
 import { BatchSize } from "../components/config/fleetConfig";
 import { fleetProgram } from "../components/program";
 import { startPreviewServer } from "../components/provider/previewServer";
@@ -261,7 +261,7 @@ export function upFleet(
   plan?: FleetPlan,
 ): Promise<FleetUpResult> {
   return withStack(stack, async () => {
-    const batch = plan === undefined ? await largestBatchOf(stack) : largestBatch(plan.engines.length, plan.rollout);
+    const batch = plan === undefined ? await largestBatchOf(stack) : largestBatch(plan.engines, plan.rollout);
     const usual = usualParallelism(stack.workspace.envVars);
     return upWithoutReadBack(stack, {
       ...options,
@@ -284,13 +284,12 @@ const RolloutOfConfig = z.object({
   rollout: z.object({ maxUnavailable: z.number().int().min(1).optional(), batches: z.array(BatchSize).optional() }),
 });
 
-/** The largest batch of a rollout over `engines` engines. */
+/** The largest batch the rollout makes of these engines (as Fleet makes them, rampedBatches). */
 function largestBatch(
-  engines: number,
+  engines: readonly unknown[],
   rollout: { readonly maxUnavailable?: number | undefined; readonly batches?: readonly BatchSizeValue[] | undefined },
 ): number {
-  const sizes = rollout.batches ?? [rollout.maxUnavailable ?? 1];
-  return Math.max(...sizes.map((size) => engineCount(size, engines)));
+  return Math.max(...rampedBatches(engines, rollout.batches ?? [rollout.maxUnavailable ?? 1]).map((b) => b.length));
 }
 
 /** The stack's largest batch of engines; 1 when unset or unreadable (the program reports bad config). */
@@ -298,7 +297,7 @@ async function largestBatchOf(stack: Stack): Promise<number> {
   try {
     // One key, not getAllConfig: that one decrypts every secret of the stack.
     const fleet = RolloutOfConfig.parse(JSON.parse((await stack.getConfig("mps-hotfix:fleet")).value));
-    return largestBatch(fleet.engines.length, fleet.rollout);
+    return largestBatch(fleet.engines, fleet.rollout);
   } catch {
     return 1;
   }
