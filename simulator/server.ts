@@ -18,6 +18,7 @@ import {
   type ScriptRun,
 } from "./scriptRunner";
 import { StepLog, type StepListener, type StepRecord } from "./stepLog";
+import { refusedPort } from "./refusedPort";
 
 export interface SimulatedHost {
   readonly name: string;
@@ -135,8 +136,8 @@ class Fleet implements SimulatedFleet {
   async listen(): Promise<void> {
     for (const listener of this.listeners) {
       if (listener.faults.refuseConnections) {
-        // Nothing listens, so connecting is refused; an ephemeral port is picked and released.
-        if (listener.port === 0) listener.port = await reservePort(listener.address);
+        // Nothing listens, so connecting is refused.
+        if (listener.port === 0) listener.port = await refusedPort(listener.address);
         continue;
       }
       // A Windows host answers each script promptly; Nagle's algorithm would add a delay per script.
@@ -529,13 +530,6 @@ function listenOn(server: NetServer, name: string, address: string, port: number
       resolve(typeof bound === "object" && bound !== null ? bound.port : port);
     });
   });
-}
-
-async function reservePort(address: string): Promise<number> {
-  const server = createServer();
-  const port = await listenOn(server, "port reservation", address, 0);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function sameText(given: string, expected: string): boolean {

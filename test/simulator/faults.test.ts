@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { SimulatedFleet } from "../../simulator/server";
 import {
   answer,
@@ -46,6 +47,9 @@ describe("simulated faults", () => {
 
   test("refuseConnections: nothing listens on the host's port", async () => {
     expect(host("REFUSE").port).toBeGreaterThan(0);
+    // Below the range listen(0) hands out, so no other listener of this machine is given the port.
+    const [firstEphemeral] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+    expect(host("REFUSE").port).toBeLessThan(Number(firstEphemeral));
     expect(await connectError(host("REFUSE"))).toBe(
       `connect ECONNREFUSED ${host("REFUSE").address}:${host("REFUSE").port}`,
     );
