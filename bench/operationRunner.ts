@@ -10,8 +10,8 @@ import { timeOperation, type OperationKind, type TimedOperation } from "./operat
 
 /**
  * Each measured operation runs in a fresh runner process, as one `mps-hotfix preview` or `up`
- * would: the runner hosts the inline program (the Automation API's language host), starts the
- * Pulumi CLI, which starts the dynamic-provider hosts. Its process tree is what is measured, so
+ * would: the runner hosts the inline program (the Automation API's language host) and the
+ * dynamic provider, and starts the Pulumi CLI. Its process tree is what is measured, so
  * memory the coordinating bench process kept from earlier measurements is not counted.
  */
 
@@ -55,7 +55,7 @@ export async function measureOperation(
   watch: Readonly<Record<string, number>>,
 ): Promise<OperationMeasure> {
   // A process group of its own: an interrupted bench ends the runner with the CLI and the
-  // provider hosts it started, and a terminal's Ctrl-C reaches the bench alone.
+  // processes it started, and a terminal's Ctrl-C reaches the bench alone.
   const forked = performance.now();
   const runner = fork(__filename, ["--runner"], {
     stdio: ["ignore", "inherit", "pipe", "ipc"],

@@ -12,6 +12,7 @@ import { engineOf, hotfixSteps, notRespondingOf, unreachableReason } from "./hot
 import { draftCatalogEntry, draftNotice, renderPackage } from "./packageInspect";
 import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
 import { checkedPreview, programVerdict } from "./checkedPreview";
+import { interruptServedRunbooks } from "../components/provider/providerServer";
 import { beforeUp, openStack, upFleet } from "./workspace";
 
 const usage = `usage: mps-hotfix <command> --stack <name> [--format markdown|json]
@@ -256,36 +257,76 @@ function parse(argv: readonly string[]): Invocation | PackageInspection | number
   return { command, stackName: values.stack, format: values.format };
 }
 
+/**
+ * Ctrl-C also reaches the engine, which finishes its in-flight steps and records them; this
+ * process waits for it, so the state and the output say what happened. The runbooks run in this
+ * process (providerServer.ts): a second Ctrl-C stops each after its current step, back in
+ * rotation; only a third quits at once, naming the engines it may leave out of rotation.
+ */
+let interrupts = 0;
+function onInterrupt(): void {
+  interrupts += 1;
+  if (interrupts === 1) {
+    printError(
+      "\nmps-hotfix: interrupted; waiting for the engine to finish the current step and restore the engine (Ctrl-C again to stop sooner)\n",
+    );
+    return;
+  }
+  const underWay = interruptServedRunbooks();
+  if (underWay.length === 0) process.exit(130);
+  if (interrupts === 2) {
+    printError(
+      `\nmps-hotfix: stopping the runbook on ${underWay.join(", ")} after its current step and putting the engine back into rotation (Ctrl-C again to quit now)\n`,
+    );
+    return;
+  }
+  printError(
+    `\nmps-hotfix: QUIT DURING A RUNBOOK: ${underWay.join(", ")} may be left out of rotation (engine deactivated, COM+ application stopped); check ${underWay.length === 1 ? "it" : "them"} before anything else\n`,
+  );
+  process.exit(130);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const invocation = parse(argv);
   if (typeof invocation === "number") return invocation;
   if (invocation.command === "package-inspect") return inspectPackage(invocation);
-  // Ctrl-C also reaches the engine, which finishes its in-flight steps and records them; this
-  // process waits for it, so the state and the output say what happened. A second Ctrl-C quits.
-  let interrupts = 0;
-  process.on("SIGINT", () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    printError(
-      "\nmps-hotfix: interrupted; waiting for the engine to finish the current step and restore the engine (Ctrl-C again to quit now)\n",
-    );
-  });
+  process.on("SIGINT", onInterrupt);
   return run(invocation);
 }
 
+/**
+ * Exits once no runbook of this process is under way. The engine may be gone while one is (it
+ * quit on a second Ctrl-C): each is told to stop after its current step and put its engine back
+ * into rotation first.
+ */
+async function exitWhenRunbooksEnd(code: number): Promise<never> {
+  let underWay = interruptServedRunbooks();
+  if (underWay.length > 0) {
+    printError(
+      `mps-hotfix: waiting for the runbook on ${underWay.join(", ")} to put the engine back into rotation before exiting\n`,
+    );
+  }
+  while (underWay.length > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    underWay = interruptServedRunbooks();
+  }
+  process.exit(code);
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof FleetConfigError) {
+    // Bad input: one message, and no host was contacted.
+    printError(`mps-hotfix: ${error.message}\n`);
+    return 2;
+  }
+  // The engine's own output has been streamed already; the error says which step failed.
+  const message = error instanceof Error ? error.message : String(error);
+  printError(`\nmps-hotfix: ${message.split("\n").slice(-30).join("\n")}\n`);
+  return 1;
+}
+
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      if (error instanceof FleetConfigError) {
-        // Bad input: one message, and no host was contacted.
-        printError(`mps-hotfix: ${error.message}\n`);
-        process.exit(2);
-      }
-      // The engine's own output has been streamed already; the error says which step failed.
-      const message = error instanceof Error ? error.message : String(error);
-      printError(`\nmps-hotfix: ${message.split("\n").slice(-30).join("\n")}\n`);
-      process.exit(1);
-    },
+  void main(process.argv.slice(2)).then(exitWhenRunbooksEnd, (error: unknown) =>
+    exitWhenRunbooksEnd(exitCodeOf(error)),
   );
 }

@@ -21,7 +21,7 @@ import { engineHotfixesType, legacyHotfixOnEngineType } from "../components/engi
 import { rampedBatches, type BatchSize as BatchSizeValue } from "../components/batches";
 import { BatchSize } from "../components/config/fleetConfig";
 import { fleetProgram } from "../components/program";
-import { startPreviewServer } from "../components/provider/previewServer";
+import { startProviderServer } from "../components/provider/providerServer";
 import { findProjectRoot } from "./projectRoot";
 import { upWithoutReadBack, type FleetUpResult } from "./upWithoutReadBack";
 
@@ -195,56 +195,23 @@ export async function withStack<T>(stack: Stack, operation: () => Promise<T>): P
 
 /**
  * Every preview of the product: refreshed from the hosts first, without checkpoints, and with
- * the dynamic provider served from this process. The refresh runs the program (`runProgram`, in
- * every up too): otherwise the engine configures the dynamic provider from the config it stored
- * at the last up, and the refresh would log on with the credentials of then, not the stack's
- * current `mps-hotfix:credentials`. A preview persists nothing, yet the engine serializes the
- * whole snapshot after each step and discards it; at 200 engines that was half a preview's time
- * and most of the engine's memory. An up keeps its checkpoints, so the state of an interrupted
- * rollout records each engine that completed. A preview only checks, diffs and reads, so the
- * engine attaches to a provider served here (previewServer.ts) rather than starting a provider
- * host: a node process that loads the SDK and the handlers again, a third of a 1-engine preview's
- * memory. That provider answers nothing before `checked` resolves, and nothing after it rejects
- * (checkedPreview.ts). The settings live in the workspace for the preview's duration: do not run
- * an up on the same Stack object meanwhile. Previews of one process run one at a time: they share
- * the handlers' module state (the stack's credentials).
+ * the dynamic provider served from this process (withServedProvider). The refresh runs the
+ * program (`runProgram`, in every up too): otherwise the engine configures the dynamic provider
+ * from the config it stored at the last up, and the refresh would log on with the credentials of
+ * then, not the stack's current `mps-hotfix:credentials`. A preview persists nothing, yet the
+ * engine serializes the whole snapshot after each step and discards it; at 200 engines that was
+ * half a preview's time and most of the engine's memory. An up keeps its checkpoints, so the
+ * state of an interrupted rollout records each engine that completed. The provider answers
+ * nothing before `checked` resolves, and nothing after it rejects (checkedPreview.ts).
  */
 export function previewFleet(
   stack: Stack,
   options: Omit<PreviewOptions, "refresh"> = {},
   checked: Promise<unknown> = Promise.resolve(),
 ): Promise<PreviewResult> {
-  const preview = previews.then(() => withStack(stack, () => previewServed(stack, options, checked)));
-  previews = preview.catch(() => undefined);
-  return preview;
-}
-
-let previews: Promise<unknown> = Promise.resolve();
-
-async function previewServed(
-  stack: Stack,
-  options: Omit<PreviewOptions, "refresh">,
-  checked: Promise<unknown>,
-): Promise<PreviewResult> {
-  const env = stack.workspace.envVars;
-  const server = await startPreviewServer(projectRoot, "mps-hotfix", checked);
-  const attach = `pulumi-nodejs:${server.port}`;
-  const debugProviders = env["PULUMI_DEBUG_PROVIDERS"] ?? process.env["PULUMI_DEBUG_PROVIDERS"];
-  const overrides: Record<string, string> = {
-    PULUMI_SKIP_CHECKPOINTS: "true",
-    PULUMI_DEBUG_PROVIDERS: debugProviders === undefined ? attach : `${debugProviders},${attach}`,
-  };
-  const saved = Object.fromEntries(Object.keys(overrides).map((key) => [key, env[key]]));
-  Object.assign(env, overrides);
-  try {
-    return await stack.preview({ ...options, refresh: true, runProgram: true });
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) Reflect.deleteProperty(env, key);
-      else env[key] = value;
-    }
-    server.stop();
-  }
+  return withServedProvider(stack, { PULUMI_SKIP_CHECKPOINTS: "true" }, checked, () =>
+    stack.preview({ ...options, refresh: true, runProgram: true }),
+  );
 }
 
 /**
@@ -260,7 +227,7 @@ export function upFleet(
   options: Omit<UpOptions, "refresh" | "parallel"> = {},
   plan?: FleetPlan,
 ): Promise<FleetUpResult> {
-  return withStack(stack, async () => {
+  return withServedProvider(stack, {}, Promise.resolve(), async () => {
     const batch = plan === undefined ? await largestBatchOf(stack) : largestBatch(plan.engines, plan.rollout);
     const usual = usualParallelism(stack.workspace.envVars);
     return upWithoutReadBack(stack, {
@@ -270,6 +237,54 @@ export function upFleet(
       ...(batch > 1 ? { parallel: Math.max(batch, usual) } : {}),
     });
   });
+}
+
+/**
+ * Runs a preview or an up with the dynamic provider served from this process
+ * (providerServer.ts): the engine attaches to it instead of starting a provider host, a node
+ * process that loads the SDK and the handlers again, a third of a second and a third of a
+ * 1-engine preview's memory. The settings live in the workspace for the run's duration: do not
+ * run another command on the same Stack object meanwhile. Runs of one process go one at a time:
+ * they share the handlers' module state (the stack's credentials, the rollout's failures).
+ */
+function withServedProvider<T>(
+  stack: Stack,
+  settings: Readonly<Record<string, string>>,
+  ready: Promise<unknown>,
+  run: () => Promise<T>,
+): Promise<T> {
+  const served = providerRuns.then(() => withStack(stack, () => runServed(stack, settings, ready, run)));
+  providerRuns = served.catch(() => undefined);
+  return served;
+}
+
+let providerRuns: Promise<unknown> = Promise.resolve();
+
+async function runServed<T>(
+  stack: Stack,
+  settings: Readonly<Record<string, string>>,
+  ready: Promise<unknown>,
+  run: () => Promise<T>,
+): Promise<T> {
+  const env = stack.workspace.envVars;
+  const server = await startProviderServer(projectRoot, "mps-hotfix", { ready });
+  const attach = `pulumi-nodejs:${server.port}`;
+  const debugProviders = env["PULUMI_DEBUG_PROVIDERS"] ?? process.env["PULUMI_DEBUG_PROVIDERS"];
+  const overrides: Record<string, string> = {
+    ...settings,
+    PULUMI_DEBUG_PROVIDERS: debugProviders === undefined ? attach : `${debugProviders},${attach}`,
+  };
+  const saved = Object.fromEntries(Object.keys(overrides).map((key) => [key, env[key]]));
+  Object.assign(env, overrides);
+  try {
+    return await run();
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) Reflect.deleteProperty(env, key);
+      else env[key] = value;
+    }
+    await server.stop();
+  }
 }
 
 /** The engine's parallelism without a `parallel` option: PULUMI_PARALLEL, or 4 x CPUs. */

@@ -16,7 +16,8 @@ import { readStoredState, requirementOfState } from "./stateMigration";
 
 /**
  * The handlers of the EngineHotfixes dynamic resource. They run in the dynamic-provider host
- * process the engine starts, which loads this module by package name (see providerShim.ts).
+ * process the engine starts, which loads this module by package name (see providerShim.ts), or
+ * in the `mps-hotfix` command's own process (providerServer.ts).
  */
 
 let stack = StackSettings.empty();
@@ -38,7 +39,7 @@ function connectionOf(target: EngineTarget, settings: MaintenanceSettings): Engi
     connectTimeoutMs: settings.connectTimeoutSeconds * 1000,
     connectAttempts: settings.connectAttempts,
     connectRetryDelayMs: settings.connectRetryDelaySeconds * 1000,
-    onRetry: (message) => console.error(`[${where}] ${message}`),
+    onRetry: (message) => say(`[${where}] ${message}`),
   });
 }
 
@@ -49,30 +50,46 @@ function unreachableCause(error: unknown): TransportError | undefined {
 }
 
 /**
- * The engine stops its plugins with SIGINT, and a terminal's Ctrl-C may reach this host too.
- * Exiting while a runbook runs could leave an engine deactivated, so then the host stays up: the
- * runbook finishes the step under way, starts no further step that takes the engine down, and
- * puts the engine back into rotation. With no runbook running, SIGINT ends the host as usual.
+ * Where the handlers' lines go: stderr, which the engine streams into its own output when it
+ * started this host; the engine's log when the process serving the handlers says so (providerServer.ts).
+ */
+let say: (line: string) => void = (line) => console.error(line);
+export function sendLinesTo(sink: ((line: string) => void) | undefined): void {
+  say = sink ?? ((line) => console.error(line));
+}
+
+/**
+ * Stops each runbook under way after its current step: it starts no further step that takes the
+ * engine down and puts the engine back into rotation. Returns the engines whose runbook is under way.
  */
 let interrupted = false;
-let runbooksInProgress = 0;
-export function onInterrupt(): void {
-  if (runbooksInProgress === 0) process.exit(0);
-  if (!interrupted) {
-    console.error("interrupt received: finishing the current step, then putting the engine back into rotation");
+const runbooksUnderWay = new Set<string>();
+export function interruptRunbooks(): readonly string[] {
+  if (runbooksUnderWay.size > 0 && !interrupted) {
+    say("interrupt received: finishing the current step, then putting the engine back into rotation");
+    interrupted = true;
   }
-  interrupted = true;
+  return [...runbooksUnderWay];
+}
+
+/**
+ * The engine stops its plugins with SIGINT, and a terminal's Ctrl-C may reach this host too.
+ * Exiting while a runbook runs could leave an engine deactivated, so then the host stays up
+ * (interruptRunbooks). With no runbook running, SIGINT ends the host as usual.
+ */
+export function onInterrupt(): void {
+  if (interruptRunbooks().length === 0) process.exit(0);
 }
 process.on("SIGINT", onInterrupt);
 
-/** Progress goes to stderr, which the engine streams into its own output as the run goes. */
+/** One line per step as it ends, while the run goes. */
 function reportStep(engine: string): (event: StepEvent) => void {
   const position = stack.positionOf(engine);
   return (event) => {
-    if (event.status !== "started") console.error(progressLine(event, position));
+    if (event.status !== "started") say(progressLine(event, position));
     // A step that succeeded may carry a note (pending renames of other software, say).
     if (event.status === "succeeded" && event.detail !== undefined)
-      console.error(`[${position === undefined ? engine : `${engine} ${position}`}] ${event.detail}`);
+      say(`[${position === undefined ? engine : `${engine} ${position}`}] ${event.detail}`);
   };
 }
 
@@ -157,7 +174,7 @@ async function register(inputs: EngineHotfixesInputs): Promise<EngineHotfixesSta
   } catch (error) {
     const cause = unreachableCause(error);
     if (cause === undefined) throw error;
-    console.error(`[${inputs.engine}] UNREACHABLE: ${cause.message}; registered as never read`);
+    say(`[${inputs.engine}] UNREACHABLE: ${cause.message}; registered as never read`);
     const never: ObservedState = {
       files: lastKnown(inputs, undefined),
       engineState: "unknown",
@@ -179,12 +196,12 @@ async function converge(
   if (inputs.adoptOnly === true) return register(inputs);
   const refusal = rollout.refusal();
   if (refusal !== undefined) {
-    console.error(`[${inputs.engine}] SKIPPED: ${refusal}`);
+    say(`[${inputs.engine}] SKIPPED: ${refusal}`);
     if (before === undefined) throw new Error(`engine ${inputs.engine}: ${refusal}`);
     return { ...before, lastRun: { outcome: "skipped", reason: refusal } };
   }
   const connection = connectionOf(inputs, inputs.settings);
-  runbooksInProgress += 1;
+  runbooksUnderWay.add(inputs.engine);
   try {
     const observed = await runbookFor(targetOf(inputs), inputs.settings, connection, true).converge();
     return stateAfter(inputs, observed);
@@ -194,7 +211,7 @@ async function converge(
     const goesOn = rollout.recordFailure(inputs.engine);
     const halts = !goesOn && stack.limits.maxFailures > 0;
     const message = `${error.message}\n  ${rotationNotice(error)}${halts ? `\n  ${rollout.haltNotice()}` : ""}`;
-    console.error(`[${inputs.engine}] FAILED: ${message}`);
+    say(`[${inputs.engine}] FAILED: ${message}`);
     const untouched = error.rotation === "untouched";
     const recorded = untouched ? before : await probeAfterFailure(inputs, before);
     // Within rollout.maxFailures the engine is recorded as failed and the rollout goes on past it;
@@ -203,7 +220,7 @@ async function converge(
     if (untouched || recorded === undefined) throw new Error(message);
     throw new PartialStateError(message, id, recorded, serializedProvider);
   } finally {
-    runbooksInProgress -= 1;
+    runbooksUnderWay.delete(inputs.engine);
     connection.close();
   }
 }
@@ -262,14 +279,14 @@ export async function read(id: string, props: unknown): Promise<pulumi.dynamic.R
     const observed = await runbookFor(target, state.settings, connection, false).probe();
     const { comPlusResponding: _earlier, ...known } = state;
     refreshed = { ...known, ...observed, schemaVersion: stateSchemaVersion, lastRun: null };
-    if (notResponding(observed)) console.error(`[${state.engine}] NOT RESPONDING: ${notRespondingReason}`);
+    if (notResponding(observed)) say(`[${state.engine}] NOT RESPONDING: ${notRespondingReason}`);
   } catch (error) {
     const cause = unreachableCause(error);
     if (cause === undefined) {
       throw new Error(`engine ${state.engine}: refresh could not probe the host: ${(error as Error).message}`);
     }
     // The rest of the fleet is still read: this engine keeps what was last known, marked unreachable.
-    console.error(`[${state.engine}] UNREACHABLE: ${cause.message}`);
+    say(`[${state.engine}] UNREACHABLE: ${cause.message}`);
     refreshed = { ...state, schemaVersion: stateSchemaVersion, unreachable: cause.message, lastRun: null };
   } finally {
     connection.close();

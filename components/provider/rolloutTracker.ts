@@ -1,8 +1,8 @@
 import { windowClosesAt, type RolloutLimits } from "../domain/rollout";
 
 /**
- * The rollout as a whole, as the dynamic-provider host of one `up` sees it: the engine runs every
- * engine's update in this one process, so failures are counted here, and the change window is
+ * The rollout as a whole, as the provider of one `up` sees it: the engine runs every engine's
+ * update in the one process serving the provider, so failures are counted here, and the change window is
  * measured from the moment the first maintenance of the run was asked for.
  */
 export class RolloutTracker {

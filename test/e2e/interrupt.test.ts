@@ -31,8 +31,11 @@ describe("Ctrl-C during an up", () => {
     removeBackend();
   });
 
-  /** `mps-hotfix up` in its own process group, interrupted as Ctrl-C does once MPS01 is being taken out of rotation. */
-  async function upInterruptedAtDeactivate(): Promise<{ code: number | null; output: string }> {
+  /**
+   * `mps-hotfix up` in its own process group, interrupted as Ctrl-C does once MPS01 is being taken
+   * out of rotation; with `again`, Ctrl-C once more that long after.
+   */
+  async function upInterruptedAtDeactivate(again?: number): Promise<{ code: number | null; output: string }> {
     const cli = spawn(
       process.execPath,
       [join(projectRoot, "dist", "cli", "main.js"), "up", "--stack", scenario.stackName],
@@ -54,6 +57,7 @@ describe("Ctrl-C during an up", () => {
         if (record.host === "MPS01" && record.script === "deactivate-engine") {
           stop();
           process.kill(-cli.pid!, "SIGINT");
+          if (again !== undefined) setTimeout(() => process.kill(-cli.pid!, "SIGINT"), again);
           resolve();
         }
       });
@@ -96,5 +100,23 @@ describe("Ctrl-C during an up", () => {
     expect(output).toContain(
       "mps-hotfix: the stack's outputs are kept as the last complete run left them (2 of 2 engines compliant then)",
     );
+  });
+
+  it("a second Ctrl-C stops the runbook after its current step, puts the engine back, and only then exits", async () => {
+    for (const name of ["MPS01", "MPS02"]) scenario.sim.alter(name, { files: { [kbFile]: "13.3.600.0" } });
+    const before = scenario.sim.log().length;
+    // shutdown-complus takes 1.5 s: the second Ctrl-C comes while it runs.
+    const { code, output } = await upInterruptedAtDeactivate(400);
+    expect(code).not.toBe(0);
+    expect(output).toContain(
+      "mps-hotfix: stopping the runbook on MPS01 after its current step and putting the engine back into rotation",
+    );
+    const scripts = scriptsOn(scenario.sim, "MPS01", before);
+    expect(scripts).toContain("shutdown-complus");
+    expect(scripts).not.toContain("install-package");
+    // The command exited after the runbook put the engine back.
+    expect(scenario.sim.host("MPS01")).toMatchObject({ engine: "active", complus: "running", complusResponding: true });
+    expect(scenario.sim.host("MPS01").files).toEqual({ [kbFile]: "13.3.600.0" });
+    expect(scriptsOn(scenario.sim, "MPS02", before).filter((script) => script !== "probe")).toEqual([]);
   });
 });

@@ -19,9 +19,9 @@ import {
   simulatorPassword,
   simulatorUser,
   startScenario,
-  type OperationRecord,
   type Scenario,
 } from "../e2e/scenario";
+import { cli, type CliResult } from "../e2e/operatorCli";
 
 /**
  * Faults the real Pulumi engine has to handle, through the Automation API against the simulated
@@ -301,20 +301,27 @@ describe("two updates of one stack at the same time", () => {
   });
 
   test("exactly one fails on the backend's lock; the runbook runs once; the stack is usable after", async () => {
-    const results = await Promise.allSettled([scenario.up(), scenario.up()]);
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-    const succeeded = results.filter((r): r is PromiseFulfilledResult<OperationRecord> => r.status === "fulfilled");
-    expect(failed.map((r) => messageOf(r.reason).match(/the stack is currently locked by \d+ lock\(s\)/)?.[0])).toEqual(
-      ["the stack is currently locked by 1 lock(s)"],
-    );
+    // Two operators: two `mps-hotfix up` processes (one process runs its engine operations one at a time).
+    const results = await Promise.all([
+      cli("up", "--stack", scenario.stackName),
+      cli("up", "--stack", scenario.stackName),
+    ]);
+    const output = (r: CliResult): string => `${r.stdout}\n${r.stderr}`;
+    const failed = results.filter((r) => r.code !== 0);
+    const succeeded = results.filter((r) => r.code === 0);
+    expect(failed.map((r) => output(r).match(/the stack is currently locked by \d+ lock\(s\)/)?.[0])).toEqual([
+      "the stack is currently locked by 1 lock(s)",
+    ]);
     expect(succeeded).toHaveLength(1);
-    expect(succeeded[0]?.value.steps).toEqual({ [hotfixesOf("MPS01")]: "create" });
+    expect(succeeded[0]?.stdout).toMatch(
+      /\+ {2}pulumi-nodejs:dynamic\/mpshotfix:EngineHotfixes fleet-mps01-hotfixes created/,
+    );
     const loser = failed[0];
     if (loser !== undefined) {
-      expect(messageOf(loser.reason)).toContain("Either wait for the other process(es) to end");
+      expect(output(loser)).toContain("Either wait for the other process(es) to end");
       // The loser never reached the engine: it took no step on any resource.
-      expect(recordOf(loser.reason).steps).toEqual({});
-      expectNoPassword(messageOf(loser.reason));
+      expect(output(loser)).not.toContain(hotfixesOf("MPS01"));
+      expectNoPassword(output(loser));
     }
 
     expect(installsOn(scenario, "MPS01")).toBe(1);
@@ -324,7 +331,7 @@ describe("two updates of one stack at the same time", () => {
     expect(host.engine).toBe("active");
     expect(host.complus).toBe("running");
 
-    winnerOutput = succeeded[0]?.value.output;
+    winnerOutput = succeeded[0] === undefined ? undefined : output(succeeded[0]);
 
     // The lock was released: the next preview runs and has nothing to change.
     const stack = await scenario.stack();

@@ -3,23 +3,23 @@ import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as rpc from "@pulumi/pulumi/proto/provider_pb";
 import { Struct, type JavaScriptValue } from "google-protobuf/google/protobuf/struct_pb";
 import { projectRoot } from "../../cli/workspace";
-import { startPreviewServer, type PreviewServer } from "../../components/provider/previewServer";
+import { startProviderServer, type ProviderServer } from "../../components/provider/providerServer";
 import { providerSourceFor } from "../../components/provider/providerShim";
 
 /**
- * The provider a preview attaches to, over gRPC as the engine calls it, with the RolloutResult
- * handlers (they touch no host; the EngineHotfixes handlers are covered by the end-to-end
- * previews, which all go through this server).
+ * The provider previews and ups attach to, over gRPC as the engine calls it, with the
+ * RolloutResult handlers (they touch no host; the EngineHotfixes handlers are covered by the
+ * end-to-end previews and ups, which all go through this server).
  */
 
 const rolloutResult = providerSourceFor("rolloutResultProvider");
 const shortfall = { engine: "MPS01", outcome: "failed", reason: "install-package: exit 1603" };
 
-let server: PreviewServer;
+let server: ProviderServer;
 let client: ResourceProviderClient;
 
 beforeAll(async () => {
-  server = await startPreviewServer(projectRoot, "mps-hotfix");
+  server = await startProviderServer(projectRoot, "mps-hotfix");
   client = new ResourceProviderClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
   await call<rpc.ConfigureRequest, rpc.ConfigureResponse>(
     (req, done) => client.configure(req, done),
@@ -27,9 +27,9 @@ beforeAll(async () => {
   );
 });
 
-afterAll(() => {
+afterAll(async () => {
   client.close();
-  server.stop();
+  await server.stop();
 });
 
 function call<Req, Res>(
@@ -41,7 +41,7 @@ function call<Req, Res>(
 
 const struct = (props: Record<string, JavaScriptValue>): Struct => Struct.fromJavaScript(props);
 
-describe("the preview's in-process provider", () => {
+describe("the in-process provider", () => {
   test("check passes inputs through with the __provider they came with", async () => {
     const news = { shortfalls: [shortfall], __provider: rolloutResult };
     const res = await call<rpc.CheckRequest, rpc.CheckResponse>(
@@ -75,7 +75,40 @@ describe("the preview's in-process provider", () => {
     expect([res.getId(), res.getProperties()?.toJavaScript()]).toEqual(["rollout", props]);
   });
 
-  test("a __provider of another program is refused by name; create is not served", async () => {
+  test("create, update and delete run the handlers and keep __provider; a handler's error is the call's", async () => {
+    const props = { shortfalls: [], __provider: rolloutResult };
+    const created = await call<rpc.CreateRequest, rpc.CreateResponse>(
+      (req, done) => client.create(req, done),
+      new rpc.CreateRequest().setProperties(struct(props)),
+    );
+    expect([created.getId(), created.getProperties()?.toJavaScript()]).toEqual(["rollout", props]);
+    const updated = await call<rpc.UpdateRequest, rpc.UpdateResponse>(
+      (req, done) => client.update(req, done),
+      new rpc.UpdateRequest().setId("rollout").setOlds(struct(props)).setNews(struct(props)),
+    );
+    expect(updated.getProperties()?.toJavaScript()).toEqual(props);
+    const refused = await call<rpc.UpdateRequest, rpc.UpdateResponse>(
+      (req, done) => client.update(req, done),
+      new rpc.UpdateRequest()
+        .setId("rollout")
+        .setOlds(struct(props))
+        .setNews(struct({ shortfalls: [shortfall], __provider: rolloutResult })),
+    ).then(
+      () => undefined,
+      (error: unknown) => error as grpc.ServiceError,
+    );
+    expect(refused?.code).toBe(grpc.status.UNKNOWN);
+    expect(refused?.details).toMatch(
+      /^the rollout did not bring every engine to the requirement: 1 engine\(s\) failed \(MPS01\)/,
+    );
+    const deleted = call<rpc.DeleteRequest, unknown>(
+      (req, done) => client.delete(req, done),
+      new rpc.DeleteRequest().setId("rollout").setProperties(struct(props)),
+    );
+    await expect(deleted).resolves.toBeDefined();
+  });
+
+  test("a __provider of another program is refused by name", async () => {
     const foreign = "exports.handler = () => ({})";
     await expect(
       call<rpc.CheckRequest, rpc.CheckResponse>(
@@ -83,16 +116,10 @@ describe("the preview's in-process provider", () => {
         new rpc.CheckRequest().setNews(struct({ __provider: foreign })),
       ),
     ).rejects.toMatchObject({ details: `not a provider of mps-hotfix: ${JSON.stringify(foreign)}` });
-    await expect(
-      call<rpc.CreateRequest, rpc.CreateResponse>(
-        (req, done) => client.create(req, done),
-        new rpc.CreateRequest().setProperties(struct({})),
-      ),
-    ).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
   });
 });
 
-describe("the preview's in-process provider before the program's verdict", () => {
+describe("the in-process provider before the program's verdict", () => {
   const read = (port: number): Promise<rpc.ReadResponse> => {
     const gated = new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const props = { shortfalls: [], __provider: rolloutResult };
@@ -105,7 +132,7 @@ describe("the preview's in-process provider before the program's verdict", () =>
   test("answers a call only once the verdict is in", async () => {
     let pass: () => void = () => undefined;
     const verdict = new Promise<void>((resolve) => (pass = resolve));
-    const gatedServer = await startPreviewServer(projectRoot, "mps-hotfix", verdict);
+    const gatedServer = await startProviderServer(projectRoot, "mps-hotfix", { ready: verdict });
     try {
       let answered = false;
       const reading = read(gatedServer.port).then((res) => ((answered = true), res));
@@ -114,20 +141,20 @@ describe("the preview's in-process provider before the program's verdict", () =>
       pass();
       expect((await reading).getId()).toBe("rollout");
     } finally {
-      gatedServer.stop();
+      await gatedServer.stop();
     }
   });
 
   test("fails every call after the program refused the stack's input", async () => {
     const refused = Promise.reject(new Error("stack s: the fleet configuration is invalid"));
     refused.catch(() => undefined);
-    const gatedServer = await startPreviewServer(projectRoot, "mps-hotfix", refused);
+    const gatedServer = await startProviderServer(projectRoot, "mps-hotfix", { ready: refused });
     try {
       await expect(read(gatedServer.port)).rejects.toMatchObject({
         details: "stack s: the fleet configuration is invalid",
       });
     } finally {
-      gatedServer.stop();
+      await gatedServer.stop();
     }
   });
 });
