@@ -33,9 +33,11 @@ describe("Ctrl-C during an up", () => {
 
   /**
    * `mps-hotfix up` in its own process group, interrupted as Ctrl-C does once MPS01 is being taken
-   * out of rotation; with `again`, Ctrl-C once more that long after.
+   * out of rotation; then once more after each of `againAfterMs`.
    */
-  async function upInterruptedAtDeactivate(again?: number): Promise<{ code: number | null; output: string }> {
+  async function upInterruptedAtDeactivate(
+    ...againAfterMs: number[]
+  ): Promise<{ code: number | null; output: string }> {
     const cli = spawn(
       process.execPath,
       [join(projectRoot, "dist", "cli", "main.js"), "up", "--stack", scenario.stackName],
@@ -57,7 +59,7 @@ describe("Ctrl-C during an up", () => {
         if (record.host === "MPS01" && record.script === "deactivate-engine") {
           stop();
           process.kill(-cli.pid!, "SIGINT");
-          if (again !== undefined) setTimeout(() => process.kill(-cli.pid!, "SIGINT"), again);
+          for (const ms of againAfterMs) setTimeout(() => process.kill(-cli.pid!, "SIGINT"), ms);
           resolve();
         }
       });
@@ -118,5 +120,16 @@ describe("Ctrl-C during an up", () => {
     expect(scenario.sim.host("MPS01")).toMatchObject({ engine: "active", complus: "running", complusResponding: true });
     expect(scenario.sim.host("MPS01").files).toEqual({ [kbFile]: "13.3.600.0" });
     expect(scriptsOn(scenario.sim, "MPS02", before).filter((script) => script !== "probe")).toEqual([]);
+  });
+
+  it("a third Ctrl-C quits during the runbook and names the engine it may leave out of rotation, in capitals", async () => {
+    for (const name of ["MPS01", "MPS02"]) scenario.sim.alter(name, { files: { [kbFile]: "13.3.600.0" } });
+    // All three while shutdown-complus (1.5 s) runs on MPS01.
+    const { code, output } = await upInterruptedAtDeactivate(300, 600);
+    expect(code).toBe(130);
+    expect(output).toContain(
+      "mps-hotfix: QUIT DURING A RUNBOOK: MPS01 may be left out of rotation (engine deactivated, COM+ application stopped); check it before anything else",
+    );
+    expect(scenario.sim.host("MPS01").engine).toBe("deactivated");
   });
 });
