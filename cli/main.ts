@@ -161,8 +161,14 @@ export async function run(invocation: Invocation): Promise<number> {
       if (createsOnly(events)) adoptFirst();
       return pictureStatus(events);
     case "report": {
-      // The report is the only thing on stdout, so it can be piped or posted as it is.
-      await checkedPreview(stack, verdict, { ...common, onOutput: () => undefined });
+      // The report is the only thing on stdout, so it can be piped or posted as it is; the
+      // handlers' lines (connect retries, unreachable engines), which reach the engine's log, go to stderr.
+      const onEvent = (e: EngineEvent): void => {
+        events.push(e);
+        const line = e.diagnosticEvent?.severity === "info" ? e.diagnosticEvent.message : undefined;
+        if (line !== undefined) printError(line.endsWith("\n") ? line : `${line}\n`);
+      };
+      await checkedPreview(stack, verdict, { ...common, onOutput: () => undefined, onEvent });
       if (createsOnly(events)) adoptFirst();
       const report = buildDriftReport(invocation.stackName, hotfixSteps(events));
       print(invocation.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report));

@@ -70,6 +70,8 @@ describe("one engine of five switched off", () => {
   it("the JSON report lists the unreachable engine with its reason and needsWork, and exits 3", async () => {
     const result = await cli("report", "--stack", scenario.stackName, "--format", "json");
     expect(result.code).toBe(incompleteExitCode);
+    // The handlers' lines go to stderr, beside the report on stdout.
+    expect(result.stderr).toContain("[MPS04 4 of 5] connect attempt 1 of 3 failed (cannot connect to MPS04");
     const report = DriftReport.parse(JSON.parse(result.stdout));
     const byEngine = Object.fromEntries(report.engines.map((e) => [e.engine, e]));
     expect(byEngine["MPS04"]).toMatchObject({ action: "unreachable", needsWork: true });
