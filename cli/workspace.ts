@@ -18,7 +18,7 @@ import {
 import { z } from "zod";
 import { planFleet, type FleetConfigError, type FleetPlan } from "../components/config/fleetPlan";
 import { engineHotfixesType, legacyHotfixOnEngineType } from "../components/engineHotfixes";
-import { rampedBatches, type BatchSize as BatchSizeValue } from "../components/batches";
+import { rolloutBatches, type BatchSize as BatchSizeValue } from "../components/batches";
 import { BatchSize } from "../components/config/fleetConfig";
 import { fleetProgram } from "../components/program";
 import { startProviderServer } from "../components/provider/providerServer";
@@ -299,12 +299,12 @@ const RolloutOfConfig = z.object({
   rollout: z.object({ maxUnavailable: z.number().int().min(1).optional(), batches: z.array(BatchSize).optional() }),
 });
 
-/** The largest batch the rollout makes of these engines (as Fleet makes them, rampedBatches). */
+/** The largest batch the rollout makes of these engines (rolloutBatches, as Fleet makes them). */
 function largestBatch(
   engines: readonly unknown[],
   rollout: { readonly maxUnavailable?: number | undefined; readonly batches?: readonly BatchSizeValue[] | undefined },
 ): number {
-  return Math.max(...rampedBatches(engines, rollout.batches ?? [rollout.maxUnavailable ?? 1]).map((b) => b.length));
+  return Math.max(...rolloutBatches(engines, rollout).map((b) => b.length));
 }
 
 /** The stack's largest batch of engines; 1 when unset or unreadable (the program reports bad config). */

@@ -10,6 +10,14 @@ export function engineCount(size: BatchSize, total: number): number {
   return count;
 }
 
+/** The batches a rollout makes of its engines: `rollout.batches`, else batches of `maxUnavailable`. */
+export function rolloutBatches<T>(
+  engines: readonly T[],
+  rollout: { readonly maxUnavailable?: number | undefined; readonly batches?: readonly BatchSize[] | undefined },
+): T[][] {
+  return rampedBatches(engines, rollout.batches ?? [rollout.maxUnavailable ?? 1]);
+}
+
 /**
  * Items in consecutive batches of the given sizes, the last size repeating, as Ansible's
  * `serial: [1, 5, "20%"]`: a canary of one first, then wider batches.

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { rampedBatches } from "./batches";
+import { rolloutBatches } from "./batches";
 import { maintenanceSettingsOf } from "./config/fleetConfig";
 import type { FleetPlan } from "./config/fleetPlan";
 import { EngineServer, type EngineCompliance } from "./engineServer";
@@ -35,13 +35,12 @@ export class Fleet extends pulumi.ComponentResource {
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mpshotfix:index:Fleet", name, {}, opts);
     const { plan } = args;
-    const { maxUnavailable, batches } = plan.rollout;
     const settings = maintenanceSettingsOf(plan.rollout);
     // The batches order the rollout; a preview changes nothing, so it need not wait for them.
     const ordered = !pulumi.runtime.isDryRun();
     let previousBatch: EngineServer[] = [];
     const engines: EngineServer[] = [];
-    for (const batch of rampedBatches(plan.engines, batches ?? [maxUnavailable])) {
+    for (const batch of rolloutBatches(plan.engines, plan.rollout)) {
       const servers = batch.map(
         (target) =>
           new EngineServer(
