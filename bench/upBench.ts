@@ -40,7 +40,7 @@ export async function benchUps(
   try {
     const plan = fleetPlan(stack.name, fleet.hosts);
     const execLatency = await measureExecLatency(plan, benchPassword);
-    const measureUp = async (maxUnavailable: number): Promise<UpResult> => {
+    const measureUp = async (maxUnavailable: number): Promise<Omit<UpResult, "runsMs">> => {
       const before = (await fleet.log()).length;
       const operation = await measureOperation(
         { stack: { kind: "fleet", name: stack.name, adoptOnly: false }, operation: "up", env: ctx.env },
@@ -60,7 +60,6 @@ export async function benchUps(
         maxUnavailable,
         ms: operation.ms,
         startMs: operation.startMs,
-        runsMs: [operation.ms],
         memory: operation.memory,
         steps: operation.steps,
         phases: operation.phases,
@@ -72,7 +71,7 @@ export async function benchUps(
     };
     for (const [index, maxUnavailable] of ctx.maxUnavailable.entries()) {
       await stack.configure(maxUnavailable);
-      const runs: UpResult[] = [];
+      const runs: Omit<UpResult, "runsMs">[] = [];
       for (let run = 0; run < ctx.repeats; run++) {
         if (index === 0 && run === 0) await (await stack.open(true)).up({ refresh: true });
         else await fleet.alter(names, { files: { [benchFile]: driftedVersion } });

@@ -309,7 +309,7 @@ export async function remove(): Promise<void> {
 
 export { rolloutResultProvider } from "./rolloutResultProvider";
 
-/** What the dynamic-provider host calls (see providerShim.ts). */
+/** What the dynamic-provider host, or the command's own provider server, calls (see providerShim.ts). */
 export const provider: pulumi.dynamic.ResourceProvider = {
   configure,
   check,

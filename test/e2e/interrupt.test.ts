@@ -14,12 +14,15 @@ import {
   type Scenario,
 } from "./scenario";
 
+/** How long shutdown-complus takes on the simulated hosts: the later Ctrl-Cs come while it runs. */
+const shutdownMs = 1500;
+
 describe("Ctrl-C during an up", () => {
   let scenario: Scenario;
 
   beforeAll(async () => {
     scenario = await startScenario("interrupt", {
-      stepDelaysMs: { default: 0, "shutdown-complus": 1500 },
+      stepDelaysMs: { default: 0, "shutdown-complus": shutdownMs },
       engines: [
         { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
         { name: "MPS02", files: { [kbFile]: "13.3.600.0" } },
@@ -67,9 +70,10 @@ describe("Ctrl-C during an up", () => {
     return { code: await exited, output };
   }
 
-  // The engine runs provider plugins in their own process group: Ctrl-C reaches the CLI, which
-  // cancels the update, lets in-flight steps finish and starts no new one. So the engine being
-  // patched completes its runbook and is back in rotation; the engines after it are not touched.
+  // Ctrl-C reaches the engine, which cancels the update, lets in-flight steps finish and starts no
+  // new one; the provider served in the command's process does not end the runbook on it. So the
+  // engine being patched completes its runbook and is back in rotation; the engines after it are
+  // not touched.
   it("finishes the engine being patched, back in rotation, and touches no other engine", async () => {
     const { code, output } = await upInterruptedAtDeactivate();
 
@@ -107,8 +111,7 @@ describe("Ctrl-C during an up", () => {
   it("a second Ctrl-C stops the runbook after its current step, puts the engine back, and only then exits", async () => {
     for (const name of ["MPS01", "MPS02"]) scenario.sim.alter(name, { files: { [kbFile]: "13.3.600.0" } });
     const before = scenario.sim.log().length;
-    // shutdown-complus takes 1.5 s: the second Ctrl-C comes while it runs.
-    const { code, output } = await upInterruptedAtDeactivate(400);
+    const { code, output } = await upInterruptedAtDeactivate(shutdownMs / 4);
     expect(code).not.toBe(0);
     expect(output).toContain(
       "mps-hotfix: stopping the runbook on MPS01 after its current step and putting the engine back into rotation",
@@ -124,8 +127,7 @@ describe("Ctrl-C during an up", () => {
 
   it("a third Ctrl-C quits during the runbook and names the engine it may leave out of rotation, in capitals", async () => {
     for (const name of ["MPS01", "MPS02"]) scenario.sim.alter(name, { files: { [kbFile]: "13.3.600.0" } });
-    // All three while shutdown-complus (1.5 s) runs on MPS01.
-    const { code, output } = await upInterruptedAtDeactivate(300, 600);
+    const { code, output } = await upInterruptedAtDeactivate(shutdownMs / 5, (2 * shutdownMs) / 5);
     expect(code).toBe(130);
     expect(output).toContain(
       "mps-hotfix: QUIT DURING A RUNBOOK: MPS01 may be left out of rotation (engine deactivated, COM+ application stopped); check it before anything else",

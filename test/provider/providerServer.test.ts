@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as rpc from "@pulumi/pulumi/proto/provider_pb";
+import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct, type JavaScriptValue } from "google-protobuf/google/protobuf/struct_pb";
 import { projectRoot } from "../../cli/workspace";
 import { startProviderServer, type ProviderServer } from "../../components/provider/providerServer";
@@ -105,7 +106,7 @@ describe("the in-process provider", () => {
       (req, done) => client.delete(req, done),
       new rpc.DeleteRequest().setId("rollout").setProperties(struct(props)),
     );
-    await expect(deleted).resolves.toBeDefined();
+    await expect(deleted).resolves.toBeInstanceOf(Empty);
   });
 
   test("a __provider of another program is refused by name", async () => {
