@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { simulatedPackageBytes } from "../../simulator/simulatedPackage";
-import { Client } from "ssh2";
+import { Client, type ConnectConfig } from "ssh2";
+import type { Socket } from "node:net";
 import { invocationFor, type HostScript, type Route } from "../../components/host/scripts";
+import { connectConfig } from "../../components/host/sshSession";
 import { parseFleetFile, type FleetFileInput } from "../../simulator/fleetFile";
 import {
   startSimulatedFleet,
@@ -105,35 +107,45 @@ export function hostNamed(fleet: SimulatedFleet, name: string): SimulatedHost {
   return host;
 }
 
-export function fingerprintOf(key: Buffer): string {
-  return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
-}
-
 export interface ConnectOptions {
   readonly user?: string;
   readonly password?: string;
   /** Log on with this key instead of a password. */
   readonly privateKey?: string | Buffer;
   readonly readyTimeout?: number;
+  /** Called with the fingerprint of the key the host offers, during the key exchange. */
+  readonly onHostKey?: (fingerprint: string) => void;
 }
 
-/** Connects with a real SSH client, pinning the host key the simulator reports. */
+/**
+ * What the product's SSH client is given for a simulated host: its own connect options (its
+ * socket without Nagle's delay, its keepalives), pinning the host key the simulator reports.
+ * Tests that time an exchange see the timing the product sees.
+ */
+export function productConnectConfig(
+  host: SimulatedHost,
+  options: ConnectOptions = {},
+): ConnectConfig & { readonly sock: Socket } {
+  const credential =
+    options.privateKey === undefined
+      ? { password: options.password ?? password }
+      : { privateKey: options.privateKey.toString() };
+  return connectConfig(
+    { name: host.name, host: host.address, port: host.port, user: options.user ?? user, hostKey: host.hostKeySha256 },
+    credential,
+    options.readyTimeout ?? 5000,
+    options.onHostKey,
+  );
+}
+
+/** Connects with a real SSH client configured as the product's, pinning the host key the simulator reports. */
 export function connect(host: SimulatedHost, options: ConnectOptions = {}): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     // A failing handshake can report more than one error; the first decides.
     client.on("error", reject);
     client.once("ready", () => resolve(client));
-    client.connect({
-      host: host.address,
-      port: host.port,
-      username: options.user ?? user,
-      ...(options.privateKey === undefined
-        ? { password: options.password ?? password }
-        : { privateKey: options.privateKey }),
-      readyTimeout: options.readyTimeout ?? 5000,
-      hostVerifier: (key: Buffer): boolean => fingerprintOf(key) === host.hostKeySha256,
-    });
+    client.connect(productConnectConfig(host, options));
   });
 }
 
