@@ -29,6 +29,17 @@ export interface SimulatedHost {
   readonly hostKeySha256: string;
 }
 
+/**
+ * What happens on the fleet besides the steps it records: a script accepted and beginning to run
+ * (its step delay, an install's run time, start now), and a connection the fleet is done with.
+ * Tests wait for these instead of guessing with timers how long the simulator takes.
+ */
+export type FleetActivity =
+  | { readonly kind: "script-started"; readonly host: string; readonly via?: string; readonly script: ScriptName }
+  | { readonly kind: "connection-closed"; readonly host: string };
+
+export type ActivityListener = (activity: FleetActivity) => void;
+
 export interface SimulatedFleetOptions {
   /** Time for step records and install logs; the system clock by default. */
   readonly clock?: Clock;
@@ -42,6 +53,8 @@ export interface SimulatedFleet {
   log(): readonly StepRecord[];
   /** Calls `listener` with each step as it is recorded; returns the unsubscribe function. */
   onStep(listener: StepListener): () => void;
+  /** Calls `listener` with each activity as it happens; returns the unsubscribe function. */
+  onActivity(listener: ActivityListener): () => void;
   /** TCP connections accepted so far, by the whole fleet or by one host. */
   connectionCount(hostName?: string): number;
   host(name: string): EngineSnapshot;
@@ -105,6 +118,7 @@ class Fleet implements SimulatedFleet {
   private readonly listeners: readonly Listener[];
   private readonly delays: StepDelays;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly activityListeners = new Set<ActivityListener>();
   private stopped = false;
 
   constructor(
@@ -153,6 +167,15 @@ class Fleet implements SimulatedFleet {
 
   onStep(listener: StepListener): () => void {
     return this.steps.subscribe(listener);
+  }
+
+  onActivity(listener: ActivityListener): () => void {
+    this.activityListeners.add(listener);
+    return () => this.activityListeners.delete(listener);
+  }
+
+  private report(activity: FleetActivity): void {
+    for (const listener of this.activityListeners) listener(activity);
   }
 
   connectionCount(hostName?: string): number {
@@ -209,7 +232,14 @@ class Fleet implements SimulatedFleet {
     }
     listener.connections++;
     listener.sockets.add(socket);
-    socket.once("close", () => listener.sockets.delete(socket));
+    socket.once("close", () => {
+      listener.sockets.delete(socket);
+      // ssh2 handles the socket's close in a listener of its own and ends the connection's channels
+      // on a later tick (their 'end' runs this fleet's last handlers); the fleet is done with the
+      // connection once those have run, which setImmediate waits for (Node's event loop: the check
+      // phase follows the callbacks and next-tick queue of the poll phase that saw the close).
+      setImmediate(() => this.report({ kind: "connection-closed", host: listener.name }));
+    });
     socket.on("error", () => undefined);
     if (listener.faults.hangAfterConnect) {
       this.steps.append({
@@ -336,6 +366,7 @@ class Fleet implements SimulatedFleet {
       return;
     }
     const scriptName = command.kind === "script" ? command.script.name : command.inner.name;
+    this.report({ kind: "script-started", ...this.stepHost(listener, command), script: scriptName });
     if (scriptName === "install-package") {
       this.install(listener, socket, channel, command, logon);
       return;

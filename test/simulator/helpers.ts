@@ -5,8 +5,10 @@ import type { Socket } from "node:net";
 import { invocationFor, type HostScript, type Route } from "../../components/host/scripts";
 import { connectConfig } from "../../components/host/sshSession";
 import { parseFleetFile, type FleetFileInput } from "../../simulator/fleetFile";
+import type { StepRecord } from "../../simulator/stepLog";
 import {
   startSimulatedFleet,
+  type FleetActivity,
   type SimulatedFleet,
   type SimulatedFleetOptions,
   type SimulatedHost,
@@ -241,7 +243,41 @@ export function messageOf(error: unknown): string {
   return typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error);
 }
 
-export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The next step the fleet records that `matches`, subscribed at once: call it before the action
+ * that causes the step, and await it after.
+ */
+export function nextStep(fleet: SimulatedFleet, matches: (record: StepRecord) => boolean): Promise<StepRecord> {
+  return new Promise((resolve) => {
+    const unsubscribe = fleet.onStep((record) => {
+      if (!matches(record)) return;
+      unsubscribe();
+      resolve(record);
+    });
+  });
+}
+
+/** The next activity of the fleet that `matches`, subscribed at once, as `nextStep`. */
+export function nextActivity<Kind extends FleetActivity["kind"]>(
+  fleet: SimulatedFleet,
+  kind: Kind,
+  matches: (activity: Extract<FleetActivity, { kind: Kind }>) => boolean = () => true,
+): Promise<Extract<FleetActivity, { kind: Kind }>> {
+  return new Promise((resolve) => {
+    const unsubscribe = fleet.onActivity((activity) => {
+      if (!isKind(activity, kind) || !matches(activity)) return;
+      unsubscribe();
+      resolve(activity);
+    });
+  });
+}
+
+function isKind<Kind extends FleetActivity["kind"]>(
+  activity: FleetActivity,
+  kind: Kind,
+): activity is Extract<FleetActivity, { kind: Kind }> {
+  return activity.kind === kind;
+}
 
 /** The log without the fixed-time field, for exact comparisons that read well. */
 export function steps(fleet: SimulatedFleet): object[] {

@@ -20,6 +20,8 @@ import {
   user,
   execScript,
   scriptLines,
+  nextActivity,
+  nextStep,
 } from "./helpers";
 
 /** Resolves with the socket error code, or "connected" when something listens. */
@@ -135,10 +137,13 @@ describe("fleet lifecycle", () => {
     const fleet = await startFleet({ engines: [{ name: "MPS01" }], stepDelaysMs: { "deactivate-engine": 300 } });
     try {
       const client = await connect(hostNamed(fleet, "MPS01"));
+      const delayStarted = nextActivity(fleet, "script-started", (activity) => activity.script === "deactivate-engine");
+      const delayOver = nextStep(fleet, (step) => step.script === "deactivate-engine");
       const pending = execScript(client, scripts.deactivate("MPS01"), direct);
-      setTimeout(() => client.end(), 50);
+      await delayStarted;
+      client.end();
       expect(await pending).toEqual({ stdout: "", stderr: "", exitCode: null });
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await delayOver;
       expect(fleet.host("MPS01").engine).toBe("active");
       expect(fleet.log().map(({ script, detail }) => [script, detail])).toEqual([
         ["connect", undefined],
