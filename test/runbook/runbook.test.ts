@@ -2,7 +2,7 @@ import { inRotation, notRespondingReason } from "../../components/domain/observa
 import { hostPath, type EngineTarget, type MaintenanceSettings } from "../../components/domain/target";
 import type { ScriptName } from "../../components/host/scriptNames";
 import { TransportError } from "../../components/host/sshSession";
-import type { StepEvent, StepName } from "../../components/runbook/ports";
+import { stepNames, type StepEvent, type StepName } from "../../components/runbook/ports";
 import { Runbook, RunbookError, rotationNotice } from "../../components/runbook/runbook";
 import {
   failedInstallLog,
@@ -108,17 +108,12 @@ function expectKbOrder(scripts: readonly ScriptName[]): void {
 }
 
 const restoreSteps: StepName[] = ["start-complus", "activate-engine"];
-const patchedSteps: StepName[] = [
-  "probe",
-  "stage-package",
-  "deactivate-engine",
-  "shutdown-complus",
-  "install-package",
-  "verify-files",
-  "start-complus",
-  "activate-engine",
-  "check-response",
-];
+/**
+ * A patch runs every step, in the order the product lists them, except the two it runs only after
+ * a failure: reading the install log, and asking whether Windows Installer is still busy.
+ */
+const afterFailureOnly: readonly StepName[] = ["read-install-log", "installer-status"];
+const patchedSteps: StepName[] = stepNames.filter((step) => !afterFailureOnly.includes(step));
 
 describe("Runbook.converge", () => {
   it("(a) patches a drifted engine in the KB's order and reports what the final probe saw", async () => {
