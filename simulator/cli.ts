@@ -58,8 +58,19 @@ export async function runSimulatorCli(
     );
   }
 
-  const steps = args.log === undefined ? output.stdout : createWriteStream(args.log, { flags: "a" });
+  const steps: NodeJS.WritableStream =
+    args.log === undefined ? output.stdout : createWriteStream(args.log, { flags: "a" });
   const unsubscribe = fleet.onStep((record) => steps.write(`${JSON.stringify(record)}\n`));
+  // A step log that cannot be written (a full disk, a reader of the pipe that quit) emits 'error',
+  // which with no listener is thrown (Node's events docs, "Error events") and would take down
+  // every simulated host; the fleet serves on without its log, and says so once.
+  let logStopped = false;
+  steps.on("error", (error: Error) => {
+    unsubscribe();
+    if (logStopped) return;
+    logStopped = true;
+    output.stderr.write(`the step log stopped: ${error.message}; the simulated fleet keeps running\n`);
+  });
   output.stderr.write(`simulated fleet running; step log to ${args.log ?? "stdout"}; stop with Ctrl-C\n`);
 
   return {

@@ -40,6 +40,13 @@ export {
   type InstallRun,
   type ScriptRun,
 } from "./scriptRunner";
-export { startSimulatedFleet, type SimulatedFleet, type SimulatedFleetOptions, type SimulatedHost } from "./server";
+export {
+  startSimulatedFleet,
+  type ActivityListener,
+  type FleetActivity,
+  type SimulatedFleet,
+  type SimulatedFleetOptions,
+  type SimulatedHost,
+} from "./server";
 export { readSimulatedPackage, simulatedPackageBytes } from "./simulatedPackage";
 export type { StepDraft, StepKind, StepListener, StepRecord } from "./stepLog";

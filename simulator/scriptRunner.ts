@@ -497,7 +497,8 @@ function success(stdout: string[]): number {
   return 0;
 }
 
-const garbageProbe = [
+/** What the probeAnswer "garbage" fault prints: a CLIXML error record and lines no probe prints, then exit=0. */
+export const garbageProbe: readonly string[] = [
   "#< CLIXML",
   '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S S="Error">Mapsproccntl.dll_x000D__x000A_</S></Objs>',
   "file:Mapsproccntl.dll",

@@ -18,6 +18,7 @@ import {
   type ScriptRun,
 } from "./scriptRunner";
 import { StepLog, type StepListener, type StepRecord } from "./stepLog";
+import { clientLeft, ignoreStreamErrors, reply } from "./channelReply";
 import { refusedPort } from "./refusedPort";
 
 export interface SimulatedHost {
@@ -28,6 +29,17 @@ export interface SimulatedHost {
   /** "SHA256:" and the unpadded base64 of the key blob's SHA-256, as OpenSSH prints it. */
   readonly hostKeySha256: string;
 }
+
+/**
+ * What happens on the fleet besides the steps it records: a script accepted and beginning to run
+ * (its step delay, an install's run time, start now), and a connection the fleet is done with.
+ * Tests wait for these instead of guessing with timers how long the simulator takes.
+ */
+export type FleetActivity =
+  | { readonly kind: "script-started"; readonly host: string; readonly via?: string; readonly script: ScriptName }
+  | { readonly kind: "connection-closed"; readonly host: string };
+
+export type ActivityListener = (activity: FleetActivity) => void;
 
 export interface SimulatedFleetOptions {
   /** Time for step records and install logs; the system clock by default. */
@@ -42,6 +54,8 @@ export interface SimulatedFleet {
   log(): readonly StepRecord[];
   /** Calls `listener` with each step as it is recorded; returns the unsubscribe function. */
   onStep(listener: StepListener): () => void;
+  /** Calls `listener` with each activity as it happens; returns the unsubscribe function. */
+  onActivity(listener: ActivityListener): () => void;
   /** TCP connections accepted so far, by the whole fleet or by one host. */
   connectionCount(hostName?: string): number;
   host(name: string): EngineSnapshot;
@@ -105,6 +119,7 @@ class Fleet implements SimulatedFleet {
   private readonly listeners: readonly Listener[];
   private readonly delays: StepDelays;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly activityListeners = new Set<ActivityListener>();
   private stopped = false;
 
   constructor(
@@ -153,6 +168,15 @@ class Fleet implements SimulatedFleet {
 
   onStep(listener: StepListener): () => void {
     return this.steps.subscribe(listener);
+  }
+
+  onActivity(listener: ActivityListener): () => void {
+    this.activityListeners.add(listener);
+    return () => this.activityListeners.delete(listener);
+  }
+
+  private report(activity: FleetActivity): void {
+    for (const listener of this.activityListeners) listener(activity);
   }
 
   connectionCount(hostName?: string): number {
@@ -209,7 +233,14 @@ class Fleet implements SimulatedFleet {
     }
     listener.connections++;
     listener.sockets.add(socket);
-    socket.once("close", () => listener.sockets.delete(socket));
+    socket.once("close", () => {
+      listener.sockets.delete(socket);
+      // ssh2 handles the socket's close in a listener of its own and ends the connection's channels
+      // on a later tick (their 'end' runs this fleet's last handlers); the fleet is done with the
+      // connection once those have run, which setImmediate waits for (Node's event loop: the check
+      // phase follows the callbacks and next-tick queue of the poll phase that saw the close).
+      setImmediate(() => this.report({ kind: "connection-closed", host: listener.name }));
+    });
     socket.on("error", () => undefined);
     if (listener.faults.hangAfterConnect) {
       this.steps.append({
@@ -274,15 +305,20 @@ class Fleet implements SimulatedFleet {
     client.on("ready", () => {
       client.on("session", (acceptSession) => {
         const session = acceptSession();
+        // ssh2's accept functions return nothing once the session has a channel or is ending (a
+        // second request on one session, a client already closing it), whatever its types say.
         session.on("shell", (acceptShell) => {
-          const channel = acceptShell();
-          channel.stderr.write("This simulated host runs only the commands mps-hotfix sends (exec), not a shell.\r\n");
-          channel.exit(1);
-          channel.end();
+          const channel = acceptShell() as ServerChannel | undefined;
+          if (channel === undefined) return;
+          reply(socket, ignoreStreamErrors(channel), {
+            stderr: "This simulated host runs only the commands mps-hotfix sends (exec), not a shell.\r\n",
+            exitCode: 1,
+          });
         });
         session.on("exec", (acceptExec, _reject, info) => {
-          const channel = acceptExec();
-          this.exec(listener, socket, channel, info.command, logon);
+          const channel = acceptExec() as ServerChannel | undefined;
+          if (channel === undefined) return;
+          this.exec(listener, socket, ignoreStreamErrors(channel), info.command, logon);
         });
       });
     });
@@ -294,14 +330,12 @@ class Fleet implements SimulatedFleet {
     if (commandLine.length > limit) {
       const reason = `${listener.defaultShell === "cmd" ? "cmd.exe" : "powershell.exe"} (the default shell) refused a command line of ${commandLine.length} characters; it takes at most ${limit}`;
       this.steps.append({ host: listener.name, script: "rejected-command", detail: reason });
-      channel.stderr.write(`${shellTooLong[listener.defaultShell]}\r\n`);
-      channel.exit(1);
-      channel.end();
+      reply(socket, channel, { stderr: `${shellTooLong[listener.defaultShell]}\r\n`, exitCode: 1 });
       return;
     }
     const accepted = readCommandLine(commandLine, listener.defaultShell);
     if (!accepted.ok) {
-      this.refuse(listener, channel, accepted.reason);
+      this.refuse(listener, socket, channel, accepted.reason);
       return;
     }
     // Piped from echo, the bootstrap's input is echo's line; cmd.exe leaves the channel's unread.
@@ -323,25 +357,26 @@ class Fleet implements SimulatedFleet {
   private run(listener: Listener, socket: Socket, channel: ServerChannel, stdin: string, logon: Logon): void {
     const parsed = parseInput(stdin);
     if (!parsed.ok) {
-      this.refuse(listener, channel, parsed.reason);
+      this.refuse(listener, socket, channel, parsed.reason);
       return;
     }
     const command = parsed.command;
     if (listener.kind === "engine" && command.kind === "relay") {
-      this.refuse(listener, channel, "this is an MPS engine server; it runs engine scripts, not relay scripts");
+      this.refuse(listener, socket, channel, "this is an MPS engine server; it runs engine scripts, not relay scripts");
       return;
     }
     if (listener.kind === "relay" && command.kind === "script") {
-      this.refuse(listener, channel, "this is a relay host; it runs relay scripts, not engine scripts");
+      this.refuse(listener, socket, channel, "this is a relay host; it runs relay scripts, not engine scripts");
       return;
     }
     const scriptName = command.kind === "script" ? command.script.name : command.inner.name;
+    this.report({ kind: "script-started", ...this.stepHost(listener, command), script: scriptName });
     if (scriptName === "install-package") {
       this.install(listener, socket, channel, command, logon);
       return;
     }
     this.afterDelay(scriptName, () => {
-      if (socket.destroyed) {
+      if (clientLeft(socket, channel)) {
         this.steps.append({
           ...this.stepHost(listener, command),
           script: scriptName,
@@ -385,7 +420,7 @@ class Fleet implements SimulatedFleet {
       const recorded =
         started.now !== undefined
           ? done
-          : socket.destroyed && host !== undefined
+          : clientLeft(socket, channel) && host !== undefined
             ? unseen(done, host, command.kind === "relay" ? listener.name : undefined)
             : undefined;
       if (recorded === undefined) this.respond(listener, socket, channel, done);
@@ -404,7 +439,7 @@ class Fleet implements SimulatedFleet {
     if (after > 0) {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        if (!socket.destroyed) this.respond(listener, socket, channel, { ...run, answerAfterMs: 0 });
+        if (!clientLeft(socket, channel)) this.respond(listener, socket, channel, { ...run, answerAfterMs: 0 });
       }, after);
       this.timers.add(timer);
       return;
@@ -422,9 +457,9 @@ class Fleet implements SimulatedFleet {
         // lines with CRLF, and so does what OpenSSH for Windows relays.
         const codePage = this.codePageOf(listener);
         const text = [`${encodingKey}=${codePage}`, ...response.stdout].map((line) => `${line}\r\n`).join("");
-        channel.write(codePage === utf8CodePage ? Buffer.from(text, "utf8") : encodeOem(text, listener.oemCodePage));
-        channel.exit(response.exitCode);
-        channel.end();
+        const stdout = codePage === utf8CodePage ? Buffer.from(text, "utf8") : encodeOem(text, listener.oemCodePage);
+        // A client that left after the script ran misses its answer; the script's effect stays.
+        reply(socket, channel, { stdout, exitCode: response.exitCode });
       }
     }
   }
@@ -435,11 +470,9 @@ class Fleet implements SimulatedFleet {
     return faults.consoleEncodingLocked === true ? listener.oemCodePage : utf8CodePage;
   }
 
-  private refuse(listener: Listener, channel: ServerChannel, reason: string): void {
+  private refuse(listener: Listener, socket: Socket, channel: ServerChannel, reason: string): void {
     this.steps.append({ host: listener.name, script: "rejected-command", detail: reason });
-    channel.stderr.write(`mps-simulator: refusing the command: ${reason}\r\n`);
-    channel.exit(1);
-    channel.end();
+    reply(socket, channel, { stderr: `mps-simulator: refusing the command: ${reason}\r\n`, exitCode: 1 });
   }
 
   private afterDelay(script: ScriptName, action: () => void): void {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import type { Credential, SshEndpoint } from "../domain/endpoint";
 
@@ -40,6 +40,38 @@ function describe(endpoint: SshEndpoint): string {
   return `${endpoint.name} (${endpoint.host}:${endpoint.port})`;
 }
 
+/**
+ * How the product dials a host, for `Client.connect`: its own TCP socket (Nagle's algorithm off),
+ * the host key checked against the pin, keepalives, and only the credential it was given. The
+ * simulator's tests connect with it too, so they see the timing the product sees.
+ */
+export function connectConfig(
+  endpoint: SshEndpoint,
+  credential: Credential,
+  connectTimeoutMs: number,
+  onHostKey: (fingerprint: string) => void = () => undefined,
+): ConnectConfig & { readonly sock: Socket } {
+  // Each step is one small request and answer; Nagle's algorithm would hold every one back.
+  const sock = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
+  return {
+    sock,
+    host: endpoint.host,
+    port: endpoint.port,
+    username: endpoint.user,
+    readyTimeout: connectTimeoutMs,
+    keepaliveInterval: 5000,
+    keepaliveCountMax: 3,
+    tryKeyboard: false,
+    hostVerifier: (key: Buffer) => {
+      const offered = fingerprintOf(key);
+      onHostKey(offered);
+      return endpoint.trustUnknownHostKey === true || offered === endpoint.hostKey;
+    },
+    ...(credential.password !== undefined ? { password: credential.password } : {}),
+    ...(credential.privateKey !== undefined ? { privateKey: credential.privateKey } : {}),
+  };
+}
+
 /** One SSH connection to one host, with the host key pinned; commands run one at a time. */
 export class SshSession {
   private closed = false;
@@ -64,24 +96,7 @@ export class SshSession {
   static open(endpoint: SshEndpoint, credential: Credential, connectTimeoutMs: number): Promise<SshSession> {
     const client = new Client();
     let offered: string | undefined;
-    // Each step is one small request and answer; Nagle's algorithm would hold every one back.
-    const sock = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
-    const config: ConnectConfig = {
-      sock,
-      host: endpoint.host,
-      port: endpoint.port,
-      username: endpoint.user,
-      readyTimeout: connectTimeoutMs,
-      keepaliveInterval: 5000,
-      keepaliveCountMax: 3,
-      tryKeyboard: false,
-      hostVerifier: (key: Buffer) => {
-        offered = fingerprintOf(key);
-        return endpoint.trustUnknownHostKey === true || offered === endpoint.hostKey;
-      },
-      ...(credential.password !== undefined ? { password: credential.password } : {}),
-      ...(credential.privateKey !== undefined ? { privateKey: credential.privateKey } : {}),
-    };
+    const config = connectConfig(endpoint, credential, connectTimeoutMs, (fingerprint) => (offered = fingerprint));
     return new Promise((resolve, reject) => {
       const fail = (error: Error & { level?: string; code?: string }): void => {
         client.removeAllListeners("ready");

@@ -2,7 +2,7 @@ import { inRotation, notRespondingReason } from "../../components/domain/observa
 import { hostPath, type EngineTarget, type MaintenanceSettings } from "../../components/domain/target";
 import type { ScriptName } from "../../components/host/scriptNames";
 import { TransportError } from "../../components/host/sshSession";
-import type { StepEvent, StepName } from "../../components/runbook/ports";
+import { stepNames, type StepEvent, type StepName } from "../../components/runbook/ports";
 import { Runbook, RunbookError, rotationNotice } from "../../components/runbook/runbook";
 import {
   failedInstallLog,
@@ -92,33 +92,47 @@ async function failure(promise: Promise<unknown>): Promise<RunbookError> {
   throw new Error("the runbook succeeded where it should fail");
 }
 
-/** The KB's order, whatever happened: never install unless deactivated and shut down first, never activate before COM+ runs. */
+/**
+ * The KB's order in a maintenance that installed: deactivate, shut COM+ down, install; then start
+ * COM+ and activate the engine. A log without any of these steps fails: it is not a maintenance
+ * in the KB's order, whatever order its other steps came in.
+ */
 function expectKbOrder(scripts: readonly ScriptName[]): void {
-  const install = scripts.indexOf("install-package");
-  if (install >= 0) {
-    const deactivate = scripts.indexOf("deactivate-engine");
-    const shutdown = scripts.indexOf("shutdown-complus");
-    expect(deactivate).toBeGreaterThanOrEqual(0);
-    expect(shutdown).toBeGreaterThan(deactivate);
-    expect(install).toBeGreaterThan(shutdown);
+  for (const step of ["deactivate-engine", "shutdown-complus", "install-package", "start-complus", "activate-engine"]) {
+    expect(scripts).toContain(step);
   }
-  const activate = scripts.lastIndexOf("activate-engine");
+  const deactivate = scripts.indexOf("deactivate-engine");
+  const shutdown = scripts.indexOf("shutdown-complus");
+  expect(shutdown).toBeGreaterThan(deactivate);
+  expect(scripts.indexOf("install-package")).toBeGreaterThan(shutdown);
   const start = scripts.lastIndexOf("start-complus");
-  if (activate >= 0 && start >= 0) expect(activate).toBeGreaterThan(start);
+  expect(start).toBeGreaterThan(scripts.lastIndexOf("install-package"));
+  expect(scripts.lastIndexOf("activate-engine")).toBeGreaterThan(start);
 }
 
 const restoreSteps: StepName[] = ["start-complus", "activate-engine"];
-const patchedSteps: StepName[] = [
-  "probe",
-  "stage-package",
-  "deactivate-engine",
-  "shutdown-complus",
-  "install-package",
-  "verify-files",
-  "start-complus",
-  "activate-engine",
-  "check-response",
-];
+/**
+ * A patch runs every step, in the order the product lists them, except the two it runs only after
+ * a failure: reading the install log, and asking whether Windows Installer is still busy.
+ */
+const afterFailureOnly: readonly StepName[] = ["read-install-log", "installer-status"];
+const patchedSteps: StepName[] = stepNames.filter((step) => !afterFailureOnly.includes(step));
+
+describe("expectKbOrder", () => {
+  it("passes a patch's scripts and fails them without the install or without the activation", async () => {
+    const { host, runbook } = rig();
+    await runbook.converge();
+    expect(() => expectKbOrder(host.scripts)).not.toThrow();
+    const without = (step: ScriptName): ScriptName[] => host.scripts.filter((script) => script !== step);
+    expect(() => expectKbOrder(without("install-package"))).toThrow(/Expected value: "install-package"/);
+    expect(() => expectKbOrder(without("activate-engine"))).toThrow(/Expected value: "activate-engine"/);
+    // And in the wrong order: activating before COM+ starts.
+    const swapped = host.scripts.map((script) =>
+      script === "activate-engine" ? "start-complus" : script === "start-complus" ? "activate-engine" : script,
+    );
+    expect(() => expectKbOrder(swapped)).toThrow(/toBeGreaterThan/);
+  });
+});
 
 describe("Runbook.converge", () => {
   it("(a) patches a drifted engine in the KB's order and reports what the final probe saw", async () => {

@@ -1,10 +1,14 @@
 import { createHash } from "node:crypto";
 import { simulatedPackageBytes } from "../../simulator/simulatedPackage";
-import { Client } from "ssh2";
+import { Client, type ConnectConfig } from "ssh2";
+import type { Socket } from "node:net";
 import { invocationFor, type HostScript, type Route } from "../../components/host/scripts";
+import { connectConfig } from "../../components/host/sshSession";
 import { parseFleetFile, type FleetFileInput } from "../../simulator/fleetFile";
+import type { StepRecord } from "../../simulator/stepLog";
 import {
   startSimulatedFleet,
+  type FleetActivity,
   type SimulatedFleet,
   type SimulatedFleetOptions,
   type SimulatedHost,
@@ -105,35 +109,45 @@ export function hostNamed(fleet: SimulatedFleet, name: string): SimulatedHost {
   return host;
 }
 
-export function fingerprintOf(key: Buffer): string {
-  return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
-}
-
 export interface ConnectOptions {
   readonly user?: string;
   readonly password?: string;
   /** Log on with this key instead of a password. */
   readonly privateKey?: string | Buffer;
   readonly readyTimeout?: number;
+  /** Called with the fingerprint of the key the host offers, during the key exchange. */
+  readonly onHostKey?: (fingerprint: string) => void;
 }
 
-/** Connects with a real SSH client, pinning the host key the simulator reports. */
+/**
+ * What the product's SSH client is given for a simulated host: its own connect options (its
+ * socket without Nagle's delay, its keepalives), pinning the host key the simulator reports.
+ * Tests that time an exchange see the timing the product sees.
+ */
+export function productConnectConfig(
+  host: SimulatedHost,
+  options: ConnectOptions = {},
+): ConnectConfig & { readonly sock: Socket } {
+  const credential =
+    options.privateKey === undefined
+      ? { password: options.password ?? password }
+      : { privateKey: options.privateKey.toString() };
+  return connectConfig(
+    { name: host.name, host: host.address, port: host.port, user: options.user ?? user, hostKey: host.hostKeySha256 },
+    credential,
+    options.readyTimeout ?? 5000,
+    options.onHostKey,
+  );
+}
+
+/** Connects with a real SSH client configured as the product's, pinning the host key the simulator reports. */
 export function connect(host: SimulatedHost, options: ConnectOptions = {}): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     // A failing handshake can report more than one error; the first decides.
     client.on("error", reject);
     client.once("ready", () => resolve(client));
-    client.connect({
-      host: host.address,
-      port: host.port,
-      username: options.user ?? user,
-      ...(options.privateKey === undefined
-        ? { password: options.password ?? password }
-        : { privateKey: options.privateKey }),
-      readyTimeout: options.readyTimeout ?? 5000,
-      hostVerifier: (key: Buffer): boolean => fingerprintOf(key) === host.hostKeySha256,
-    });
+    client.connect(productConnectConfig(host, options));
   });
 }
 
@@ -229,7 +243,41 @@ export function messageOf(error: unknown): string {
   return typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error);
 }
 
-export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The next step the fleet records that `matches`, subscribed at once: call it before the action
+ * that causes the step, and await it after.
+ */
+export function nextStep(fleet: SimulatedFleet, matches: (record: StepRecord) => boolean): Promise<StepRecord> {
+  return new Promise((resolve) => {
+    const unsubscribe = fleet.onStep((record) => {
+      if (!matches(record)) return;
+      unsubscribe();
+      resolve(record);
+    });
+  });
+}
+
+/** The next activity of the fleet that `matches`, subscribed at once, as `nextStep`. */
+export function nextActivity<Kind extends FleetActivity["kind"]>(
+  fleet: SimulatedFleet,
+  kind: Kind,
+  matches: (activity: Extract<FleetActivity, { kind: Kind }>) => boolean = () => true,
+): Promise<Extract<FleetActivity, { kind: Kind }>> {
+  return new Promise((resolve) => {
+    const unsubscribe = fleet.onActivity((activity) => {
+      if (!isKind(activity, kind) || !matches(activity)) return;
+      unsubscribe();
+      resolve(activity);
+    });
+  });
+}
+
+function isKind<Kind extends FleetActivity["kind"]>(
+  activity: FleetActivity,
+  kind: Kind,
+): activity is Extract<FleetActivity, { kind: Kind }> {
+  return activity.kind === kind;
+}
 
 /** The log without the fixed-time field, for exact comparisons that read well. */
 export function steps(fleet: SimulatedFleet): object[] {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
 import { runSimulatorCli } from "../../simulator/cli";
 import { parseFleetFile } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedHost } from "../../simulator/server";
@@ -20,6 +20,8 @@ import {
   user,
   execScript,
   scriptLines,
+  nextActivity,
+  nextStep,
 } from "./helpers";
 
 /** Resolves with the socket error code, or "connected" when something listens. */
@@ -135,10 +137,13 @@ describe("fleet lifecycle", () => {
     const fleet = await startFleet({ engines: [{ name: "MPS01" }], stepDelaysMs: { "deactivate-engine": 300 } });
     try {
       const client = await connect(hostNamed(fleet, "MPS01"));
+      const delayStarted = nextActivity(fleet, "script-started", (activity) => activity.script === "deactivate-engine");
+      const delayOver = nextStep(fleet, (step) => step.script === "deactivate-engine");
       const pending = execScript(client, scripts.deactivate("MPS01"), direct);
-      setTimeout(() => client.end(), 50);
+      await delayStarted;
+      client.end();
       expect(await pending).toEqual({ stdout: "", stderr: "", exitCode: null });
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await delayOver;
       expect(fleet.host("MPS01").engine).toBe("active");
       expect(fleet.log().map(({ script, detail }) => [script, detail])).toEqual([
         ["connect", undefined],
@@ -224,6 +229,51 @@ describe("fleet lifecycle", () => {
           (error: unknown) => messageOf(error),
         ),
       ).toBe(`connect ECONNREFUSED ${address}:${port}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the command: a step log that fails to write stops, said once on stderr, and the fleet serves on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "simulator-cli-"));
+    try {
+      const fleetPath = join(dir, "fleet.yaml");
+      writeFileSync(
+        fleetPath,
+        [`credentials: { user: ${user}, password: ${password} }`, "engines:", "  - name: MPS01"].join("\n"),
+      );
+      let printed = "";
+      // A reader of the step log that went away: the host table is taken, every step line fails.
+      const stdout = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          const text = chunk.toString();
+          if (text.startsWith("{")) {
+            done(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+            return;
+          }
+          printed += text;
+          done();
+        },
+      });
+      const stderr = new PassThrough();
+      let warned = "";
+      stderr.on("data", (chunk: Buffer) => (warned += chunk.toString()));
+      const { stop } = await runSimulatorCli(["--fleet", fleetPath], { stdout, stderr });
+      const [, address = "", port = "", hostKeySha256 = ""] =
+        /^MPS01 +engine +([0-9.]+):(\d+) +(\S+)$/.exec(printed.trimEnd()) ?? [];
+      const host: SimulatedHost = { name: "MPS01", kind: "engine", address, port: Number(port), hostKeySha256 };
+      const stopped = new Promise<void>((resolve) => stdout.once("error", () => resolve()));
+      await run(host, scripts.start());
+      await stopped;
+      expect(await run(host, scripts.start())).toEqual(answer(["complus.instances=1", "complus=running", "exit=0"]));
+      await stop();
+      expect(warned).toBe(
+        [
+          "simulated fleet running; step log to stdout; stop with Ctrl-C",
+          "the step log stopped: write EPIPE; the simulated fleet keeps running",
+          "",
+        ].join("\n"),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,6 @@ import {
   answer,
   connect,
   connectError,
-  delay,
   direct,
   fixedTime,
   hostNamed,
@@ -18,6 +17,7 @@ import {
   steps,
   via,
   execScript,
+  nextStep,
 } from "./helpers";
 
 const dll = { "Mapsproccntl.dll": "13.3.600.0" };
@@ -159,8 +159,9 @@ describe("relays: Invoke-Command from a management host to engines without SSH",
     expect(fleet.host("MPS07").engine).toBe("active");
 
     const client = await connect(relay());
+    const hung = nextStep(fleet, (step) => step.host === "MPS07" && step.script === "probe");
     const pending = execScript(client, scripts.probe("MPS07"), via("MPS07"));
-    await delay(200);
+    await hung;
     client.end();
     expect(await pending).toEqual({ stdout: "", stderr: "", exitCode: null });
     expect(steps(fleet).filter((step) => (step as { script: string }).script !== "connect")).toEqual([

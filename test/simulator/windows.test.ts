@@ -10,11 +10,12 @@ import {
   answer,
   binDir,
   connect,
-  delay,
   dllPath,
   execScript,
   heldDllRename,
   hostNamed,
+  nextActivity,
+  nextStep,
   logPathOf,
   renameLines,
   run,
@@ -234,6 +235,7 @@ describe("an install does not end when the session that started it drops", () =>
     );
     const mps01 = hostNamed(fleet, "MPS01");
     await run(mps01, scripts.stage());
+    const finished = nextStep(fleet, (step) => step.script === "install-package" && step.exitCode === 0);
     const started = Date.now();
     expect((await run(mps01, scripts.install("MPS01"))).exitCode).toBeNull();
     expect(fleet.host("MPS01")).toMatchObject({ installing: true, files: { "Mapsproccntl.dll": "13.3.600.0" } });
@@ -248,7 +250,8 @@ describe("an install does not end when the session that started it drops", () =>
       ...answer(["msiexec.exit=1618", `log=${logPathOf("MPS01")}.2`, "exit=1618"]),
       exitCode: 1618,
     });
-    while (fleet.host("MPS01").installing) await delay(50);
+    await finished;
+    expect(fleet.host("MPS01").installing).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
     expect(fleet.host("MPS01").files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
     expect(await run(mps01, status("MPS01"))).toEqual(
@@ -274,10 +277,15 @@ describe("an install does not end when the session that started it drops", () =>
     const mps01 = hostNamed(fleet, "MPS01");
     await run(mps01, scripts.stage());
     const client = await connect(mps01);
-    void execScript(client, scripts.install("MPS01")).catch(() => undefined);
-    await delay(100);
+    const installStarted = nextActivity(fleet, "script-started", (activity) => activity.script === "install-package");
+    const finished = nextStep(fleet, (step) => step.script === "install-package");
+    const pending = execScript(client, scripts.install("MPS01"));
+    await installStarted;
+    expect(fleet.host("MPS01").installing).toBe(true);
     client.destroy();
-    while (fleet.host("MPS01").installing) await delay(50);
+    expect(await pending).toEqual({ stdout: "", stderr: "", exitCode: null });
+    await finished;
+    expect(fleet.host("MPS01").installing).toBe(false);
     expect(fleet.host("MPS01").files).toEqual({ "Mapsproccntl.dll": "13.3.609.1" });
     expect(steps(fleet).slice(-1)).toEqual([
       expect.objectContaining({
