@@ -95,7 +95,7 @@ function ruleLines(node: JsonSchema): string[] {
   return lines;
 }
 
-interface Field {
+export interface Field {
   readonly path: string;
   readonly node: JsonSchema;
   readonly required: boolean;
@@ -137,10 +137,20 @@ function section(field: Field): string {
   return lines.join("\n");
 }
 
+/** The fleet's schema in a stack file's: under definitions, where config refers to it. */
+function fleetOf(stackFile: JsonSchema): JsonSchema {
+  const config = schemaOf(schemaOf(stackFile.properties?.["config"]).properties?.[fleetConfigKey]);
+  return config.$ref === "#/definitions/fleet" ? schemaOf(schemaOf(stackFile["definitions"])["fleet"]) : config;
+}
+
+/** Every field of the fleet the reference lists, by its path (`engines[].host`). */
+export function referenceFields(stackFile: JsonSchema): readonly Field[] {
+  return fieldsOf(fleetOf(stackFile), "");
+}
+
 /** docs/configuration.md, from the stack file's JSON Schema (stackFileJsonSchema). */
 export function configurationReference(stackFile: JsonSchema): string {
-  const config = schemaOf(schemaOf(stackFile.properties?.["config"]).properties?.[fleetConfigKey]);
-  const fleet = config.$ref === "#/definitions/fleet" ? schemaOf(schemaOf(stackFile["definitions"])["fleet"]) : config;
+  const fleet = fleetOf(stackFile);
   const credentials = schemaOf(schemaOf(stackFile.properties?.["config"]).properties?.[credentialsConfigKey]);
   const fleetRules = ruleLines(fleet);
   return [

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { generatedDocs } from "../../cli/configDocs";
-import { regenerateCommand } from "../../cli/configReference";
+import { stackFileJsonSchema } from "../../components/config/fleetSchema";
+import { referenceFields, regenerateCommand } from "../../cli/configReference";
 
 /**
  * docs/fleet.schema.json and docs/configuration.md are generated from the zod schemas and
@@ -16,6 +17,13 @@ describe("the documents generated from the config's schemas", () => {
       expect(readFileSync(join(root, path), "utf8")).toBe(generated);
     },
   );
+
+  // A field added without .describe() would reach the reference as a type alone.
+  it("describe every field of mps-hotfix:fleet", () => {
+    const fields = referenceFields(stackFileJsonSchema());
+    expect(fields.length).toBeGreaterThan(40);
+    expect(fields.filter((field) => !field.node.description).map((field) => field.path)).toEqual([]);
+  });
 
   it("the README names the command that regenerates them", () => {
     expect(readFileSync(join(root, "README.md"), "utf8")).toContain(regenerateCommand);
