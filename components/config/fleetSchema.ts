@@ -54,10 +54,9 @@ function addRefinements(ctx: { zodSchema: unknown; jsonSchema: JsonSchema }): vo
     const knownIds: JsonSchema = { enum: catalog.map((entry) => entry.id) };
     ctx.jsonSchema.if = { not: { required: ["catalog"] } };
     ctx.jsonSchema.then = {
-      description: `Without catalog, every hotfix id (in hotfixes, engines[].hotfixes and the keys of packages) is one of the built-in catalog's: ${knownIds.enum?.join(", ") ?? ""}.`,
+      description: `Without catalog, every hotfix id (in hotfixes and engines[].hotfixes) is one of the built-in catalog's: ${knownIds.enum?.join(", ") ?? ""}.`,
       properties: {
         hotfixes: { items: knownIds },
-        packages: { propertyNames: knownIds },
         engines: { items: { properties: { hotfixes: { items: knownIds } } } },
       },
     };
