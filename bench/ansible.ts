@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { onCleanup } from "./cleanup";
+import { onCleanup, onCleanupEndGroup } from "./cleanup";
 import type { MemoryReport, MemorySampler } from "./memorySampler";
 import { parseRecap, type HostRecap } from "./ansiblePlaybooks";
 
@@ -142,15 +142,7 @@ export async function runPlaybook(
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
-    const stopChild = onCleanup("ansible-playbook", () => {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-        try {
-          process.kill(-child.pid, "SIGTERM");
-        } catch {
-          // the group is gone already
-        }
-      }
-    });
+    const stopChild = onCleanupEndGroup("ansible-playbook", child);
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));

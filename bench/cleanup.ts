@@ -1,3 +1,5 @@
+import type { ChildProcess } from "node:child_process";
+
 /**
  * What the bench must undo however it ends: simulators, stacks, temporary folders, stack config
  * files. Steps run last-registered first; each runs once, and a failing step does not stop the
@@ -18,6 +20,22 @@ export function onCleanup(label: string, run: () => Promise<void> | void): () =>
     steps.splice(index, 1);
     await run();
   };
+}
+
+/**
+ * Registers ending a child started with `detached: true` (a process group of its own) with the
+ * processes it started, if it still runs; the function returned does it now.
+ */
+export function onCleanupEndGroup(label: string, child: ChildProcess): () => Promise<void> {
+  return onCleanup(label, () => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // the group is gone already
+      }
+    }
+  });
 }
 
 export function cleanUpAll(): Promise<void> {

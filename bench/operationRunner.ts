@@ -3,7 +3,7 @@ import "../cli/sdkDebugLines";
 import { fork } from "node:child_process";
 import { programVerdict } from "../cli/checkedPreview";
 import { beforeUp, openStack } from "../cli/workspace";
-import { onCleanup } from "./cleanup";
+import { onCleanupEndGroup } from "./cleanup";
 import { selectEmptyStack } from "./emptyStack";
 import type { MemoryReport, MemorySampler } from "./memorySampler";
 import { timeOperation, type OperationKind, type TimedOperation } from "./operations";
@@ -62,15 +62,7 @@ export async function measureOperation(
     execArgv: [...runnerExecArgv],
     detached: true,
   });
-  const stopRunner = onCleanup("operation runner", () => {
-    if (runner.pid !== undefined && runner.exitCode === null && runner.signalCode === null) {
-      try {
-        process.kill(-runner.pid, "SIGTERM");
-      } catch {
-        // the group is gone already
-      }
-    }
-  });
+  const stopRunner = onCleanupEndGroup("operation runner", runner);
   // The toolchain check prints a line per process; the runner's stderr is shown only on failure.
   let stderr = "";
   runner.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));

@@ -7,15 +7,17 @@ import { EngineName, HostKeyFingerprint, HostName, Port, UserName } from "./fiel
  */
 export const SshEndpoint = z
   .strictObject({
-    /** The host's name in this stack: the key of its credentials. */
-    name: EngineName,
-    host: HostName,
-    port: Port.default(22),
-    user: UserName,
-    /** The host's SSH key fingerprint; the connection is refused when the host offers another. */
-    hostKey: HostKeyFingerprint.optional(),
-    /** Accept whatever key the host offers. Only for simulated fleets and labs; never the default. */
-    trustUnknownHostKey: z.literal(true).optional(),
+    name: EngineName.describe("The host's name in this stack: the key of its credentials."),
+    host: HostName.describe("The SSH host: a DNS name or an IPv4 address."),
+    port: Port.default(22).describe("The SSH port."),
+    user: UserName.describe("The account that logs on (see the README: the account)."),
+    hostKey: HostKeyFingerprint.optional().describe(
+      "The host's SSH key fingerprint, as `ssh-keygen -lf` prints it; the connection is refused when the host offers another.",
+    ),
+    trustUnknownHostKey: z
+      .literal(true)
+      .optional()
+      .describe("Accept whatever key the host offers. Only for simulated fleets and labs; never the default."),
   })
   .superRefine(requireOneHostKeyPolicy);
 export type SshEndpoint = z.infer<typeof SshEndpoint>;

@@ -30,7 +30,16 @@ export function satisfies(deployed: string, required: string): boolean {
   return have !== undefined && want !== undefined && compareFileVersions(have, want) >= 0;
 }
 
-/** A zod schema for a version string in config and catalog data. */
-export const FileVersionText = z.string().refine((text) => parseFileVersion(text) !== undefined, {
-  error: "must be a file version of four numbers, each 0-65535, such as 13.3.609.1",
-});
+/** One part of a version as a pattern: 0 to 65535 without leading zeros, what parseFileVersion accepts. */
+const partPattern = "(?:0|[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
+
+/**
+ * A zod schema for a version string in config and catalog data. A pattern rather than a refinement
+ * over parseFileVersion, so that the stack file's JSON Schema carries the same rule to an editor.
+ */
+export const FileVersionText = z
+  .string()
+  .regex(
+    new RegExp(`^${partPattern}(?:\\.${partPattern}){3}$`),
+    "must be a file version of four numbers, each 0-65535, such as 13.3.609.1",
+  );

@@ -2,19 +2,68 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 /**
- * The layers point one way: each folder of components/ may import only the folders listed for it
- * (and itself), and the simulator, a test double, stays out of the shipped command's import graph.
+ * The layers point one way, and the README's Architecture table says which: every row's folder
+ * imports only the folders its "imports of the product" cell names (and itself), and each of them.
+ * The table is read from the README, so it cannot say one thing while the code does another; and
+ * the simulator, a test double, stays out of the shipped command's import graph.
  */
 const root = resolve(__dirname, "../..");
 
-const allowed: Readonly<Record<string, readonly string[]>> = {
-  "components/domain": [],
-  "components/package": [],
-  "components/host": ["components/domain"],
-  "components/runbook": ["components/domain", "components/host"],
-  "components/provider": ["components/domain", "components/host", "components/runbook"],
-  "components/config": ["components/domain", "components/package"],
-};
+/** The cells of a table row; a `|` inside a code span or escaped as `\|` stays in its cell. */
+function cellsOf(line: string): string[] {
+  const cells: string[] = [];
+  let cell = "";
+  let inCode = false;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i]!;
+    if (char === "\\" && line[i + 1] === "|") {
+      cell += "|";
+      i++;
+    } else if (char === "`") {
+      inCode = !inCode;
+      cell += char;
+    } else if (char === "|" && !inCode) {
+      cells.push(cell.trim());
+      cell = "";
+    } else {
+      cell += char;
+    }
+  }
+  // A row starts and ends with a pipe: drop the empty cells outside them.
+  return cells.slice(1);
+}
+
+interface Row {
+  /** As the table writes it: `components/domain/` (the folder, recursively) or `components/*.ts`. */
+  readonly folder: string;
+  /** The names of the imports cell, parentheses (notes) left out: `domain`, `all of the above`. */
+  readonly imports: readonly string[];
+}
+
+/** The README's Architecture table: the first table under that heading whose header names both columns. */
+function architectureTable(): Row[] {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const section = readme.split(/^## /m).find((part) => part.startsWith("Architecture\n"));
+  if (section === undefined) throw new Error("README.md has no Architecture section");
+  const lines = section.split("\n").filter((line) => line.startsWith("|"));
+  const header = cellsOf(lines[0] ?? "");
+  const folderColumn = header.indexOf("folder");
+  const importsColumn = header.indexOf("imports of the product");
+  if (folderColumn < 0 || importsColumn < 0) {
+    throw new Error(`README.md's Architecture table has no "folder" or "imports of the product" column: ${lines[0]}`);
+  }
+  return lines.slice(2).map((line) => {
+    const cells = cellsOf(line);
+    return {
+      folder: (cells[folderColumn] ?? "").replaceAll("`", ""),
+      imports: (cells[importsColumn] ?? "")
+        .replace(/\([^)]*\)/g, "")
+        .split(/[,;]/)
+        .map((name) => name.trim())
+        .filter((name) => name !== "" && name !== "none"),
+    };
+  });
+}
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
@@ -33,25 +82,58 @@ function importsOf(file: string): string[] {
     .map((s) => relative(root, resolve(root, dirname(file), s)).replace(/\.(ts|json)$/, ""));
 }
 
-function layerOf(path: string): string | undefined {
-  return Object.keys(allowed).find((layer) => path === layer || path.startsWith(`${layer}/`));
+/** Whether a project path (a file, with or without extension) lies in a row's folder. */
+function inRow(path: string, row: Row): boolean {
+  if (row.folder.endsWith("/*.ts")) {
+    const dir = row.folder.slice(0, -"/*.ts".length);
+    return dirname(path) === dir;
+  }
+  return path.startsWith(row.folder);
 }
 
-describe("layers", () => {
-  for (const [layer, mayImport] of Object.entries(allowed)) {
-    test(`${layer} imports only ${mayImport.join(", ") || "nothing of the product"}`, () => {
-      const violations = sourceFiles(layer).flatMap((file) =>
-        importsOf(file)
-          .filter((target) => {
-            const targetLayer = layerOf(target);
-            return targetLayer !== layer && !mayImport.includes(targetLayer ?? target);
-          })
-          .map((target) => `${file} -> ${target}`),
-      );
-      expect(violations).toEqual([]);
-    });
-  }
+const rows = architectureTable();
 
+/** The rows an import name stands for: `domain` is components/domain/, `components` every row under it. */
+function rowsNamed(name: string, index: number): Row[] {
+  if (name === "all of the above") return rows.slice(0, index);
+  const named = rows.filter((row) => row.folder === `components/${name}/` || row.folder.startsWith(`${name}/`));
+  if (named.length === 0) throw new Error(`README.md's Architecture table names "${name}", which is no row's folder`);
+  return named;
+}
+
+describe("the README's Architecture table", () => {
+  it("has a row for every folder of the product's sources", () => {
+    const files = ["components", "cli", "simulator"].flatMap(sourceFiles);
+    expect(files.filter((file) => !rows.some((row) => inRow(file, row)))).toEqual([]);
+    expect(rows.length).toBeGreaterThanOrEqual(9);
+  });
+
+  describe.each(rows.map((row, index) => [row.folder, row, index] as const))("row %s", (_folder, row, index) => {
+    const imported = new Set<string>();
+    const files = sourceFiles(row.folder.endsWith("/*.ts") ? dirname(row.folder) : row.folder);
+    for (const file of files.filter((f) => inRow(f, row))) {
+      for (const target of importsOf(file)) {
+        const targetRow = rows.find((candidate) => inRow(target, candidate));
+        if (targetRow !== row) imported.add(targetRow?.folder ?? `${target} (in no row)`);
+      }
+    }
+
+    it("imports nothing its imports cell does not name", () => {
+      const named = new Set(row.imports.flatMap((name) => rowsNamed(name, index)).map((r) => r.folder));
+      expect([...imported].filter((folder) => !named.has(folder))).toEqual([]);
+    });
+
+    // "all of the above" grants the layers above; any other name is a claim that the code imports it.
+    it("imports every folder its imports cell names", () => {
+      const unused = row.imports.filter(
+        (name) => name !== "all of the above" && !rowsNamed(name, index).some((r) => imported.has(r.folder)),
+      );
+      expect(unused).toEqual([]);
+    });
+  });
+});
+
+describe("layers", () => {
   test("the shipped command and the components never load the simulator", () => {
     const seen = new Set<string>();
     const visit = (file: string): void => {
@@ -67,5 +149,10 @@ describe("layers", () => {
     expect([...seen].filter((file) => file.startsWith("simulator/"))).toEqual([]);
     expect(seen.has("components/provider/hotfixProvider")).toBe(false);
     expect(seen.size).toBeGreaterThan(20);
+  });
+
+  test("of the command's folder, only the demo imports the simulator (as the table's cli/ row says)", () => {
+    const importers = sourceFiles("cli").filter((file) => importsOf(file).some((t) => t.startsWith("simulator/")));
+    expect(importers).toEqual(["cli/demo.ts"]);
   });
 });

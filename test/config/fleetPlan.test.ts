@@ -11,6 +11,7 @@ import {
 import { EngineTarget } from "../../components/domain/target";
 import { RolloutSettings } from "../../components/config/fleetConfig";
 import { readMsiPackageFile } from "../../components/package/msiPackage";
+import { injections, notFourNumbers, unknownHotfixId } from "../support/badConfig";
 import { PackageDir, pinnedKey, type RawCredential, type RawFleet } from "../support/fleetFixture";
 import { defaultHost, inventedFile, inventedHotfix, kb952089, kbFile, twoHotfixCatalog } from "../support/targets";
 
@@ -484,14 +485,11 @@ describe("planFleet with bad input", () => {
     ]);
   });
 
-  it.each(["13.3.609", "13.3.609.1.0", "a.b.c.d", "65536.0.0.0", "01.2.3.4"])(
-    "reports a minimumFileVersions version %j that is not four numbers",
-    (bad) => {
-      expect(problemsAfter((f) => void (f.minimumFileVersions = { "Mapsproccntl.dll": bad }))).toEqual([
-        "minimumFileVersions.Mapsproccntl.dll: must be a file version of four numbers, each 0-65535, such as 13.3.609.1",
-      ]);
-    },
-  );
+  it.each(notFourNumbers)("reports a minimumFileVersions version %j that is not four numbers", (bad) => {
+    expect(problemsAfter((f) => void (f.minimumFileVersions = { "Mapsproccntl.dll": bad }))).toEqual([
+      "minimumFileVersions.Mapsproccntl.dll: must be a file version of four numbers, each 0-65535, such as 13.3.609.1",
+    ]);
+  });
 
   it("reports a minimumFileVersions entry for a file no hotfix installs", () => {
     expect(problemsAfter((f) => void (f.minimumFileVersions = { "Other.dll": "1.0.0.0" }))).toEqual([
@@ -500,9 +498,9 @@ describe("planFleet with bad input", () => {
   });
 
   it("reports an unknown hotfix in the fleet list", () => {
-    expect(problemsAfter((f) => void (f.hotfixes = ["KB952089", "KB999999"]))).toEqual([
-      "hotfixes[1]: unknown hotfix KB999999 (the catalog has KB952089)",
-      "packages: no package source for KB999999 (give packages.KB999999.path and packages.KB999999.sha256)",
+    expect(problemsAfter((f) => void (f.hotfixes = ["KB952089", unknownHotfixId]))).toEqual([
+      `hotfixes[1]: unknown hotfix ${unknownHotfixId} (the catalog has KB952089)`,
+      `packages: no package source for ${unknownHotfixId} (give packages.${unknownHotfixId}.path and packages.${unknownHotfixId}.sha256)`,
     ]);
   });
 
@@ -734,19 +732,6 @@ describe("planFleet with bad input", () => {
 });
 
 describe("planFleet refuses values that could change a host command", () => {
-  const injections = [
-    "MPS01'; Remove-Item C:\\ -Recurse #",
-    "host$(whoami)",
-    'C:\\x\\`"; calc',
-    "a&b",
-    "x|y",
-    "MPS\u201901",
-    "MPS\u201801",
-    "a;b",
-    "a%PATH%b",
-    "a\nb",
-  ];
-
   const nameMessage = "must be an engine name of letters, digits, '.', '_' and '-'";
   const hostMessage = "must be a DNS host name or an IPv4 address";
   const userMessage = "must be a user name such as mps-admin, CORP\\mps-admin or mps-admin@corp.example";

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import {
   compareFileVersions,
   FileVersionText,
@@ -131,4 +132,33 @@ describe("FileVersionText", () => {
       "must be a file version of four numbers, each 0-65535, such as 13.3.609.1",
     ]);
   });
+});
+
+describe("FileVersionText's pattern and parseFileVersion", () => {
+  // The schema is a pattern (so the stack file's JSON Schema can carry it) while the product
+  // compares versions through parseFileVersion: the two must accept exactly the same strings.
+  const part = fc.oneof(
+    fc.integer({ min: 0, max: 70000 }).map(String),
+    fc.constantFrom("", "00", "01", "065535", "-1", "a", " 1", "1 "),
+  );
+  const text = fc.oneof(
+    fc.array(part, { minLength: 1, maxLength: 6 }).map((parts) => parts.join(".")),
+    fc.string(),
+  );
+
+  it("accepts a string exactly when parseFileVersion reads it", () => {
+    fc.assert(
+      fc.property(text, (candidate) => {
+        expect(FileVersionText.safeParse(candidate).success).toBe(parseFileVersion(candidate) !== undefined);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each(["0.0.0.0", "65535.65535.65535.65535", "13.3.609.117", "9999.10000.59999.65529"])(
+    "accepts the edge %s",
+    (edge) => {
+      expect(FileVersionText.safeParse(edge).success).toBe(true);
+    },
+  );
 });
