@@ -48,7 +48,16 @@ export function readStringPool(pool: Buffer, data: Buffer): StringPool {
     if (offset + length > data.length) {
       throw damaged(`its string pool needs more than the ${data.length} bytes of its _StringData stream`);
     }
-    strings.push(decoder.decode(data.subarray(offset, offset + length)));
+    const bytes = data.subarray(offset, offset + length);
+    // Strings are handed out as null-terminated text, so a NUL inside one is read differently by
+    // different readers: cut there (the Windows Installer API), or, at the start, the whole string
+    // dropped (libmsi's msi_addstring). No writer stores one, so the pool is refused.
+    if (bytes.includes(0)) {
+      throw damaged(
+        `its string pool's string ${strings.length} holds a NUL character, where readers disagree on its end`,
+      );
+    }
+    strings.push(decoder.decode(bytes));
     offset += length;
   }
   if (offset !== data.length) {

@@ -34,8 +34,11 @@ const COLUMNS_SCHEMA: readonly Column[] = [
   { name: "Type", type: VALID | 2 },
 ];
 
-export function openDatabase(streams: ReadonlyMap<string, Buffer>, strings: StringPool): Database {
-  const catalogue = decodeRows("_Columns", streams.get("_Columns"), COLUMNS_SCHEMA, strings);
+/** A table's stream by the table's name, or undefined when the database holds no stream for it. */
+export type TableStreams = (table: string) => Buffer | undefined;
+
+export function openDatabase(streams: TableStreams, strings: StringPool): Database {
+  const catalogue = decodeRows("_Columns", streams("_Columns"), COLUMNS_SCHEMA, strings);
 
   const columns = (table: string): readonly Column[] | undefined => {
     const numbered = new Map<number, Column>();
@@ -60,7 +63,7 @@ export function openDatabase(streams: ReadonlyMap<string, Buffer>, strings: Stri
     columns,
     rows(table: string): readonly Row[] {
       const schema = columns(table);
-      return schema === undefined ? [] : decodeRows(table, streams.get(table), schema, strings);
+      return schema === undefined ? [] : decodeRows(table, streams(table), schema, strings);
     },
   };
 }
