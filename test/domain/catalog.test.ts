@@ -9,11 +9,14 @@ function kb952089(): HotfixEntry {
   return structuredClone(catalog[0]!);
 }
 
-/** The article as published, kept beside the project (not retyped into any test). */
-const articlePath = resolve(projectDir, "../shared/reference/KB952089.txt");
+/** The article's file table as published, kept in the repository with its source (not retyped into any test). */
+const articlePath = resolve(projectDir, "test/fixtures/articles/KB952089-file-table.txt");
 
+/** The article's lines, without the fixture's notes. */
 function articleLines(): string[] {
-  return readFileSync(articlePath, "utf8").split(/\r?\n/);
+  return readFileSync(articlePath, "utf8")
+    .split(/\r?\n/)
+    .filter((line) => !line.startsWith("#"));
 }
 
 /**
