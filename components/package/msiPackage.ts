@@ -69,8 +69,12 @@ export function openMsiDatabase(bytes: Buffer): Database {
 /** Reads what a Windows Installer package installs; throws MsiPackageError when it cannot. */
 export function readMsiPackage(bytes: Buffer): MsiPackage {
   const database = openMsiDatabase(bytes);
+  const listed = database.tables();
   for (const name of ["File", "Property"]) {
     if (database.columns(name) === undefined) throw new MsiPackageError("incomplete", `has no ${name} table`);
+    // Windows Installer (and libmsi, for a table's keys) takes the tables from _Tables: a table
+    // described in _Columns alone is one a reader may or may not see.
+    if (!listed.has(name)) throw damaged(`its _Tables table does not list its ${name} table`);
   }
   const properties = new Map<string | null, string | null>();
   for (const row of database.rows("Property")) {

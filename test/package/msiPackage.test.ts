@@ -289,6 +289,31 @@ describe("packages that cannot be read", () => {
     );
   });
 
+  it("names a table that _Columns describes but _Tables does not list", () => {
+    const container = CFB.read(
+      syntheticMsi({
+        tables: {
+          Property: { columns: PROPERTY_COLUMNS, rows: properties(standardProperties) },
+          File: { columns: FILE_COLUMNS, rows: [] },
+        },
+      }),
+      { type: "buffer" },
+    );
+    const tables = container.FileIndex.find(
+      (entry) => entry.name === encodeStreamName({ table: true, name: "_Tables" }),
+    );
+    if (tables === undefined) throw new Error("test setup: the synthetic package has no _Tables stream");
+    // Its rows are string ids of two bytes each: keep only the first table listed.
+    tables.content = Buffer.from(tables.content).subarray(0, 2);
+    tables.size = 2;
+    const bytes = Buffer.from(CFB.write(container, { type: "buffer" }) as Uint8Array);
+    expectFailure(
+      () => readMsiPackage(bytes),
+      "damaged",
+      /^is damaged: its _Tables table does not list its \w+ table$/,
+    );
+  });
+
   it("names a path that does not exist", () => {
     expectFailure(
       () => readMsiPackageFile(join(fixtures, "absent.msi")),
