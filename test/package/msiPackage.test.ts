@@ -417,6 +417,43 @@ describe("table values as Windows Installer hands them out", () => {
     );
   });
 
+  it("refuses a string past ASCII in the neutral code page, which reads as the installing system makes it", () => {
+    const bytes = syntheticMsi({
+      codepage: 0,
+      tables: {
+        Property: { columns: PROPERTY_COLUMNS, rows: properties({ ...standardProperties, ProductName: "Café" }) },
+        File: { columns: FILE_COLUMNS, rows: [] },
+      },
+    });
+    expectFailure(
+      () => readMsiPackage(bytes),
+      "ambiguous",
+      /^is ambiguous: its string \d+ holds bytes past ASCII in the neutral code page 0, so its text depends on the installing system's code page$/,
+    );
+  });
+
+  it("refuses a string that is not text in the database's code page", () => {
+    const bytes = syntheticMsi({
+      codepage: 65001,
+      tables: {
+        Property: { columns: PROPERTY_COLUMNS, rows: properties(standardProperties) },
+        File: { columns: FILE_COLUMNS, rows: [] },
+      },
+    });
+    // The last string of the pool ends the _StringData stream: its last byte becomes a stray UTF-8 lead byte.
+    const container = CFB.read(bytes, { type: "buffer" });
+    const data = container.FileIndex.find((e) => e.name === encodeStreamName({ table: true, name: "_StringData" }))!;
+    const content = Buffer.from(data.content);
+    content[content.length - 1] = 0xc3;
+    data.content = content;
+    const patched = Buffer.from(CFB.write(container, { type: "buffer" }) as Uint8Array);
+    expectFailure(
+      () => readMsiPackage(patched),
+      "damaged",
+      /^is damaged: its string \d+ is not text in code page 65001$/,
+    );
+  });
+
   it("refuses a Property table that gives a property twice", () => {
     const bytes = syntheticMsi({
       tables: {
