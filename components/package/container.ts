@@ -169,14 +169,17 @@ class CompoundFile {
     for (let offset = 0x4c; offset < HEADER_BYTES && listed.length < fatSectorCount; offset += 4) {
       listed.push(this.bytes.readUInt32LE(offset));
     }
+    // The header counts the DIFAT sectors, and other readers walk that many: it must be exactly the
+    // number the FAT's sectors need, the chain ending after the last ([MS-CFB] 2.2, 2.5).
     const perDifatSector = this.sectorSize / 4 - 1;
+    const needed = Math.ceil((fatSectorCount - listed.length) / perDifatSector);
+    if (difatSectorCount !== needed) {
+      throw damaged(
+        `its compound-file header counts ${difatSectorCount} DIFAT sectors where its ${fatSectorCount} allocation-table sectors need ${needed}`,
+      );
+    }
     let difat = firstDifatSector;
-    for (let read = 0; listed.length < fatSectorCount; read++) {
-      if (read >= difatSectorCount || difat > MAX_REGULAR_SECTOR) {
-        throw damaged(
-          `its DIFAT lists ${listed.length} of the ${fatSectorCount} allocation-table sectors its header counts`,
-        );
-      }
+    for (let read = 0; read < difatSectorCount; read++) {
       this.claim(difat, "the DIFAT");
       const start = this.startOf(difat);
       for (let index = 0; index < perDifatSector && listed.length < fatSectorCount; index++) {
@@ -184,6 +187,7 @@ class CompoundFile {
       }
       difat = this.bytes.readUInt32LE(start + perDifatSector * 4);
     }
+    if (difat !== END_OF_CHAIN) throw damaged("its DIFAT goes on past the sectors its header counts");
 
     const perSector = this.sectorSize / 4;
     const fat = new Uint32Array(fatSectorCount * perSector);
