@@ -365,6 +365,32 @@ describe("the regression inputs of issue 20", () => {
   });
 });
 
+describe("compound files damaged where a reader trusts them", () => {
+  const demo = (): Buffer => readFileSync(join(root, "stacks/demo-packages/KB952089.msi"));
+  const sectorStart = (bytes: Buffer, sector: number): number => (sector + 1) * (1 << bytes.readUInt16LE(0x1e));
+
+  it("refuses a sector chain that loops", () => {
+    const bytes = demo();
+    const directory = bytes.readUInt32LE(0x30);
+    bytes.writeUInt32LE(directory, sectorStart(bytes, bytes.readUInt32LE(0x4c)) + directory * 4);
+    expectFailure(
+      () => readMsiPackage(bytes),
+      "damaged",
+      new RegExp(`^is damaged: the directory leads to sector ${directory}, which it holds already \\(a loop\\)$`),
+    );
+  });
+
+  it("refuses a header whose DIFAT count is not what its allocation table needs", () => {
+    const bytes = demo();
+    bytes.writeUInt32LE(1, 0x48);
+    expectFailure(
+      () => readMsiPackage(bytes),
+      "damaged",
+      /^is damaged: its compound-file header counts 1 DIFAT sectors where its 1 allocation-table sectors need 0$/,
+    );
+  });
+});
+
 describe("stream names read one to one", () => {
   /** A synthetic package with extra top-level streams, by raw name. */
   function withStreams(extra: Readonly<Record<string, Buffer>>): Buffer {
