@@ -126,6 +126,10 @@ class CompoundFile {
     if (root === undefined || root.type !== ObjectType.Root) {
       throw damaged("its compound-file directory does not start with the root storage");
     }
+    // The root has no siblings ([MS-CFB] 2.6.2); a reader that follows them anyway reads another tree.
+    if (root.left !== NO_STREAM || root.right !== NO_STREAM) {
+      throw damaged("its compound-file root storage has siblings in the directory");
+    }
     const miniStream = this.readMiniStream(root);
     const miniFat = this.readMiniFat();
     const miniOwner = new Array<string | undefined>(Math.floor(miniStream.length / MINI_SECTOR_BYTES));
