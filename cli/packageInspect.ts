@@ -1,4 +1,4 @@
-import type { HotfixEntry } from "../components/domain/catalog";
+import { draftPlaceholder, type HotfixEntry } from "../components/domain/catalog";
 import type { MsiPackage } from "../components/package/msiPackage";
 
 /** What `mps-hotfix package inspect` prints: the package's product and its File table. */
@@ -19,20 +19,18 @@ export function renderPackage(path: string, pkg: MsiPackage): string {
   ].join("\n");
 }
 
-/** The fields of a catalog entry a package cannot tell; the operator fills them in from the article. */
-const toFillIn = "FILL IN from the article";
-
 /**
  * A draft catalog entry for a hotfix from its package: the files and versions from its File table,
  * the package's file name; the title, article, applicability, restart requirement and file dates
- * are the article's and are left for the operator, marked so.
+ * are the article's and are left for the operator, marked with the placeholders the catalog refuses
+ * (draftPlaceholder), so a draft cannot be taken into a catalog as it is.
  */
 export function draftCatalogEntry(id: string, packageFile: string, pkg: MsiPackage): HotfixEntry {
   return {
     id,
-    title: `${toFillIn}: ${pkg.productName}`,
-    article: `https://support.microsoft.com/kb/${id.replace(/^KB/, "")}`,
-    appliesTo: [toFillIn],
+    title: `${draftPlaceholder.text}: ${pkg.productName}`,
+    article: `https://support.microsoft.com/kb/${id.replace(/^KB/, "")}${draftPlaceholder.article}`,
+    appliesTo: [draftPlaceholder.text],
     packageFile,
     restartRequired: false,
     replaces: [],
@@ -43,7 +41,7 @@ export function draftCatalogEntry(id: string, packageFile: string, pkg: MsiPacka
         name: f.fileName,
         version: f.version!,
         sizeBytes: f.sizeBytes,
-        dateUtc: "1970-01-01T00:00:00Z",
+        dateUtc: draftPlaceholder.dateUtc,
         platform: "x86" as const,
       })),
   };
@@ -52,4 +50,5 @@ export function draftCatalogEntry(id: string, packageFile: string, pkg: MsiPacka
 export const draftNotice = (id: string): string =>
   `The draft of ${id} takes its files and versions from the package. Fill in from the article before adding it ` +
   `to the catalog: title, appliesTo, restartRequired, replaces, prerequisites, each file's dateUtc and platform ` +
-  `(the draft says 1970-01-01 and x86), and check the article's link.\n`;
+  `(the draft says 1970-01-01 and x86), and check the article's link (then drop its ${draftPlaceholder.article}). ` +
+  `The catalog refuses an entry that still holds a placeholder.\n`;

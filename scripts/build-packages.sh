@@ -3,14 +3,22 @@
 #   stacks/demo-packages/KB952089.wxs
 #   test/fixtures/packages/KB952089-below.wxs
 #   test/fixtures/packages/KB999001.wxs
-# and the two broken fixtures test/fixtures/packages/not-an-msi.msi (plain text) and damaged.msi
-# (the first 4096 bytes of KB952089.msi).
+# and the broken fixtures in test/fixtures/packages:
+#   not-an-msi.msi      plain text
+#   damaged.msi         the first 4096 bytes of KB952089.msi
+#   directory-cycle.msi KB952089.msi with 01 00 00 00 at 0x1EC4: a directory entry's left-sibling link
+#                       pointing back up its tree
+#   huge-stream.msi     KB952089.msi with ff ff ff ff at 0x2278: a stream size of 4 GiB in a 9.5 KiB file
+#   tampered.msi        KB952089-below.msi with a second File table whose stream name is the table mark
+#                       U+4840 followed by the plain letters "File", its Version cell pointing at a new
+#                       string 13.3.609.117: Windows Installer opens the File table by its encoded name and
+#                       reads 13.3.609.11; a reader that decodes names could read the other one
 #
 #   scripts/build-packages.sh [OUT_DIR]
 #
 # With OUT_DIR, every package is written into OUT_DIR instead and the committed ones are left alone.
 #
-# Needs wixl and msibuild (Debian: apt-get install msitools wixl), and faketime for byte-identical
+# Needs wixl and msibuild, and node (scripts/node.sh) with the project's node_modules for tampered.msi (Debian: apt-get install msitools wixl), and faketime for byte-identical
 # rebuilds (apt-get install faketime; without it the build still works but the summary timestamps
 # are the current time).
 #
@@ -148,5 +156,63 @@ build "$root/test/fixtures/packages/KB999001.wxs"
 fixtures=${out_dir:-$root/test/fixtures/packages}
 printf '%s\n' "This is plain text, not a Windows Installer package: a fixture for the package reader's errors." \
   >"$fixtures/not-an-msi.msi"
-head -c 4096 "$(destination "$root/stacks/demo-packages/KB952089.wxs")" >"$fixtures/damaged.msi"
+demo=$(destination "$root/stacks/demo-packages/KB952089.wxs")
+head -c 4096 "$demo" >"$fixtures/damaged.msi"
 say "$fixtures/not-an-msi.msi and $fixtures/damaged.msi"
+
+patched() { # patched SOURCE TARGET OFFSET HEX: a copy of SOURCE with the bytes HEX written at OFFSET
+  cp "$1" "$2"
+  xxd -r -p <<<"$4" | dd of="$2" bs=1 seek=$(($3)) conv=notrunc status=none
+  say "$2 ($(wc -c <"$2") bytes, sha256 $(sha256sum "$2" | cut -d' ' -f1))"
+}
+patched "$demo" "$fixtures/directory-cycle.msi" 0x1EC4 01000000
+patched "$demo" "$fixtures/huge-stream.msi" 0x2278 ffffffff
+
+# tampered.msi, rewritten with the cfb package the product's tests use: the string 13.3.609.117 is
+# added to the pool, and a copy of the File table's stream with its one Version cell pointing at it is
+# added under the raw name U+4840 "File". Table layout as in components/package/tables.ts.
+below=$(destination "$root/test/fixtures/packages/KB952089-below.wxs")
+PACKAGE_IN="$below" PACKAGE_OUT="$fixtures/tampered.msi" CFB_MODULE="$root/node_modules/cfb" \
+  bash "$root/scripts/node.sh" node -e '
+const { readFileSync, writeFileSync } = require("node:fs");
+const CFB = require(process.env.CFB_MODULE);
+const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._";
+const encoded = (name) => {
+  let raw = "\u4840";
+  for (let i = 0; i < name.length; i += 2) {
+    const first = alphabet.indexOf(name[i]);
+    raw += i + 1 < name.length
+      ? String.fromCharCode(0x3800 + first + (alphabet.indexOf(name[i + 1]) << 6))
+      : String.fromCharCode(0x4800 + first);
+  }
+  return raw;
+};
+const container = CFB.read(readFileSync(process.env.PACKAGE_IN), { type: "buffer" });
+const stream = (name) => {
+  const entry = container.FileIndex.find((e) => e.name === encoded(name));
+  if (entry === undefined) throw new Error("no stream for table " + name);
+  return entry;
+};
+const pool = stream("_StringPool");
+const data = stream("_StringData");
+const file = stream("File");
+const version = Buffer.from("13.3.609.117", "latin1");
+const poolBytes = Buffer.from(pool.content);
+if (poolBytes.readUInt32LE(0) >= 0x80000000) throw new Error("3-byte string references: not the fixture this was written for");
+const id = poolBytes.length / 4;
+const entry = Buffer.alloc(4);
+entry.writeUInt16LE(version.length, 0);
+entry.writeUInt16LE(1, 2);
+pool.content = Buffer.concat([poolBytes, entry]);
+pool.size = pool.content.length;
+data.content = Buffer.concat([Buffer.from(data.content), version]);
+data.size = data.content.length;
+// One row: File, Component_, FileName (string ids, 2 bytes each), FileSize (4), Version, Language (2 each),
+// Attributes (2), Sequence (4).
+const tampered = Buffer.from(file.content);
+if (tampered.length !== 2 + 2 + 2 + 4 + 2 + 2 + 2 + 4) throw new Error("the File table is not the one row this was written for");
+tampered.writeUInt16LE(id, 10);
+CFB.utils.cfb_add(container, "\u4840File", tampered);
+writeFileSync(process.env.PACKAGE_OUT, Buffer.from(CFB.write(container, { type: "buffer" })));
+'
+say "$fixtures/tampered.msi ($(wc -c <"$fixtures/tampered.msi") bytes, sha256 $(sha256sum "$fixtures/tampered.msi" | cut -d' ' -f1))"

@@ -14,7 +14,11 @@ export function packageProblems(hotfix: string, path: string, required: Required
     files = new Map(pkg.files.map((f) => [f.fileName.toLowerCase(), f.version]));
   } catch (error) {
     if (error instanceof MsiPackageError) return [`the ${hotfix} package ${path} ${error.message}`];
-    throw error;
+    // The reader refuses a bad package with an MsiPackageError. Should anything else escape it, the
+    // package is still refused the same way (one message naming stack, hotfix and path, exit 2, no
+    // host contacted) rather than ending preview or up with an error that names none of them.
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return [`the ${hotfix} package ${path} cannot be read: the package reader failed on it (${detail})`];
   }
   return Object.entries(required).flatMap(([name, version]) => {
     const carried = files.get(name.toLowerCase());

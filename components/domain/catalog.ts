@@ -33,6 +33,37 @@ export const HotfixEntry = z.strictObject({
 });
 export type HotfixEntry = z.infer<typeof HotfixEntry>;
 
+/**
+ * What `package inspect --catalog-entry` writes where only the article can tell. A draft has the
+ * shape of an entry (HotfixEntry) but is not one yet: the catalog refuses an entry that still holds
+ * any of these, naming each.
+ */
+export const draftPlaceholder = {
+  /** In the title and in appliesTo. */
+  text: "FILL IN from the article",
+  /** The end of the article link, which the draft guesses from the id. */
+  article: "#FILL-IN-check-this-link",
+  /** Each file's date: no file of a hotfix is dated 1970. */
+  dateUtc: "1970-01-01T00:00:00Z",
+} as const;
+
+/** The fields of an entry that still hold a draft's placeholder, each with the path it is at. */
+function placeholdersIn(entry: HotfixEntry): { path: (string | number)[]; field: string }[] {
+  const found: { path: (string | number)[]; field: string }[] = [];
+  if (entry.title.includes(draftPlaceholder.text)) found.push({ path: ["title"], field: "the title" });
+  if (entry.article.endsWith(draftPlaceholder.article)) found.push({ path: ["article"], field: "the article's link" });
+  entry.appliesTo.forEach((product, index) => {
+    if (product.includes(draftPlaceholder.text))
+      found.push({ path: ["appliesTo", index], field: "what it applies to" });
+  });
+  entry.files.forEach((file, index) => {
+    if (Date.parse(file.dateUtc) === Date.parse(draftPlaceholder.dateUtc)) {
+      found.push({ path: ["files", index, "dateUtc"], field: `the date of ${file.name}` });
+    }
+  });
+  return found;
+}
+
 export const HotfixCatalog = z.array(HotfixEntry).superRefine((entries, ctx) => {
   const seen = new Set<string>();
   entries.forEach((entry, index) => {
@@ -40,6 +71,13 @@ export const HotfixCatalog = z.array(HotfixEntry).superRefine((entries, ctx) => 
       ctx.addIssue({ code: "custom", message: `duplicate hotfix id ${entry.id}`, path: [index, "id"] });
     }
     seen.add(entry.id);
+    for (const { path, field } of placeholdersIn(entry)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${entry.id} is a draft: ${field} is still the placeholder of package inspect --catalog-entry; fill it in from the article`,
+        path: [index, ...path],
+      });
+    }
   });
 });
 export type HotfixCatalog = z.infer<typeof HotfixCatalog>;

@@ -3,6 +3,7 @@ export type MsiPackageErrorKind =
   | "unreadable" // the file cannot be read at all
   | "not-a-package" // it is no installer database
   | "damaged" // it is one, but broken
+  | "ambiguous" // it can be read more than one way, and Windows Installer may not read it the way this reader would
   | "incomplete" // it lacks a table or property a package needs
   | "unsupported"; // it uses a feature this reader does not decode
 
@@ -22,4 +23,8 @@ export class MsiPackageError extends Error {
 
 export function damaged(detail: string): MsiPackageError {
   return new MsiPackageError("damaged", `is damaged: ${detail}`);
+}
+
+export function ambiguous(detail: string): MsiPackageError {
+  return new MsiPackageError("ambiguous", `is ambiguous: ${detail}`);
 }

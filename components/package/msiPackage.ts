@@ -2,10 +2,12 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { readContainer } from "./container";
 import { damaged, MsiPackageError } from "./errors";
+import { encodeStreamName } from "./streamNames";
 import { readStringPool } from "./stringPool";
-import { openDatabase, type Row } from "./tables";
+import { openDatabase, type Database, type Row } from "./tables";
 
 export { MsiPackageError, type MsiPackageErrorKind } from "./errors";
+export type { Cell, Database } from "./tables";
 
 // Root storage classes of the installer's compound files (msi.h: CLSID_MsiDatabase, CLSID_MsiPatch, CLSID_MsiTransform).
 const DATABASE_CLASS = "{000C1084-0000-0000-C000-000000000046}";
@@ -34,14 +36,19 @@ export const MsiPackage = z.strictObject({
 });
 export type MsiPackage = z.infer<typeof MsiPackage>;
 
-/** Reads what a Windows Installer package installs; throws MsiPackageError when it cannot. */
-export function readMsiPackage(bytes: Buffer): MsiPackage {
-  const { rootClass, tables } = readContainer(bytes);
+/**
+ * The installer database of a package, its tables read as Windows Installer reads them; throws
+ * MsiPackageError when it cannot be read.
+ */
+export function openMsiDatabase(bytes: Buffer): Database {
+  const { rootClass, streams } = readContainer(bytes);
+  // As Windows Installer does, a table is opened by the stream name it encodes for it.
+  const table = (name: string): Buffer | undefined => streams.get(encodeStreamName({ table: true, name }));
   const otherFile = OTHER_INSTALLER_FILES[rootClass];
   if (otherFile !== undefined) throw new MsiPackageError("not-a-package", `is ${otherFile}, not a package`);
-  const pool = tables.get("_StringPool");
-  const data = tables.get("_StringData");
-  if (pool === undefined && !tables.has("_Columns")) {
+  const pool = table("_StringPool");
+  const data = table("_StringData");
+  if (pool === undefined && table("_Columns") === undefined) {
     throw new MsiPackageError(
       "not-a-package",
       "is not a Windows Installer package (a compound file without an installer database)",
@@ -56,14 +63,25 @@ export function readMsiPackage(bytes: Buffer): MsiPackage {
   if (pool === undefined || data === undefined) {
     throw damaged(`it has no ${pool === undefined ? "_StringPool" : "_StringData"} stream`);
   }
-  const database = openDatabase(tables, readStringPool(pool, data));
+  return openDatabase(table, readStringPool(pool, data));
+}
 
-  for (const table of ["File", "Property"]) {
-    if (database.columns(table) === undefined) throw new MsiPackageError("incomplete", `has no ${table} table`);
+/** Reads what a Windows Installer package installs; throws MsiPackageError when it cannot. */
+export function readMsiPackage(bytes: Buffer): MsiPackage {
+  const database = openMsiDatabase(bytes);
+  const listed = database.tables();
+  for (const name of ["File", "Property"]) {
+    if (database.columns(name) === undefined) throw new MsiPackageError("incomplete", `has no ${name} table`);
+    // Windows Installer (and libmsi, for a table's keys) takes the tables from _Tables: a table
+    // described in _Columns alone is one a reader may or may not see.
+    if (!listed.has(name)) throw damaged(`its _Tables table does not list its ${name} table`);
   }
   const properties = new Map<string | null, string | null>();
   for (const row of database.rows("Property")) {
-    properties.set(text(row, "Property", "Property"), text(row, "Property", "Value"));
+    const name = text(row, "Property", "Property");
+    // A key given twice is read one way here and perhaps another by the installer: refused.
+    if (properties.has(name)) throw damaged(`its Property table gives ${name ?? "a null property"} twice`);
+    properties.set(name, text(row, "Property", "Value"));
   }
   const property = (name: string): string => {
     const value = properties.get(name);
@@ -73,7 +91,12 @@ export function readMsiPackage(bytes: Buffer): MsiPackage {
   };
 
   const fileRows = database.rows("File");
-  const fileKeys = new Set(fileRows.map((row) => text(row, "File", "File")));
+  const fileKeys = new Set<string | null>();
+  for (const row of fileRows) {
+    const key = text(row, "File", "File");
+    if (fileKeys.has(key)) throw damaged(`its File table gives the key ${key ?? "(null)"} twice`);
+    fileKeys.add(key);
+  }
   const files = fileRows.map((row) => {
     const names = text(row, "File", "FileName") ?? "";
     const version = text(row, "File", "Version");

@@ -26,7 +26,9 @@ export function readStringPool(pool: Buffer, data: Buffer): StringPool {
   const codepage = header % LONG_REFS;
   const decoder = decoderFor(codepage);
 
-  const strings: (string | undefined)[] = [undefined];
+  // Each string's bytes, decoded when a table refers to it: what no table the reader reads refers to
+  // is never judged (time stays proportional to the pool either way).
+  const strings: (Buffer | undefined)[] = [undefined];
   const count = pool.length / 4;
   let offset = 0;
   for (let entry = 1; entry < count;) {
@@ -48,7 +50,16 @@ export function readStringPool(pool: Buffer, data: Buffer): StringPool {
     if (offset + length > data.length) {
       throw damaged(`its string pool needs more than the ${data.length} bytes of its _StringData stream`);
     }
-    strings.push(decoder.decode(data.subarray(offset, offset + length)));
+    const bytes = data.subarray(offset, offset + length);
+    // Strings are handed out as null-terminated text, so a NUL inside one is read differently by
+    // different readers: cut there (the Windows Installer API), or, at the start, the whole string
+    // dropped (libmsi's msi_addstring). No writer stores one, so the pool is refused.
+    if (bytes.includes(0)) {
+      throw damaged(
+        `its string pool's string ${strings.length} holds a NUL character, where readers disagree on its end`,
+      );
+    }
+    strings.push(bytes);
     offset += length;
   }
   if (offset !== data.length) {
@@ -62,14 +73,35 @@ export function readStringPool(pool: Buffer, data: Buffer): StringPool {
       if (id === 0) return null;
       const found = strings[id];
       if (found === undefined) throw damaged(`a table refers to string ${id}, which its string pool does not hold`);
-      return found;
+      return decodeString(id, found, codepage, decoder);
     },
   };
 }
 
+/**
+ * A string in the database's code page. A neutral database (code page 0) may hold ASCII only
+ * (Windows Installer SDK, "Creating a Database with a Neutral Code Page"): bytes past it read as
+ * the installing system's code page makes them, and other readers differ again (libmsi drops a
+ * string its converter cannot take), so such a string is refused, as are bytes that are not text
+ * in the database's code page.
+ */
+function decodeString(id: number, bytes: Buffer, codepage: number, decoder: TextDecoder): string {
+  if (codepage === NEUTRAL_CODEPAGE && bytes.some((byte) => byte >= 0x80)) {
+    throw new MsiPackageError(
+      "ambiguous",
+      `is ambiguous: its string ${id} holds bytes past ASCII in the neutral code page 0, so its text depends on the installing system's code page`,
+    );
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw damaged(`its string ${id} is not text in code page ${codepage}`);
+  }
+}
+
 const ENCODINGS: Readonly<Record<number, string>> = {
-  // Code page 0 means "the installing system's ANSI code page"; on the Windows hosts this tool
-  // patches that is Windows-1252, and the tables a package reader needs are ASCII either way.
+  // Code page 0 is neutral: its strings are ASCII (decodeString refuses the rest), which any of
+  // these decoders reads alike.
   [NEUTRAL_CODEPAGE]: "windows-1252",
   65001: "utf-8",
   932: "shift_jis",
@@ -82,7 +114,7 @@ const ENCODINGS: Readonly<Record<number, string>> = {
 function decoderFor(codepage: number): TextDecoder {
   const label = ENCODINGS[codepage] ?? `windows-${codepage}`;
   try {
-    return new TextDecoder(label);
+    return new TextDecoder(label, { fatal: true });
   } catch {
     throw new MsiPackageError("unsupported", `is written in code page ${codepage}, which cannot be decoded here`);
   }

@@ -21,12 +21,15 @@ export interface Column {
 }
 
 export interface Database {
+  /** The tables the database lists in its _Tables table. */
+  tables(): ReadonlySet<string>;
   /** The table's columns in order, or undefined when the database defines no such table. */
   columns(table: string): readonly Column[] | undefined;
   rows(table: string): readonly Row[];
 }
 
-// _Columns describes every other table, so its own schema is fixed.
+// _Tables lists the tables and _Columns describes every other table, so their schemas are fixed.
+const TABLES_SCHEMA: readonly Column[] = [{ name: "Name", type: VALID | STRING | KEY | 64 }];
 const COLUMNS_SCHEMA: readonly Column[] = [
   { name: "Table", type: VALID | STRING | KEY | 64 },
   { name: "Number", type: VALID | KEY | 2 },
@@ -34,8 +37,11 @@ const COLUMNS_SCHEMA: readonly Column[] = [
   { name: "Type", type: VALID | 2 },
 ];
 
-export function openDatabase(streams: ReadonlyMap<string, Buffer>, strings: StringPool): Database {
-  const catalogue = decodeRows("_Columns", streams.get("_Columns"), COLUMNS_SCHEMA, strings);
+/** A table's stream by the table's name, or undefined when the database holds no stream for it. */
+export type TableStreams = (table: string) => Buffer | undefined;
+
+export function openDatabase(streams: TableStreams, strings: StringPool): Database {
+  const catalogue = decodeRows("_Columns", streams("_Columns"), COLUMNS_SCHEMA, strings);
 
   const columns = (table: string): readonly Column[] | undefined => {
     const numbered = new Map<number, Column>();
@@ -57,10 +63,14 @@ export function openDatabase(streams: ReadonlyMap<string, Buffer>, strings: Stri
   };
 
   return {
+    tables(): ReadonlySet<string> {
+      const names = decodeRows("_Tables", streams("_Tables"), TABLES_SCHEMA, strings).map((row) => row.Name);
+      return new Set(names.filter((name): name is string => typeof name === "string"));
+    },
     columns,
     rows(table: string): readonly Row[] {
       const schema = columns(table);
-      return schema === undefined ? [] : decodeRows(table, streams.get(table), schema, strings);
+      return schema === undefined ? [] : decodeRows(table, streams(table), schema, strings);
     },
   };
 }

@@ -1,7 +1,16 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { catalog, findHotfix, parseCatalog, type HotfixEntry, type HotfixFile } from "../../components/domain/catalog";
+import { draftCatalogEntry } from "../../cli/packageInspect";
+import {
+  catalog,
+  draftPlaceholder,
+  findHotfix,
+  parseCatalog,
+  type HotfixEntry,
+  type HotfixFile,
+} from "../../components/domain/catalog";
 import catalogData from "../../components/domain/hotfixes.json";
+import { readMsiPackageFile } from "../../components/package/msiPackage";
 import { projectDir } from "../support/targets";
 
 /** A deep copy of the shipped KB952089 entry, to build bad catalogs from. */
@@ -9,11 +18,14 @@ function kb952089(): HotfixEntry {
   return structuredClone(catalog[0]!);
 }
 
-/** The article as published, kept beside the project (not retyped into any test). */
-const articlePath = resolve(projectDir, "../shared/reference/KB952089.txt");
+/** The article's file table as published, kept in the repository with its source (not retyped into any test). */
+const articlePath = resolve(projectDir, "test/fixtures/articles/KB952089-file-table.txt");
 
+/** The article's lines, without the fixture's notes. */
 function articleLines(): string[] {
-  return readFileSync(articlePath, "utf8").split(/\r?\n/);
+  return readFileSync(articlePath, "utf8")
+    .split(/\r?\n/)
+    .filter((line) => !line.startsWith("#"));
 }
 
 /**
@@ -162,5 +174,58 @@ describe("parseCatalog", () => {
     expect(() => parseCatalog([{ ...entry, files: [{ ...plain, readingNote: "" }] }])).toThrow(
       /→ at \[0\]\.files\[0\]\.readingNote$/,
     );
+  });
+});
+
+describe("a drafted entry", () => {
+  const packagePath = resolve(projectDir, "test/fixtures/packages/KB999001.msi");
+  const draft = (): HotfixEntry => draftCatalogEntry("KB999001", "KB999001.msi", readMsiPackageFile(packagePath));
+  const filledIn = (): HotfixEntry => {
+    const entry = draft();
+    return {
+      ...entry,
+      title: "An invented second hotfix",
+      article: entry.article.slice(0, -draftPlaceholder.article.length),
+      appliesTo: ["Microsoft Solution for Hosted Messaging and Collaboration 4.0"],
+      files: entry.files.map((file) => ({ ...file, dateUtc: "2008-05-08T11:42:00Z" })),
+    };
+  };
+
+  it("is refused by the catalog as it is drafted, each placeholder named where it is", () => {
+    const entry = draft();
+    const fileName = entry.files[0]!.name;
+    const placeholder = (field: string): string =>
+      `✖ KB999001 is a draft: ${field} is still the placeholder of package inspect --catalog-entry; fill it in from the article`;
+    expect(() => parseCatalog([kb952089(), entry])).toThrow(
+      new Error(
+        [
+          "hotfix catalog is invalid:",
+          placeholder("the title"),
+          "  → at [1].title",
+          placeholder("the article's link"),
+          "  → at [1].article",
+          placeholder("what it applies to"),
+          "  → at [1].appliesTo[0]",
+          placeholder(`the date of ${fileName}`),
+          "  → at [1].files[0].dateUtc",
+        ].join("\n"),
+      ),
+    );
+  });
+
+  it("is refused while any one placeholder is left", () => {
+    const complete = filledIn();
+    expect(parseCatalog([kb952089(), complete])[1]).toEqual(complete);
+    const { title, article, appliesTo, files } = draft();
+    for (const [field, left] of [
+      ["title", { title }],
+      ["article", { article }],
+      ["appliesTo[0]", { appliesTo }],
+      ["files[0].dateUtc", { files }],
+    ] as const) {
+      expect(() => parseCatalog([{ ...complete, ...left }])).toThrow(
+        new RegExp(`\\n {2}→ at \\[0\\]\\.${field.replace(/[[\]]/g, "\\$&")}$`),
+      );
+    }
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../../cli/workspace";
-import { catalog, HotfixEntry } from "../../components/domain/catalog";
+import { catalog, draftPlaceholder, HotfixEntry, parseCatalog } from "../../components/domain/catalog";
 import { readMsiPackageFile } from "../../components/package/msiPackage";
 import { simulatedKb952089 } from "../../simulator/simulatedPackage";
 import { kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
@@ -57,8 +57,17 @@ describe("a hotfix drafted from its package and rolled out", () => {
       packageFile: "KB999001.msi",
       files: [{ name: file.fileName, version: file.version, sizeBytes: file.sizeBytes }],
     });
+    // What only the article can tell is left as placeholders, which a catalog refuses until filled in.
+    expect(() => parseCatalog([...catalog, entry])).toThrow(/KB999001 is a draft: the title is still the placeholder/);
+    const filledIn: HotfixEntry = {
+      ...entry,
+      title: "An invented second hotfix for the end-to-end tests",
+      article: entry.article.slice(0, -draftPlaceholder.article.length),
+      appliesTo: catalog[0]!.appliesTo,
+      files: entry.files.map((f) => ({ ...f, dateUtc: "2008-07-01T00:00:00Z" })),
+    };
     const catalogPath = join(dir, "hotfixes.json");
-    writeFileSync(catalogPath, JSON.stringify([...catalog, entry], null, 2));
+    writeFileSync(catalogPath, JSON.stringify([...catalog, filledIn], null, 2));
 
     const sha256 = createHash("sha256")
       .update(readFileSync(join(projectRoot, packagePath)))

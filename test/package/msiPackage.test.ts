@@ -9,8 +9,8 @@ import {
   readMsiPackageFile,
   type MsiPackageErrorKind,
 } from "../../components/package/msiPackage";
-import { missingTools, msiinfoExport, packages, root, skipNotice, wxsFacts } from "./msitools";
-import { decodeStreamName } from "../../components/package/streamNames";
+import { missingTools, msiinfoExport, packages, regressionPackages, root, skipNotice, wxsFacts } from "./msitools";
+import { decodeStreamName, encodeStreamName, printable } from "../../components/package/streamNames";
 import { FILE_COLUMNS, PROPERTY_COLUMNS, syntheticMsi, type SyntheticCell } from "../../simulator/msiBuilder";
 
 const fixtures = resolve(root, "test/fixtures/packages");
@@ -72,6 +72,12 @@ if (missingMsiinfo.length > 0) {
 const withMsiinfo = missingMsiinfo.length === 0 ? describe : describe.skip;
 
 withMsiinfo("against msiinfo export", () => {
+  it("reads the tampered package's File table as the below-requirement build, as Windows Installer would", () => {
+    const tampered = regressionPackages.find((p) => p.name === "tampered")!.msi;
+    const below = readMsiPackageFile(packages.find((p) => p.name === "KB952089-below")!.msi).files[0]!;
+    expect(msiinfoExport(tampered, "File").map((row) => row.Version)).toEqual([below.version]);
+  });
+
   describe.each(packages)("$name.msi", ({ msi }) => {
     const read = readMsiPackageFile(msi);
 
@@ -283,6 +289,31 @@ describe("packages that cannot be read", () => {
     );
   });
 
+  it("names a table that _Columns describes but _Tables does not list", () => {
+    const container = CFB.read(
+      syntheticMsi({
+        tables: {
+          Property: { columns: PROPERTY_COLUMNS, rows: properties(standardProperties) },
+          File: { columns: FILE_COLUMNS, rows: [] },
+        },
+      }),
+      { type: "buffer" },
+    );
+    const tables = container.FileIndex.find(
+      (entry) => entry.name === encodeStreamName({ table: true, name: "_Tables" }),
+    );
+    if (tables === undefined) throw new Error("test setup: the synthetic package has no _Tables stream");
+    // Its rows are string ids of two bytes each: keep only the first table listed.
+    tables.content = Buffer.from(tables.content).subarray(0, 2);
+    tables.size = 2;
+    const bytes = Buffer.from(CFB.write(container, { type: "buffer" }) as Uint8Array);
+    expectFailure(
+      () => readMsiPackage(bytes),
+      "damaged",
+      /^is damaged: its _Tables table does not list its \w+ table$/,
+    );
+  });
+
   it("names a path that does not exist", () => {
     expectFailure(
       () => readMsiPackageFile(join(fixtures, "absent.msi")),
@@ -298,5 +329,171 @@ describe("packages that cannot be read", () => {
       /^packages\.KB952089 \(.*damaged\.msi\): is damaged: /,
     );
     expect(error.name).toBe("MsiPackageError");
+  });
+});
+
+describe("the regression inputs of issue 20", () => {
+  const fixture = (name: string): string => regressionPackages.find((p) => p.name === name)!.msi;
+
+  it("refuses a second File table whose stream name Windows Installer would never open", () => {
+    const error = failure(() => readMsiPackageFile(fixture("tampered")));
+    const opened = printable(encodeStreamName({ table: true, name: "File" }));
+    expect([error.kind, error.message]).toEqual([
+      "ambiguous",
+      `is ambiguous: its stream ${printable("\u4840File")} is marked as table File, but Windows Installer opens that ` +
+        `table under the name ${opened}, so the two could hold different tables`,
+    ]);
+  });
+
+  it("refuses a directory whose sibling link leads back up its tree", () => {
+    expectFailure(
+      () => readMsiPackageFile(fixture("directory-cycle")),
+      "damaged",
+      /^is damaged: its compound-file directory links to entry 1 twice \(a cycle or a shared subtree\)$/,
+    );
+  });
+
+  it("refuses a stream size beyond the file before allocating it", () => {
+    const path = fixture("huge-stream");
+    expectFailure(
+      () => readMsiPackageFile(path),
+      "damaged",
+      new RegExp(
+        `^is damaged: the stream of table _Tables gives a size of 4294967295 bytes, more than the file's ${readFileSync(path).length} bytes$`,
+      ),
+    );
+  });
+});
+
+describe("compound files damaged where a reader trusts them", () => {
+  const demo = (): Buffer => readFileSync(join(root, "stacks/demo-packages/KB952089.msi"));
+  const sectorStart = (bytes: Buffer, sector: number): number => (sector + 1) * (1 << bytes.readUInt16LE(0x1e));
+
+  it("refuses a sector chain that loops", () => {
+    const bytes = demo();
+    const directory = bytes.readUInt32LE(0x30);
+    bytes.writeUInt32LE(directory, sectorStart(bytes, bytes.readUInt32LE(0x4c)) + directory * 4);
+    expectFailure(
+      () => readMsiPackage(bytes),
+      "damaged",
+      new RegExp(`^is damaged: the directory leads to sector ${directory}, which it holds already \\(a loop\\)$`),
+    );
+  });
+
+  it("refuses a header whose DIFAT count is not what its allocation table needs", () => {
+    const bytes = demo();
+    bytes.writeUInt32LE(1, 0x48);
+    expectFailure(
+      () => readMsiPackage(bytes),
+      "damaged",
+      /^is damaged: its compound-file header counts 1 DIFAT sectors where its 1 allocation-table sectors need 0$/,
+    );
+  });
+});
+
+describe("stream names read one to one", () => {
+  /** A synthetic package with extra top-level streams, by raw name. */
+  function withStreams(extra: Readonly<Record<string, Buffer>>): Buffer {
+    const container = CFB.read(
+      syntheticMsi({
+        tables: {
+          Property: { columns: PROPERTY_COLUMNS, rows: properties(standardProperties) },
+          File: { columns: FILE_COLUMNS, rows: [] },
+        },
+      }),
+      { type: "buffer" },
+    );
+    for (const [name, content] of Object.entries(extra)) CFB.utils.cfb_add(container, name, content);
+    return Buffer.from(CFB.write(container, { type: "buffer" }) as Uint8Array);
+  }
+
+  it("reads a package whose other streams have names of their own", () => {
+    const bytes = withStreams({
+      [encodeStreamName({ table: false, name: "Binary.Icon" })]: Buffer.from("icon"),
+      "\u0005SummaryInformation": Buffer.alloc(48),
+    });
+    expect(readMsiPackage(bytes).productName).toBe(standardProperties.ProductName);
+  });
+
+  it("refuses two streams whose names decode alike", () => {
+    const packed = encodeStreamName({ table: false, name: "Binary.Icon" });
+    expectFailure(
+      () => readMsiPackage(withStreams({ [packed]: Buffer.from("one"), "Binary.Icon": Buffer.from("two") })),
+      "ambiguous",
+      /^is ambiguous: its streams .+ and .+ both read as stream Binary\.Icon$/,
+    );
+  });
+});
+
+describe("table values as Windows Installer hands them out", () => {
+  it("refuses a string with a NUL inside it, which readers end at different places", () => {
+    const bytes = syntheticMsi({
+      tables: {
+        Property: {
+          columns: PROPERTY_COLUMNS,
+          rows: properties({ ...standardProperties, ProductVersion: "1.2.3.4\u0000hidden" }),
+        },
+        File: { columns: FILE_COLUMNS, rows: [] },
+      },
+    });
+    expectFailure(
+      () => readMsiPackage(bytes),
+      "damaged",
+      /^is damaged: its string pool's string \d+ holds a NUL character, where readers disagree on its end$/,
+    );
+  });
+
+  it("refuses a string past ASCII in the neutral code page, which reads as the installing system makes it", () => {
+    const bytes = syntheticMsi({
+      codepage: 0,
+      tables: {
+        Property: { columns: PROPERTY_COLUMNS, rows: properties({ ...standardProperties, ProductName: "Café" }) },
+        File: { columns: FILE_COLUMNS, rows: [] },
+      },
+    });
+    expectFailure(
+      () => readMsiPackage(bytes),
+      "ambiguous",
+      /^is ambiguous: its string \d+ holds bytes past ASCII in the neutral code page 0, so its text depends on the installing system's code page$/,
+    );
+  });
+
+  it("refuses a string that is not text in the database's code page", () => {
+    const bytes = syntheticMsi({
+      codepage: 65001,
+      tables: {
+        Property: { columns: PROPERTY_COLUMNS, rows: properties(standardProperties) },
+        File: { columns: FILE_COLUMNS, rows: [] },
+      },
+    });
+    // The last string of the pool ends the _StringData stream: its last byte becomes a stray UTF-8 lead byte.
+    const container = CFB.read(bytes, { type: "buffer" });
+    const data = container.FileIndex.find((e) => e.name === encodeStreamName({ table: true, name: "_StringData" }))!;
+    const content = Buffer.from(data.content);
+    content[content.length - 1] = 0xc3;
+    data.content = content;
+    const patched = Buffer.from(CFB.write(container, { type: "buffer" }) as Uint8Array);
+    expectFailure(
+      () => readMsiPackage(patched),
+      "damaged",
+      /^is damaged: its string \d+ is not text in code page 65001$/,
+    );
+  });
+
+  it("refuses a Property table that gives a property twice", () => {
+    const bytes = syntheticMsi({
+      tables: {
+        Property: {
+          columns: PROPERTY_COLUMNS,
+          rows: [...properties(standardProperties), ["ProductVersion", "9.9.9.9"]],
+        },
+        File: { columns: FILE_COLUMNS, rows: [] },
+      },
+    });
+    expectFailure(
+      () => readMsiPackage(bytes),
+      "damaged",
+      /^is damaged: its Property table gives ProductVersion twice$/,
+    );
   });
 });

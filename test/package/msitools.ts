@@ -72,3 +72,13 @@ export function wxsFacts(wxs: string): WxsFacts {
     })),
   };
 }
+
+/**
+ * The inputs of issue 20 that the reader once read wrongly or not at all, built by
+ * scripts/build-packages.sh from the committed packages: each must be refused, with what is wrong.
+ */
+export const regressionPackages = [
+  { name: "tampered", kind: "ambiguous" },
+  { name: "directory-cycle", kind: "damaged" },
+  { name: "huge-stream", kind: "damaged" },
+].map(({ name, kind }) => ({ name, kind, msi: resolve(root, `test/fixtures/packages/${name}.msi`) }));

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { readMsiPackageFile } from "../../components/package/msiPackage";
-import { missingTools, msiinfoExport, packages, root, skipNotice } from "./msitools";
+import { missingTools, msiinfoExport, packages, regressionPackages, root, skipNotice } from "./msitools";
 
 const missing = missingTools("wixl", "msibuild", "msiinfo");
 if (missing.length > 0) {
@@ -42,5 +42,9 @@ withTools("scripts/build-packages.sh", () => {
     const fixtures = resolve(root, "test/fixtures/packages");
     expect(readFileSync(join(out, "not-an-msi.msi"))).toEqual(readFileSync(join(fixtures, "not-an-msi.msi")));
     expect(readFileSync(join(out, "damaged.msi"))).toEqual(readFileSync(join(out, "KB952089.msi")).subarray(0, 4096));
+  });
+
+  it.each(regressionPackages)("rebuilds the $name regression input byte for byte", ({ msi }) => {
+    expect(readFileSync(join(out, basename(msi)))).toEqual(readFileSync(msi));
   });
 });
