@@ -1,5 +1,3 @@
-import "../components/provider/deferredClosures";
-import "../cli/sdkDebugLines";
 import { fork } from "node:child_process";
 import { programVerdict } from "../cli/checkedPreview";
 import { beforeUp, openStack } from "../cli/workspace";

@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import "../components/provider/deferredClosures";
-import "./sdkDebugLines";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { loadFleetFile } from "../simulator/fleetFile";
