@@ -22,16 +22,21 @@ export function runbooksUnderWay(events: readonly EngineEvent[]): string[] {
  * second makes it terminate, which closes the provider host with SIGINT: the host stops each
  * runbook after its current step and puts the engine back into rotation (hotfixProvider.ts
  * onInterrupt), within the 5 s the engine gives a plugin before SIGKILL (plugin.go, `kill`). The
- * third quits this process at once. Whenever this process ends with a runbook under way, it names
- * the engine: it may be left out of rotation.
+ * third quits this process at once, naming the engines it may leave out of rotation and the lock
+ * it may leave on the stack. Whenever this process ends with a runbook under way, it names the
+ * engine.
  */
 export class Interrupts {
   private count = 0;
 
   constructor(
-    private readonly underWay: () => readonly string[],
+    private readonly running: () => { readonly stackName: string; readonly underWay: readonly string[] },
     private readonly printError: (text: string) => void,
   ) {}
+
+  private underWay(): readonly string[] {
+    return this.running().underWay;
+  }
 
   onInterrupt(): void {
     this.count += 1;
@@ -49,7 +54,7 @@ export class Interrupts {
       );
       return;
     }
-    this.printError(quitNotice(underWay));
+    this.printError(quitNotice(underWay, this.running().stackName));
     process.exit(130);
   }
 
@@ -61,6 +66,15 @@ export class Interrupts {
   }
 }
 
-function quitNotice(underWay: readonly string[]): string {
-  return `\nmps-hotfix: QUIT DURING A RUNBOOK: ${underWay.join(", ")} may be left out of rotation (engine deactivated, COM+ application stopped); check ${underWay.length === 1 ? "it" : "them"} before anything else\n`;
+/**
+ * The CLI this process started loses its output when this process quits, and a Go program that
+ * writes to a closed pipe ends on SIGPIPE (https://pkg.go.dev/os/signal, "SIGPIPE"), before it
+ * removes the stack's lock; `pulumi cancel` removes it
+ * (https://www.pulumi.com/docs/iac/cli/commands/pulumi_cancel/).
+ */
+function quitNotice(underWay: readonly string[], stackName: string): string {
+  return (
+    `\nmps-hotfix: QUIT DURING A RUNBOOK: ${underWay.join(", ")} may be left out of rotation (engine deactivated, COM+ application stopped); check ${underWay.length === 1 ? "it" : "them"} before anything else\n` +
+    `mps-hotfix: the stack may be left locked; once no pulumi process of it runs, \`pulumi cancel --stack ${stackName}\` removes the lock\n`
+  );
 }

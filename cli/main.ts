@@ -142,7 +142,7 @@ export async function run(invocation: Invocation): Promise<number> {
   const verdict = programVerdict();
   const recordedOnly = invocation.command === "refresh" || invocation.command === "destroy";
   const events: EngineEvent[] = [];
-  underWay = () => runbooksUnderWay(events);
+  running = () => ({ stackName: invocation.stackName, underWay: runbooksUnderWay(events) });
   let stack: Stack;
   try {
     stack = await openStack({
@@ -277,9 +277,12 @@ function parse(argv: readonly string[]): Invocation | PackageInspection | number
   return { command, stackName: values.stack, format: values.format };
 }
 
-/** The engines whose runbook is under way, from the events of the command running (run). */
-let underWay: () => readonly string[] = () => [];
-const interrupts = new Interrupts(() => underWay(), printError);
+/** The command running (run): its stack, and the engines whose runbook is under way, from its events. */
+let running: () => { readonly stackName: string; readonly underWay: readonly string[] } = () => ({
+  stackName: "",
+  underWay: [],
+});
+const interrupts = new Interrupts(() => running(), printError);
 
 async function main(argv: readonly string[]): Promise<number> {
   const invocation = parse(argv);
