@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "./compileCache";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { StackNotFoundError, type EngineEvent, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
