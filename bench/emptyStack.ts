@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Stack } from "@pulumi/pulumi/automation";
-import { engineEnvironment, pulumiCommand, unselectedStack } from "../cli/workspace";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { engineEnvironment, pulumiCommand } from "../cli/workspace";
 import { onCleanup } from "./cleanup";
 
 /**
@@ -19,12 +19,13 @@ export async function selectEmptyStack(
   env: Readonly<Record<string, string>>,
 ): Promise<Stack> {
   // Opened as the product opens its stacks (openStack), so both pay the same start.
-  return unselectedStack(stackName, {
+  const workspace = await LocalWorkspace.create({
     workDir,
-    program: async () => ({}),
+    program: async () => Promise.resolve({}),
     pulumiCommand: await pulumiCommand(),
     envVars: engineEnvironment(stackName, env),
   });
+  return Stack.createOrSelect(stackName, workspace);
 }
 
 /** A temporary project folder for the empty stack; removing it also removes the stack. */
@@ -44,6 +45,6 @@ export async function createEmptyStack(
     join(workDir, "Pulumi.yaml"),
     `name: ${emptyProjectName}\nruntime: nodejs\ndescription: the bench fixed cost, a stack without resources\n`,
   );
-  await (await selectEmptyStack(stackName, workDir, env)).workspace.createStack(stackName);
+  await selectEmptyStack(stackName, workDir, env);
   return { workDir, dispose };
 }

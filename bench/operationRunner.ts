@@ -1,5 +1,3 @@
-import "../components/provider/deferredClosures";
-import "../cli/sdkDebugLines";
 import { fork } from "node:child_process";
 import { programVerdict } from "../cli/checkedPreview";
 import { beforeUp, openStack } from "../cli/workspace";
@@ -10,8 +8,8 @@ import { timeOperation, type OperationKind, type TimedOperation } from "./operat
 
 /**
  * Each measured operation runs in a fresh runner process, as one `mps-hotfix preview` or `up`
- * would: the runner hosts the inline program (the Automation API's language host) and the
- * dynamic provider, and starts the Pulumi CLI. Its process tree is what is measured, so
+ * would: the runner hosts the inline program (the Automation API's language host) and starts
+ * the Pulumi CLI, which starts the dynamic-provider host. Its process tree is what is measured, so
  * memory the coordinating bench process kept from earlier measurements is not counted.
  */
 

@@ -289,7 +289,7 @@ export function renderReport(results: BenchResults): string {
     "Per size: adopt time, one script on a reused session of the up fleet, state size:",
     table(["engines", "adopt", "exec (Nagle / NODELAY)", "checkpoint", "per resource", "__provider"], stateRows),
     "",
-    "CPU seconds by process (runner = inline program + Automation API + the served provider; node = dynamic-provider hosts, if any;",
+    "CPU seconds by process (runner = inline program + Automation API; node = the dynamic-provider host;",
     "simulator = the fleet process, not counted in memory; ansible-playboo = Ansible's forked workers, the kernel",
     "keeps 15 characters of a name; processes that live less than the 50 ms between samples are not seen):",
     ...results.sizes.flatMap((size) => [

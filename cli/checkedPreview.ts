@@ -26,13 +26,13 @@ export function programVerdict(): ProgramVerdict {
 /**
  * A preview as `mps-hotfix preview` and `report` run it: the stack's input is checked by the
  * program itself as the engine starts it, not by a CLI process that reads the config first
- * (0.3 s, and 70 MiB). Until the program's plan is in, the provider served for the preview
- * answers nothing, so no host is contacted, and the engine's output is held back. On bad input
+ * (0.3 s, and 70 MiB). The program validates before it registers any resource, and the preview's
+ * refresh runs with the program (`runProgram`), so the engine refreshes each resource as the
+ * program registers it: on bad input it registers none, and no provider host is started and no
+ * host contacted. Until the program's plan is in, the engine's output is held back. On bad input
  * the program throws and the engine ends the preview with that error; the FleetConfigError is
  * thrown alone and what the engine printed about it is dropped, so the operator reads one message.
- * (Stopping the CLI at once instead leaves the SDK's last calls to it failing after the inline
- * program's error handlers are gone, which ends this process.) A preview that fails otherwise
- * shows all it printed.
+ * A preview that fails otherwise shows all it printed.
  */
 export async function checkedPreview(
   stack: Stack,
@@ -57,7 +57,7 @@ export async function checkedPreview(
       else print(text);
     });
   try {
-    return await previewFleet(stack, { ...options, ...(onOutput ? { onOutput } : {}) }, verdict.plan);
+    return await previewFleet(stack, { ...options, ...(onOutput ? { onOutput } : {}) });
   } catch (error) {
     if (refused !== undefined) throw refused.error;
     release();

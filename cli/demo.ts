@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import "../components/provider/deferredClosures";
-import "./sdkDebugLines";
+import "./compileCache";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { loadFleetFile } from "../simulator/fleetFile";

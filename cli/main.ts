@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import "../components/provider/deferredClosures";
-import "./sdkDebugLines";
+import "./compileCache";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { StackNotFoundError, type EngineEvent, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
@@ -12,7 +11,7 @@ import { engineOf, hotfixSteps, notRespondingOf, unreachableReason } from "./hot
 import { draftCatalogEntry, draftNotice, renderPackage } from "./packageInspect";
 import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
 import { checkedPreview, programVerdict } from "./checkedPreview";
-import { interruptServedRunbooks } from "../components/provider/providerServer";
+import { Interrupts, runbooksUnderWay } from "./interrupts";
 import { beforeUp, openStack, upFleet } from "./workspace";
 
 const usage = `usage: mps-hotfix <command> --stack <name> [--format markdown|json]
@@ -142,17 +141,26 @@ function createsOnly(events: readonly EngineEvent[]): boolean {
  */
 export async function run(invocation: Invocation): Promise<number> {
   const verdict = programVerdict();
-  const stack = await openStack({
-    stackName: invocation.stackName,
-    adoptOnly: invocation.command === "adopt",
-    ...verdict.hooks,
-  });
+  const recordedOnly = invocation.command === "refresh" || invocation.command === "destroy";
+  const events: EngineEvent[] = [];
+  running = () => ({ stackName: invocation.stackName, underWay: runbooksUnderWay(events) });
+  let stack: Stack;
+  try {
+    stack = await openStack({
+      stackName: invocation.stackName,
+      adoptOnly: invocation.command === "adopt",
+      ...(recordedOnly ? { create: false } : {}),
+      ...verdict.hooks,
+    });
+  } catch (error) {
+    if (recordedOnly && error instanceof StackNotFoundError) return noRecordedStack(invocation.stackName);
+    throw error;
+  }
   const adoptFirst = (): void =>
     printError(
       `mps-hotfix: stack ${invocation.stackName} manages no engine yet, so every engine shows as a create. ` +
         `To see drift first, run \`mps-hotfix adopt --stack ${invocation.stackName}\`: it records what each engine has and changes no host.\n`,
     );
-  const events: EngineEvent[] = [];
   const common = { onOutput: print, color: "auto" as const, onEvent: (e: EngineEvent) => events.push(e) };
   switch (invocation.command) {
     case "preview":
@@ -162,10 +170,13 @@ export async function run(invocation: Invocation): Promise<number> {
       return pictureStatus(events);
     case "report": {
       // The report is the only thing on stdout, so it can be piped or posted as it is; the
-      // handlers' lines (connect retries, unreachable engines), which reach the engine's log, go to stderr.
+      // handlers' lines (connect retries, unreachable engines), which the engine shows from the
+      // provider host's stderr as info diagnostics, go to stderr.
       const onEvent = (e: EngineEvent): void => {
         events.push(e);
-        const line = e.diagnosticEvent?.severity === "info" ? e.diagnosticEvent.message : undefined;
+        const severity = e.diagnosticEvent?.severity;
+        // The host's stderr arrives as "info#err" (plugin.go streams it with Diag.Infoerrf).
+        const line = severity === "info" || severity === "info#err" ? e.diagnosticEvent?.message : undefined;
         if (line !== undefined) printError(line.endsWith("\n") ? line : `${line}\n`);
       };
       await checkedPreview(stack, verdict, { ...common, onOutput: () => undefined, onEvent });
@@ -213,9 +224,13 @@ async function onRecordedStack(stackName: string, operation: () => Promise<unkno
     return 0;
   } catch (error) {
     if (!(error instanceof StackNotFoundError)) throw error;
-    printError(`mps-hotfix: the backend holds no stack ${stackName} yet; adopt, preview or up creates it\n`);
-    return 2;
+    return noRecordedStack(stackName);
   }
+}
+
+function noRecordedStack(stackName: string): number {
+  printError(`mps-hotfix: the backend holds no stack ${stackName} yet; adopt, preview or up creates it\n`);
+  return 2;
 }
 
 function parse(argv: readonly string[]): Invocation | PackageInspection | number {
@@ -263,59 +278,25 @@ function parse(argv: readonly string[]): Invocation | PackageInspection | number
   return { command, stackName: values.stack, format: values.format };
 }
 
-/**
- * Ctrl-C also reaches the engine, which finishes its in-flight steps and records them; this
- * process waits for it, so the state and the output say what happened. The runbooks run in this
- * process (providerServer.ts): a second Ctrl-C stops each after its current step, back in
- * rotation; only a third quits at once, naming the engines it may leave out of rotation.
- */
-let interrupts = 0;
-function onInterrupt(): void {
-  interrupts += 1;
-  if (interrupts === 1) {
-    printError(
-      "\nmps-hotfix: interrupted; waiting for the engine to finish the current step and restore the engine (Ctrl-C again to stop sooner)\n",
-    );
-    return;
-  }
-  const underWay = interruptServedRunbooks();
-  if (underWay.length === 0) process.exit(130);
-  if (interrupts === 2) {
-    printError(
-      `\nmps-hotfix: stopping the runbook on ${underWay.join(", ")} after its current step and putting the engine back into rotation (Ctrl-C again to quit now)\n`,
-    );
-    return;
-  }
-  printError(
-    `\nmps-hotfix: QUIT DURING A RUNBOOK: ${underWay.join(", ")} may be left out of rotation (engine deactivated, COM+ application stopped); check ${underWay.length === 1 ? "it" : "them"} before anything else\n`,
-  );
-  process.exit(130);
-}
+/** The command running (run): its stack, and the engines whose runbook is under way, from its events. */
+let running: () => { readonly stackName: string; readonly underWay: readonly string[] } = () => ({
+  stackName: "",
+  underWay: [],
+});
+const interrupts = new Interrupts(() => running(), printError);
 
 async function main(argv: readonly string[]): Promise<number> {
   const invocation = parse(argv);
   if (typeof invocation === "number") return invocation;
   if (invocation.command === "package-inspect") return inspectPackage(invocation);
-  process.on("SIGINT", onInterrupt);
+  process.on("SIGINT", () => interrupts.onInterrupt());
   return run(invocation);
 }
 
-/**
- * Exits once no runbook of this process is under way. The engine may be gone while one is (it
- * quit on a second Ctrl-C): each is told to stop after its current step and put its engine back
- * into rotation first.
- */
-async function exitWhenRunbooksEnd(code: number): Promise<never> {
-  let underWay = interruptServedRunbooks();
-  if (underWay.length > 0) {
-    printError(
-      `mps-hotfix: waiting for the runbook on ${underWay.join(", ")} to put the engine back into rotation before exiting\n`,
-    );
-  }
-  while (underWay.length > 0) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    underWay = interruptServedRunbooks();
-  }
+/** Exits, naming the engines an interrupted run may leave out of rotation (interrupts.ts). */
+function exitNamingRunbooks(code: number): never {
+  const notice = interrupts.exitNotice();
+  if (notice !== undefined) printError(notice);
   process.exit(code);
 }
 
@@ -332,7 +313,5 @@ function exitCodeOf(error: unknown): number {
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2)).then(exitWhenRunbooksEnd, (error: unknown) =>
-    exitWhenRunbooksEnd(exitCodeOf(error)),
-  );
+  void main(process.argv.slice(2)).then(exitNamingRunbooks, (error: unknown) => exitNamingRunbooks(exitCodeOf(error)));
 }

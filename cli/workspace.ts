@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import {
   LocalWorkspace,
   PulumiCommand,
@@ -10,7 +10,7 @@ import {
   StackNotFoundError,
   type ConfigMap,
   type Deployment,
-  type LocalWorkspaceOptions,
+  type OutputMap,
   type PreviewOptions,
   type PreviewResult,
   type UpOptions,
@@ -21,9 +21,7 @@ import { engineHotfixesType, legacyHotfixOnEngineType } from "../components/engi
 import { rolloutBatches, type BatchSize as BatchSizeValue } from "../components/batches";
 import { BatchSize } from "../components/config/fleetConfig";
 import { fleetProgram } from "../components/program";
-import { startProviderServer } from "../components/provider/providerServer";
 import { findProjectRoot } from "./projectRoot";
-import { upWithoutReadBack, type FleetUpResult } from "./upWithoutReadBack";
 
 export const projectRoot = findProjectRoot();
 
@@ -37,6 +35,15 @@ export interface StackOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly onPlan?: (plan: FleetPlan) => void;
   readonly onRefused?: (error: FleetConfigError) => void;
+  /** Whether a stack the backend does not hold yet is created (the default) or StackNotFoundError thrown. */
+  readonly create?: boolean;
+}
+
+/** What an up of the product returns (from the Automation API's UpResult). */
+export interface FleetUpResult {
+  readonly outputs: OutputMap;
+  /** The engine's count of resource steps by operation, as its summary gives it. */
+  readonly resourceChanges: Readonly<Record<string, number>>;
 }
 
 let toolchainDir: string | undefined;
@@ -50,14 +57,19 @@ export function ensureToolchain(): string {
   return toolchainDir;
 }
 
+let command: Promise<PulumiCommand> | undefined;
+
 /**
- * The Automation API's handle on that CLI, through the launcher scripts/toolchain.sh writes in
- * .tools/cli/bin: it answers the version the toolchain checked, so the CLI is not started only
- * to say it again, and hands every other command to the CLI.
+ * The Automation API's handle on that CLI, one per process: PulumiCommand.get runs `pulumi
+ * version` to check it, which need not be asked again. The toolchain prints the folder holding
+ * the CLI; `root` is the folder above `bin/pulumi`
+ * (https://www.pulumi.com/docs/reference/pkg/nodejs/pulumi/pulumi/automation/classes/PulumiCommand.html).
  */
-export async function pulumiCommand(): Promise<PulumiCommand> {
-  ensureToolchain();
-  return PulumiCommand.get({ root: join(projectRoot, ".tools", "cli") });
+export function pulumiCommand(): Promise<PulumiCommand> {
+  const binDir = ensureToolchain();
+  // A CLI on PATH outside a `bin` folder is the one `pulumi` names there (engineEnvironment's PATH too).
+  command ??= PulumiCommand.get(basename(binDir) === "bin" ? { root: dirname(binDir) } : {});
+  return command;
 }
 
 /**
@@ -146,7 +158,11 @@ export async function beforeUp(stack: Stack, adopting: boolean): Promise<{ plan:
   return { plan, managesEngines: manages };
 }
 
-/** A stack of this project, running the fleet program inline (see unselectedStack). */
+/**
+ * A stack of this project, running the fleet program inline. Opening it selects it (one CLI
+ * process, `pulumi stack select`), creating it in the backend from `stacks/Pulumi.<name>.yaml`
+ * unless `create` is false.
+ */
 export async function openStack(options: StackOptions): Promise<Stack> {
   const program = fleetProgram({
     projectDir: projectRoot,
@@ -154,27 +170,15 @@ export async function openStack(options: StackOptions): Promise<Stack> {
     ...(options.onPlan ? { onPlan: options.onPlan } : {}),
     ...(options.onRefused ? { onRefused: options.onRefused } : {}),
   });
-  return unselectedStack(options.stackName, {
+  const workspace = await LocalWorkspace.create({
     workDir: projectRoot,
     program,
     pulumiCommand: await pulumiCommand(),
     envVars: engineEnvironment(options.stackName, options.env),
   });
-}
-
-/**
- * The stack, without `pulumi stack select`: every command the Automation API runs names its
- * stack, so selecting it would only start the CLI to check that the backend holds it. A stack
- * the backend does not hold yet is created by the first command that needs it (withStack).
- */
-export async function unselectedStack(stackName: string, options: LocalWorkspaceOptions): Promise<Stack> {
-  const workspace = await LocalWorkspace.create(options);
-  workspace.selectStack = () => Promise.resolve();
-  try {
-    return await Stack.select(stackName, workspace);
-  } finally {
-    Reflect.deleteProperty(workspace, "selectStack");
-  }
+  return options.create === false
+    ? Stack.select(options.stackName, workspace)
+    : Stack.createOrSelect(options.stackName, workspace);
 }
 
 /** Runs `operation` on the stack; where the backend holds no such stack yet, creates it and runs it again. */
@@ -194,25 +198,33 @@ export async function withStack<T>(stack: Stack, operation: () => Promise<T>): P
 }
 
 /**
- * Every preview of the product: refreshed from the hosts first, without checkpoints, and with
- * the dynamic provider served from this process (withServedProvider). The refresh runs the
- * program (`runProgram`, in every up too): otherwise the engine configures the dynamic provider
- * from the config it stored at the last up, and the refresh would log on with the credentials of
- * then, not the stack's current `mps-hotfix:credentials`. A preview persists nothing, yet the
- * engine serializes the whole snapshot after each step and discards it; at 200 engines that was
- * half a preview's time and most of the engine's memory. An up keeps its checkpoints, so the
- * state of an interrupted rollout records each engine that completed. The provider answers
- * nothing before `checked` resolves, and nothing after it rejects (checkedPreview.ts).
+ * Every preview of the product: refreshed from the hosts first, without checkpoints. The refresh
+ * runs the program (`runProgram`, in every up too): otherwise the engine configures the dynamic
+ * provider from the config it stored at the last up, and the refresh would log on with the
+ * credentials of then, not the stack's current `mps-hotfix:credentials`. A preview persists
+ * nothing, yet the engine serializes the whole snapshot after each step and discards it
+ * (PULUMI_SKIP_CHECKPOINTS, https://www.pulumi.com/docs/iac/cli/environment-variables/); at 200
+ * engines that was half a preview's time and most of the engine's memory. An up keeps its
+ * checkpoints, so the state of an interrupted rollout records each engine that completed. The
+ * variable is set in the workspace for the preview's duration: do not run another command on the
+ * same Stack meanwhile.
  */
-export function previewFleet(
+export async function previewFleet(
   stack: Stack,
   options: Omit<PreviewOptions, "refresh"> = {},
-  checked: Promise<unknown> = Promise.resolve(),
 ): Promise<PreviewResult> {
-  return withServedProvider(stack, { PULUMI_SKIP_CHECKPOINTS: "true" }, checked, () =>
-    stack.preview({ ...options, refresh: true, runProgram: true }),
-  );
+  const workspace = stack.workspace;
+  const earlier = workspace.envVars[skipCheckpoints];
+  workspace.envVars[skipCheckpoints] = "true";
+  try {
+    return await withStack(stack, () => stack.preview({ ...options, refresh: true, runProgram: true }));
+  } finally {
+    if (earlier === undefined) Reflect.deleteProperty(workspace.envVars, skipCheckpoints);
+    else workspace.envVars[skipCheckpoints] = earlier;
+  }
 }
+
+const skipCheckpoints = "PULUMI_SKIP_CHECKPOINTS";
 
 /**
  * Every up of the product: refreshed from the hosts first, with room for a whole batch. The
@@ -222,69 +234,22 @@ export function previewFleet(
  * batches come from `plan` when the caller has checked the stack's config already (the CLI
  * does), else from the stack's `mps-hotfix:fleet`.
  */
-export function upFleet(
+export async function upFleet(
   stack: Stack,
   options: Omit<UpOptions, "refresh" | "parallel"> = {},
   plan?: FleetPlan,
 ): Promise<FleetUpResult> {
-  return withServedProvider(stack, {}, Promise.resolve(), async () => {
-    const batch = plan === undefined ? await largestBatchOf(stack) : largestBatch(plan.engines, plan.rollout);
-    const usual = usualParallelism(stack.workspace.envVars);
-    return upWithoutReadBack(stack, {
+  const batch = plan === undefined ? await largestBatchOf(stack) : largestBatch(plan.engines, plan.rollout);
+  const usual = usualParallelism(stack.workspace.envVars);
+  const result = await withStack(stack, () =>
+    stack.up({
       ...options,
       refresh: true,
       runProgram: true,
       ...(batch > 1 ? { parallel: Math.max(batch, usual) } : {}),
-    });
-  });
-}
-
-/**
- * Runs a preview or an up with the dynamic provider served from this process
- * (providerServer.ts): the engine attaches to it instead of starting a provider host, a node
- * process that loads the SDK and the handlers again, a third of a second and a third of a
- * 1-engine preview's memory. The settings live in the workspace for the run's duration: do not
- * run another command on the same Stack object meanwhile. Runs of one process go one at a time:
- * they share the handlers' module state (the stack's credentials, the rollout's failures).
- */
-function withServedProvider<T>(
-  stack: Stack,
-  settings: Readonly<Record<string, string>>,
-  ready: Promise<unknown>,
-  run: () => Promise<T>,
-): Promise<T> {
-  const served = providerRuns.then(() => withStack(stack, () => runServed(stack, settings, ready, run)));
-  providerRuns = served.catch(() => undefined);
-  return served;
-}
-
-let providerRuns: Promise<unknown> = Promise.resolve();
-
-async function runServed<T>(
-  stack: Stack,
-  settings: Readonly<Record<string, string>>,
-  ready: Promise<unknown>,
-  run: () => Promise<T>,
-): Promise<T> {
-  const env = stack.workspace.envVars;
-  const server = await startProviderServer(projectRoot, "mps-hotfix", { ready });
-  const attach = `pulumi-nodejs:${server.port}`;
-  const debugProviders = env["PULUMI_DEBUG_PROVIDERS"] ?? process.env["PULUMI_DEBUG_PROVIDERS"];
-  const overrides: Record<string, string> = {
-    ...settings,
-    PULUMI_DEBUG_PROVIDERS: debugProviders === undefined ? attach : `${debugProviders},${attach}`,
-  };
-  const saved = Object.fromEntries(Object.keys(overrides).map((key) => [key, env[key]]));
-  Object.assign(env, overrides);
-  try {
-    return await run();
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) Reflect.deleteProperty(env, key);
-      else env[key] = value;
-    }
-    await server.stop();
-  }
+    }),
+  );
+  return { outputs: result.outputs, resourceChanges: result.summary.resourceChanges ?? {} };
 }
 
 /** The engine's parallelism without a `parallel` option: PULUMI_PARALLEL, or 4 x CPUs. */

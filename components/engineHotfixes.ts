@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ObservedState } from "./domain/observation";
 import type { EngineHotfixesInputs, LastRun } from "./provider/resourceState";
-import { providerSource } from "./provider/providerShim";
+import { engineHotfixesProvider } from "./provider/serializedProviders";
 
 /** The type token release 0.1 registered one resource per engine and hotfix under (see aliases). */
 export const legacyHotfixOnEngineType = "pulumi-nodejs:dynamic/mpshotfix:HotfixOnEngine";
@@ -18,10 +18,11 @@ export type EngineHotfixesArgs = InputsOf<EngineHotfixesInputs>;
  * is what the engine's probe observed under the same keys. `read` probes the host, `diff`
  * compares, `create`/`update` run one maintenance for all outdated hotfixes. A dynamic resource
  * rather than a command: a command resource cannot read a host's state, so it could never show
- * drift, and it reruns only when its own inputs change. It is what `pulumi.dynamic.Resource`
- * registers, with a short `__provider` (see providerShim.ts).
+ * drift, and it reruns only when its own inputs change. The module and type arguments keep
+ * release 0.2's type token, `pulumi-nodejs:dynamic/mpshotfix:EngineHotfixes`
+ * (https://www.pulumi.com/docs/iac/concepts/providers/dynamic-providers/).
  */
-export class EngineHotfixes extends pulumi.CustomResource {
+export class EngineHotfixes extends pulumi.dynamic.Resource {
   /** Hotfix id => file name => deployed version ("missing" when absent). */
   declare public readonly files: pulumi.Output<ObservedState["files"]>;
   declare public readonly engineState: pulumi.Output<ObservedState["engineState"]>;
@@ -31,6 +32,6 @@ export class EngineHotfixes extends pulumi.CustomResource {
   declare public readonly lastRun: pulumi.Output<LastRun | null | undefined>;
 
   constructor(name: string, args: EngineHotfixesArgs, opts?: pulumi.CustomResourceOptions) {
-    super(engineHotfixesType, name, { ...args, lastRun: undefined, __provider: providerSource }, opts);
+    super(engineHotfixesProvider, name, { ...args, lastRun: undefined }, opts, "mpshotfix", "EngineHotfixes");
   }
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { providerSourceFor } from "./provider/providerShim";
 import type { EngineShortfall } from "./provider/rolloutResultProvider";
+import { rolloutResultProvider } from "./provider/serializedProviders";
 
 export const rolloutResultType = "pulumi-nodejs:dynamic/mpshotfix:RolloutResult";
 
@@ -13,8 +13,8 @@ export interface RolloutResultArgs {
  * The end of a rollout: depends on every engine and fails the run when any of them failed or was
  * not started, so that an up that went on past failed engines still exits non-zero.
  */
-export class RolloutResult extends pulumi.CustomResource {
+export class RolloutResult extends pulumi.dynamic.Resource {
   constructor(name: string, args: RolloutResultArgs, opts?: pulumi.CustomResourceOptions) {
-    super(rolloutResultType, name, { ...args, __provider: providerSourceFor("rolloutResultProvider") }, opts);
+    super(rolloutResultProvider, name, { ...args }, opts, "mpshotfix", "RolloutResult");
   }
 }

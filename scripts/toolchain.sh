@@ -5,6 +5,8 @@
 #     already there at the pinned version is kept).
 # A launcher of the dynamic-provider host that ships with @pulumi/pulumi is written beside it,
 # because the engine looks for `pulumi-resource-pulumi-nodejs` on PATH or next to the CLI.
+# The product hands the printed folder to the Automation API (PulumiCommand.get), which asks the
+# CLI its version itself.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,54 +27,46 @@ write_dynamic_provider_host() {
     say "node_modules/@pulumi/pulumi is missing: run 'npm ci' first"
     exit 1
   fi
-  # The SDK's own launcher starts one more node process only to resolve this path, on every host
-  # start. The path is taken from where this launcher lies, so a copied or moved checkout runs its own.
-  # The built product's entry (components/provider/providerHost.ts) runs the SDK's host without
-  # its closure serializer; before the first build, the SDK's host as it is.
+  # What the SDK's own launcher (node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs) does:
+  # run the SDK's dynamic-provider host with the engine's arguments. That launcher first starts a
+  # node only to resolve the host's path; this one takes it from where it lies, so a copied or
+  # moved checkout runs its own. Node's module compile cache (NODE_COMPILE_CACHE, Node 22.1 and
+  # later: https://nodejs.org/api/module.html#module-compile-cache) spares each host start the
+  # compilation of the SDK's modules after the first.
   cat >"$tools/pulumi-resource-pulumi-nodejs.partial.$$" <<'LAUNCHER'
 #!/bin/sh
 root=$(dirname "$0")/../..
-host=$root/dist/components/provider/providerHost.js
-[ -f "$host" ] || host=$root/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js
-exec node "$host" "$@"
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$root/.tools/node-compile-cache}"
+exec node "$root/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js" "$@"
 LAUNCHER
   chmod +x "$tools/pulumi-resource-pulumi-nodejs.partial.$$"
   mv -f "$tools/pulumi-resource-pulumi-nodejs.partial.$$" "$tools/pulumi-resource-pulumi-nodejs"
 }
 
 write_dynamic_provider_host
+# An earlier release wrote a launcher that answered `pulumi version` itself; nothing runs it now.
+rm -rf "$root/.tools/cli"
 
-# The Automation API starts the CLI to ask its version before every command of the product (a
-# tenth of a second each). The CLI chosen here has answered already: its launcher in .tools/cli/bin,
-# which the product runs, repeats that answer and hands every other command to the CLI.
-use_cli() { # use_cli CLI VERSION: write the launcher, print the CLI's folder, stop
-  mkdir -p "$root/.tools/cli/bin"
-  cat >"$root/.tools/cli/bin/pulumi.partial.$$" <<LAUNCHER
-#!/bin/sh
-if [ "\$#" -eq 1 ] && [ "\$1" = version ]; then echo "v$2"; exit 0; fi
-exec "$1" "\$@"
-LAUNCHER
-  chmod +x "$root/.tools/cli/bin/pulumi.partial.$$"
-  mv -f "$root/.tools/cli/bin/pulumi.partial.$$" "$root/.tools/cli/bin/pulumi"
+use_cli() { # use_cli CLI: print the CLI's folder, stop
   dirname "$1"
   exit 0
 }
 
 if [ -z "${MPS_HOTFIX_BUILD_PULUMI:-}" ] && installed=$(command -v pulumi 2>/dev/null) \
-  && [ "$installed" != "$tools/pulumi" ] && [ "$installed" != "$root/.tools/cli/bin/pulumi" ]; then
+  && [ "$installed" != "$tools/pulumi" ]; then
   installed_version=$(version_of "$installed")
-  if at_least "$installed_version" "$pinned"; then use_cli "$installed" "$installed_version"; fi
+  if at_least "$installed_version" "$pinned"; then use_cli "$installed"; fi
 fi
 
 # Once the built CLI has answered the pinned version, a stamp newer than the binary says so, and
 # it is not started again only to ask.
 stamp="$tools/pulumi.version"
 if [ -f "$stamp" ] && [ "$stamp" -nt "$tools/pulumi" ] && [ "$(cat "$stamp")" = "$pinned" ]; then
-  use_cli "$tools/pulumi" "$pinned"
+  use_cli "$tools/pulumi"
 fi
 if [ "$(version_of "$tools/pulumi")" = "$pinned" ]; then
   echo "$pinned" >"$stamp"
-  use_cli "$tools/pulumi" "$pinned"
+  use_cli "$tools/pulumi"
 fi
 
 command -v go >/dev/null || { say "no pulumi $pinned on PATH and no Go to build it"; exit 1; }
@@ -93,4 +87,4 @@ built=$(version_of "$tools/pulumi")
 [ "$built" = "$pinned" ] || { say "built CLI reports '$built', expected $pinned"; exit 1; }
 echo "$pinned" >"$stamp"
 say "built pulumi $built in $(($(date +%s) - started))s"
-use_cli "$tools/pulumi" "$pinned"
+use_cli "$tools/pulumi"

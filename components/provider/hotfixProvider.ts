@@ -15,21 +15,30 @@ import { StackSettings } from "./stackSettings";
 import { readStoredState, requirementOfState } from "./stateMigration";
 
 /**
- * The handlers of the EngineHotfixes dynamic resource. They run in the dynamic-provider host
- * process the engine starts, which loads this module by package name (see providerShim.ts), or
- * in the `mps-hotfix` command's own process (providerServer.ts).
+ * The handlers of the EngineHotfixes dynamic resource. They run in the SDK's dynamic-provider
+ * host, the process the engine starts for `pulumi-nodejs` resources, which loads this module by
+ * package name (serializedProviders.ts).
  */
 
 let stack = StackSettings.empty();
+let configuredWith: string | undefined;
 
-/** The stack's config, as the engine passes it to dynamic providers: credentials live there only. */
+/**
+ * The stack's config, as the engine passes it to dynamic providers: credentials live there only.
+ * The host configures each distinct `__provider` text once (an engine still recorded under an
+ * earlier release's text is another one): the rollout's failures so far are kept unless the
+ * config itself changed.
+ */
 export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-  stack = StackSettings.from((key) => req.config.get(key));
-  rollout = new RolloutTracker(() => stack.limits);
+  const read: Record<string, string | undefined> = {};
+  stack = StackSettings.from((key) => (read[key] = req.config.get(key)));
+  const key = JSON.stringify(read);
+  if (key !== configuredWith) rollout = new RolloutTracker(() => stack.limits);
+  configuredWith = key;
   return Promise.resolve();
 }
 
-/** The run as a whole (failures so far, the change window): one per configured provider, as one per operation. */
+/** The run as a whole (failures so far, the change window): one per host, and a host serves one operation. */
 let rollout = new RolloutTracker(() => stack.limits);
 
 function connectionOf(target: EngineTarget, settings: MaintenanceSettings): EngineConnection {
@@ -50,13 +59,10 @@ function unreachableCause(error: unknown): TransportError | undefined {
 }
 
 /**
- * Where the handlers' lines go: stderr, which the engine streams into its own output when it
- * started this host; the engine's log when the process serving the handlers says so (providerServer.ts).
+ * The handlers' lines go to stderr, which the engine streams into its own output as the host's
+ * (a provider's stderr is shown as diagnostics; `mps-hotfix report` prints them on stderr).
  */
-let say: (line: string) => void = (line) => console.error(line);
-export function sendLinesTo(sink: ((line: string) => void) | undefined): void {
-  say = sink ?? ((line) => console.error(line));
-}
+const say = (line: string): void => console.error(line);
 
 /**
  * Stops each runbook under way after its current step: it starts no further step that takes the
@@ -73,8 +79,12 @@ export function interruptRunbooks(): readonly string[] {
 }
 
 /**
- * The engine stops its plugins with SIGINT, and a terminal's Ctrl-C may reach this host too.
- * Exiting while a runbook runs could leave an engine deactivated, so then the host stays up
+ * SIGINT comes from the engine, not from a terminal: the engine starts each plugin in a process
+ * group of its own (sdk/go/common/resource/plugin/plugin.go, RegisterProcessGroup), so the
+ * operator's Ctrl-C reaches only the CLI. On the first, the engine cancels: it lets the steps
+ * under way, and so each runbook, finish. On the second it terminates and closes its plugins:
+ * SIGINT, then SIGKILL when the plugin is still there 5 s later (plugin.go, `kill`). Exiting
+ * while a runbook runs could leave an engine deactivated, so then the host stays up
  * (interruptRunbooks). With no runbook running, SIGINT ends the host as usual.
  */
 export function onInterrupt(): void {
@@ -116,8 +126,10 @@ function stateAfter(inputs: EngineHotfixesInputs, observed: ObservedState): Engi
 
 /**
  * A failed create or update still records where the engine stands, so the next preview shows it.
- * The dynamic-provider host stores these properties as they are, so they must carry the
- * serialized provider (`__provider`) that later reads are run with.
+ * The SDK's dynamic-provider host answers an error that carries an `id` as "created, but failed
+ * to initialize", with its `properties` (cmd/dynamic-provider, grpcResponseFromError),
+ * and the engine records those properties as the resource's state. They are stored as they are,
+ * so they must carry the serialized provider (`__provider`) that later reads are run with.
  */
 class PartialStateError extends Error {
   readonly properties: Record<string, unknown>;
@@ -309,7 +321,7 @@ export async function remove(): Promise<void> {
 
 export { rolloutResultProvider } from "./rolloutResultProvider";
 
-/** What the dynamic-provider host, or the command's own provider server, calls (see providerShim.ts). */
+/** What the dynamic-provider host calls (see serializedProviders.ts). */
 export const provider: pulumi.dynamic.ResourceProvider = {
   configure,
   check,

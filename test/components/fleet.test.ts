@@ -2,7 +2,7 @@ import { catalog, type HotfixCatalog } from "../../components/domain/catalog";
 import type { MaintenanceSettings } from "../../components/domain/target";
 import { planFleet, type FleetPlan } from "../../components/config/fleetPlan";
 import { maintenanceSettingsOf } from "../../components/config/fleetConfig";
-import { providerSource } from "../../components/provider/providerShim";
+import { expectHandlersByPackage } from "../support/serializedProvider";
 import { resourceInputsFor } from "../../components/provider/resourceState";
 import type { EngineServer as EngineServerClass } from "../../components/engineServer";
 import type { Fleet as FleetClass } from "../../components/fleet";
@@ -158,7 +158,7 @@ describe("Fleet", () => {
     await deploy(plan);
     plan.engines.forEach((target, i) => {
       const { __provider: provider, ...inputs } = named(`fleet-mps0${i + 1}-hotfixes`).inputs;
-      expect(provider).toBe(providerSource);
+      expectHandlersByPackage(provider);
       expect(inputs).toEqual(resourceInputsFor(target, settingsOf(plan)));
     });
     // What that means for one engine, spelled out.

@@ -5,7 +5,7 @@ import type {
   InvalidStackError as InvalidStackErrorClass,
   fleetProgram as fleetProgramFunction,
 } from "../../components/program";
-import { providerSource } from "../../components/provider/providerShim";
+import { expectHandlersByPackage } from "../support/serializedProvider";
 import { resourceInputsFor } from "../../components/provider/resourceState";
 import { directFleet, PackageDir, type RawCredential, type RawFleet } from "../support/fleetFixture";
 import { recordResources, settle, valueOf, type Registration } from "../support/pulumiMocks";
@@ -105,7 +105,7 @@ describe("fleetProgram", () => {
     plan.engines.forEach((target) => {
       const registration = registrations.find((r) => r.name === `fleet-${target.engine.toLowerCase()}-hotfixes`)!;
       const { __provider: provider, ...inputs } = registration.inputs;
-      expect(provider).toBe(providerSource);
+      expectHandlersByPackage(provider);
       expect(inputs).toEqual(resourceInputsFor(target, settings));
     });
   });

@@ -40,7 +40,7 @@ describe("Ctrl-C during an up", () => {
    */
   async function upInterruptedAtDeactivate(
     ...againAfterMs: number[]
-  ): Promise<{ code: number | null; output: string }> {
+  ): Promise<{ code: number | null; output: string; groupGone: () => Promise<void> }> {
     const cli = spawn(
       process.execPath,
       [join(projectRoot, "dist", "cli", "main.js"), "up", "--stack", scenario.stackName],
@@ -67,13 +67,14 @@ describe("Ctrl-C during an up", () => {
         }
       });
     });
-    return { code: await exited, output };
+    const group = -cli.pid!;
+    return { code: await exited, output, groupGone: () => processGroupGone(group) };
   }
 
-  // Ctrl-C reaches the engine, which cancels the update, lets in-flight steps finish and starts no
-  // new one; the provider served in the command's process does not end the runbook on it. So the
-  // engine being patched completes its runbook and is back in rotation; the engines after it are
-  // not touched.
+  // Ctrl-C reaches the CLI, which cancels the update, lets in-flight steps finish and starts no
+  // new one; the provider host, in a process group of its own, does not see it. So the engine
+  // being patched completes its runbook and is back in rotation; the engines after it are not
+  // touched.
   it("finishes the engine being patched, back in rotation, and touches no other engine", async () => {
     const { code, output } = await upInterruptedAtDeactivate();
 
@@ -125,13 +126,47 @@ describe("Ctrl-C during an up", () => {
     expect(scriptsOn(scenario.sim, "MPS02", before).filter((script) => script !== "probe")).toEqual([]);
   });
 
+  // The third Ctrl-C ends the command at once. The runbook runs in the provider host, which the
+  // engine stopped with SIGINT at the second: the host still finishes the step under way and puts
+  // the engine back, but the command can no longer wait for it, so it names the engine.
   it("a third Ctrl-C quits during the runbook and names the engine it may leave out of rotation, in capitals", async () => {
     for (const name of ["MPS01", "MPS02"]) scenario.sim.alter(name, { files: { [kbFile]: "13.3.600.0" } });
-    const { code, output } = await upInterruptedAtDeactivate(shutdownMs / 5, (2 * shutdownMs) / 5);
+    const before = scenario.sim.log().length;
+    const backInRotation = new Promise<void>((resolve) => {
+      const stop = scenario.sim.onStep((record) => {
+        if (record.host === "MPS01" && record.script === "activate-engine") {
+          stop();
+          resolve();
+        }
+      });
+    });
+    const { code, output, groupGone } = await upInterruptedAtDeactivate(shutdownMs / 5, (2 * shutdownMs) / 5);
     expect(code).toBe(130);
     expect(output).toContain(
       "mps-hotfix: QUIT DURING A RUNBOOK: MPS01 may be left out of rotation (engine deactivated, COM+ application stopped); check it before anything else",
     );
-    expect(scenario.sim.host("MPS01").engine).toBe("deactivated");
+    expect(output).toContain(
+      `mps-hotfix: the stack may be left locked; once no pulumi process of it runs, \`pulumi cancel --stack ${scenario.stackName}\` removes the lock`,
+    );
+    await backInRotation;
+    expect(scenario.sim.host("MPS01")).toMatchObject({ engine: "active", complus: "running", complusResponding: true });
+    expect(scriptsOn(scenario.sim, "MPS01", before)).not.toContain("install-package");
+    // The CLI the command started ended on its closed output, before it removed the stack's lock.
+    await groupGone();
+    await (await scenario.stack()).cancel();
+    const rerun = await scenario.up();
+    expect(rerun.steps).toEqual({ "fleet-mps01-hotfixes": "update", "fleet-mps02-hotfixes": "update" });
   });
 });
+
+/** Resolves once no process of the group is left (the CLI the command started is in it). */
+async function processGroupGone(group: number): Promise<void> {
+  for (;;) {
+    try {
+      process.kill(group, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 
 /** One resource as the program registered it with the (mocked) engine. */
 export interface Registration {
@@ -46,6 +45,13 @@ interface RegisterRequest {
   getAliasesList(): AliasMessage[];
 }
 
+type Callback = (error: unknown, response: unknown) => void;
+
+/** The one method of the mocked monitor wrapped here. */
+interface RecordingMonitor {
+  registerResource(request: RegisterRequest, callback: Callback): Promise<unknown>;
+}
+
 function aliasSpecOf(alias: AliasMessage): AliasSpec {
   const spec = alias.getSpec();
   return {
@@ -72,9 +78,10 @@ export interface MockOptions {
 }
 
 /**
- * Installs Pulumi mocks that record every registered resource. MockResourceArgs carries neither
- * the parent nor the dependencies, so the mock monitor's registerResource is wrapped to read them
- * from the request the SDK sends, the same request the engine would receive.
+ * Installs Pulumi mocks (pulumi.runtime.setMocks) that record every registered resource.
+ * MockResourceArgs carries neither the parent nor the dependencies, so the mocked monitor's
+ * registerResource is wrapped to read them from the request the SDK sends, the same request the
+ * engine would receive.
  */
 export async function recordResources(options: MockOptions = {}): Promise<{
   readonly registrations: Registration[];
@@ -119,9 +126,10 @@ export async function recordResources(options: MockOptions = {}): Promise<{
     options.preview ?? false,
   );
 
-  const installed = pulumi.runtime.getMonitor();
-  if (!(installed instanceof MockMonitor)) throw new Error("setMocks did not install a MockMonitor");
-  const monitor: MockMonitor = installed;
+  // setMocks installs its monitor as the runtime's (pulumi.runtime.getMonitor); its registerResource
+  // receives the request the engine would.
+  const monitor = pulumi.runtime.getMonitor() as unknown as RecordingMonitor | undefined;
+  if (typeof monitor?.registerResource !== "function") throw new Error("setMocks installed no monitor");
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = async (
     request: RegisterRequest,
