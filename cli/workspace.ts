@@ -21,6 +21,7 @@ import { engineHotfixesType, legacyHotfixOnEngineType } from "../components/engi
 import { rolloutBatches, type BatchSize as BatchSizeValue } from "../components/batches";
 import { BatchSize } from "../components/config/fleetConfig";
 import { fleetProgram } from "../components/program";
+import { runProgramVariable } from "../components/provider/programRun";
 import { findProjectRoot } from "./projectRoot";
 
 export const projectRoot = findProjectRoot();
@@ -90,6 +91,8 @@ export function engineEnvironment(
   const env: Record<string, string> = {
     PULUMI_BACKEND_URL: process.env["PULUMI_BACKEND_URL"] ?? `file://${localState}`,
     PULUMI_SKIP_UPDATE_CHECK: "true",
+    // Every command runs the program (runProgram), and the provider host refuses a refresh that may not have.
+    [runProgramVariable]: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_DISABLE_REGISTRY_RESOLVE: "true",
     PATH: [join(projectRoot, ".tools", "bin"), binDir, process.env["PATH"] ?? ""].join(":"),

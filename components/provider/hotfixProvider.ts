@@ -8,6 +8,7 @@ import { TransportError } from "../host/sshSession";
 import type { StepEvent } from "../runbook/ports";
 import { Runbook, RunbookError, rotationNotice } from "../runbook/runbook";
 import { progressLine } from "./progress";
+import { programRan, staleConfigProblem } from "./programRun";
 import { checkInputs, parseInputs } from "./inputCheck";
 import { stateSchemaVersion, targetOf, type EngineHotfixesInputs, type EngineHotfixesState } from "./resourceState";
 import { RolloutTracker } from "./rolloutTracker";
@@ -282,6 +283,7 @@ export async function update(id: string, olds: unknown, newProps: unknown): Prom
  */
 export async function read(id: string, props: unknown): Promise<pulumi.dynamic.ReadResult> {
   const engine = id.split("/")[0] ?? id;
+  if (!programRan()) throw new Error(staleConfigProblem(engine));
   const { unreachable: _unreachable, lastRun: _lastRun, ...state } = readStoredState(engine, props);
   const required = requirementOfState(state);
   const target: EngineTarget = { ...targetOf(state), files: required };

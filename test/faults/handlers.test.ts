@@ -21,6 +21,7 @@ import {
   resourceInputsFor,
   stateSchemaVersion,
 } from "../../components/provider/resourceState";
+import { runProgramVariable } from "../../components/provider/programRun";
 import { credentialsKey, fleetKey } from "../../components/provider/stackSettings";
 import { RunbookError, rotationNotice, type Rotation } from "../../components/runbook/runbook";
 import type { StepName } from "../../components/runbook/ports";
@@ -38,6 +39,9 @@ import { bringBackScripts, kbRunbookScripts, takeDownScripts } from "../support/
  * The inputs are built as the program builds them: the stack's fleet config through planFleet,
  * then resourceInputsFor; the credentials reach the handlers through configure only.
  */
+
+// These handlers run as in a host the product's commands start, which run the program every time.
+process.env[runProgramVariable] = "true";
 
 const projectRoot = join(__dirname, "..", "..");
 const user = "mps-admin";
