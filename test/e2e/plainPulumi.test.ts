@@ -2,7 +2,7 @@ import { LocalWorkspace, Stack, type PulumiFn } from "@pulumi/pulumi/automation"
 import { engineEnvironment, projectRoot, pulumiCommand } from "../../cli/workspace";
 import { fleetProgram } from "../../components/program";
 import { runProgramVariable, staleConfigProblem } from "../../components/provider/programRun";
-import programOfIndex = require("../../index");
+import programOfIndex from "../../index";
 import { e2eEnv, scriptsOn, startScenario, type Scenario } from "./scenario";
 
 /**
