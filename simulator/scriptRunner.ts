@@ -9,7 +9,9 @@ import { fileNameOf } from "./windowsPath";
 export type HostResponse =
   | { readonly kind: "answer"; readonly stdout: readonly string[]; readonly exitCode: number }
   | { readonly kind: "hang" }
-  | { readonly kind: "drop" };
+  | { readonly kind: "drop" }
+  /** The script's answer begins and never ends: lines stream until the client closes the channel. */
+  | { readonly kind: "flood"; readonly exitCode: number };
 
 export interface ScriptRun {
   readonly response: HostResponse;
@@ -50,6 +52,7 @@ const dropDuringInstallDetail =
   "fault dropConnectionDuring: connection destroyed while msiexec ran; Windows Installer carries on with the install";
 const dropAfterDetail =
   "fault dropConnectionAfter: the script took effect; connection destroyed before its exit status";
+const floodDetail = "fault floodAnswer: the script took effect, then its answer streams without end";
 const remoteErrorDetail = "fault remoteScriptError: the engine raised an error outside the script's trap";
 
 /** Runs a script sent straight to an engine over SSH. */
@@ -69,6 +72,12 @@ export function runDirectScript(host: EngineHost, command: DirectCommand): Scrip
 function directAnswer(host: EngineHost, script: ScriptName, execution: Execution, detail?: string): ScriptRun {
   const step = { host: host.name, script, ...(detail === undefined ? {} : { detail }) };
   const symptoms = symptomSteps(host.name, undefined, script, execution);
+  if (host.faults.floodAnswer === script) {
+    return {
+      response: { kind: "flood", exitCode: execution.exitCode },
+      steps: [{ ...step, exitCode: execution.exitCode, detail: floodDetail }, ...symptoms],
+    };
+  }
   if (host.faults.dropConnectionAfter === script) {
     return {
       response: { kind: "drop" },
@@ -237,6 +246,13 @@ function relayAnswer(context: RelayContext, host: EngineHost, execution: Executi
   const script = context.command.inner.name;
   const step = relayStep(context, host);
   const symptoms = symptomSteps(host.name, context.relayName, script, execution);
+  if (host.faults.floodAnswer === script) {
+    // Invoke-Command passes each line on as it arrives: the relay's answer streams as the engine's does.
+    return {
+      response: { kind: "flood", exitCode: execution.exitCode },
+      steps: [{ ...step, exitCode: execution.exitCode, detail: floodDetail }, ...symptoms],
+    };
+  }
   if (host.faults.dropConnectionAfter === script) {
     const lost = connectionLost(context.command.engine);
     const failure = relayFailure(step, "relay.winrm", lost, { detail: `${dropAfterDetail}: ${lost}` });
