@@ -102,6 +102,8 @@ export function startDirectInstall(host: EngineHost, command: DirectCommand): In
   if (host.faults.hangOnScript === script.name) {
     return { now: { response: { kind: "hang" }, steps: [{ ...step, detail: hangDetail }] } };
   }
+  const refused = leaseRefusal(host, script);
+  if (refused !== undefined) return { now: directAnswer(host, script.name, refused) };
   const started = beginInstall(host, script);
   if (started.kind === "answered") return { now: directAnswer(host, script.name, started.execution) };
   if (host.faults.dropConnectionDuring === script.name) {
@@ -282,6 +284,8 @@ export function startRelayInstall(
   if (host.faults.hangOnScript === script.name) {
     return { now: { response: { kind: "hang" }, steps: [{ ...step, detail: hangDetail }] } };
   }
+  const refused = leaseRefusal(host, script);
+  if (refused !== undefined) return { now: relayAnswer(context, host, refused) };
   const started = beginInstall(host, script);
   if (started.kind === "answered") return { now: relayAnswer(context, host, started.execution) };
   if (host.faults.dropConnectionDuring === script.name) {
@@ -378,6 +382,40 @@ export function uncapturedOutput(scriptText: string, call: string, value: string
   return discarded ? [] : [value];
 }
 
+/**
+ * Set-MaintenanceLease (components/host/scripts.ts): under the host's lease mutex, which a
+ * single-threaded simulator holds by running one script at a time. Refuses, printing lease.held=,
+ * when another run holds the lease and the script was not told to take that run's over.
+ */
+function setLease({ host, script, stdout }: Pick<Run, "host" | "script" | "stdout">): void {
+  const run = text(script, "LeaseRun");
+  if (run === "") return;
+  const holder = host.leaseValue("Run");
+  if (holder !== undefined && holder !== run && holder !== text(script, "LeaseTakeover")) {
+    stdout.push(`lease.held=${holder}`);
+    throw new HostScriptError(`the engine is in maintenance by run ${holder}`);
+  }
+  for (const field of list(script, "Lease")) {
+    const match = /^([A-Za-z]+)=(.*)$/i.exec(field);
+    if (match !== null) host.setLeaseValue(match[1]!, match[2]!);
+  }
+}
+
+/** Remove-MaintenanceLease: the key goes only when it is this run's. */
+function removeLease({ host, script }: Pick<Run, "host" | "script">): void {
+  const run = text(script, "LeaseRun");
+  if (run !== "" && host.leaseValue("Run") === run) host.deleteLease();
+}
+
+/** A lease the install could not take: msiexec never starts, and the script answers with the refusal. */
+function leaseRefusal(host: EngineHost, script: ParsedScript): Execution | undefined {
+  const execution = trapped(host, script, (run) => {
+    setLease(run);
+    return 0;
+  });
+  return execution.exitCode === 0 ? undefined : execution;
+}
+
 const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
   probe(run) {
     const { host, script, stdout } = run;
@@ -392,6 +430,7 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     const entries = host.pendingRenameEntries() ?? [];
     entries.forEach((entry, index) => stdout.push(`rename.${index}=${entry}`));
     stdout.push(`renames=${entries.length}`);
+    for (const [name, value] of host.leaseValues() ?? []) stdout.push(`lease.${name}=${value}`);
     return success(stdout);
   },
 
@@ -402,7 +441,9 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     return success(stdout);
   },
 
-  "deactivate-engine"({ host, script, stdout }) {
+  "deactivate-engine"(run) {
+    const { host, script, stdout } = run;
+    setLease(run);
     const engineName = text(script, "EngineName");
     host.openEngineControl(text(script, "EngineControlProgId"));
     const returned = host.deactivate(engineName);
@@ -412,7 +453,9 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     return success(stdout);
   },
 
-  "shutdown-complus"({ host, script, stdout, symptoms }) {
+  "shutdown-complus"(run) {
+    const { host, script, stdout, symptoms } = run;
+    setLease(run);
     const application = text(script, "ComPlusApplication");
     const symptom = host.shutdownComPlus(application);
     if (symptom !== undefined) symptoms.push(symptom);
@@ -428,10 +471,13 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
   },
 
   "install-package"(run) {
+    setLease(run);
     return installAnswer(run, run.host.install(text(run.script, "PackagePath"), text(run.script, "LogPath")));
   },
 
-  "start-complus"({ host, script, stdout, symptoms }) {
+  "start-complus"(run) {
+    const { host, script, stdout, symptoms } = run;
+    setLease(run);
     const application = text(script, "ComPlusApplication");
     const symptom = host.startComPlus(application);
     if (symptom !== undefined) symptoms.push(symptom);
@@ -442,13 +488,16 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     return success(stdout);
   },
 
-  "activate-engine"({ host, script, stdout }) {
+  "activate-engine"(run) {
+    const { host, script, stdout } = run;
+    setLease(run);
     const engineName = text(script, "EngineName");
     host.openEngineControl(text(script, "EngineControlProgId"));
     const returned = host.activate(engineName);
     stdout.push(...uncapturedOutput(script.text, "$engine.Activate(", powershellBoolean(returned)));
     if (!host.isActive(engineName)) throw new HostScriptError(`engine ${engineName} is not active after Activate`);
     stdout.push("engine=active");
+    removeLease(run);
     return success(stdout);
   },
 

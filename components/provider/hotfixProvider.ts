@@ -10,6 +10,7 @@ import { Runbook, RunbookError, rotationNotice } from "../runbook/runbook";
 import { progressLine } from "./progress";
 import { checkInputs, parseInputs } from "./inputCheck";
 import { stateSchemaVersion, targetOf, type EngineHotfixesInputs, type EngineHotfixesState } from "./resourceState";
+import { leaseHolderOfThisRun } from "./leaseHolder";
 import { RolloutTracker } from "./rolloutTracker";
 import { StackSettings } from "./stackSettings";
 import { readStoredState, requirementOfState } from "./stateMigration";
@@ -26,8 +27,12 @@ let stack = StackSettings.empty();
 export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
   stack = StackSettings.from((key) => req.config.get(key));
   rollout = new RolloutTracker(() => stack.limits);
+  leaseHolder = leaseHolderOfThisRun();
   return Promise.resolve();
 }
+
+/** This run, as the maintenance lease on each engine names it: one per configured provider, as one per operation. */
+let leaseHolder = leaseHolderOfThisRun();
 
 /** The run as a whole (failures so far, the change window): one per configured provider, as one per operation. */
 let rollout = new RolloutTracker(() => stack.limits);
@@ -104,6 +109,7 @@ function runbookFor(
     settings,
     packageBase64: (pkg) => readFileSync(pkg.path).toString("base64"),
     interrupted: () => interrupted,
+    lease: leaseHolder,
     ...(progress ? { onStep: reportStep(target.engine) } : {}),
   });
 }
