@@ -10,7 +10,7 @@ import {
   WindowsDirectory,
 } from "../domain/fields";
 import { FileVersionText } from "../domain/fileVersion";
-import { RolloutLimits } from "../domain/rollout";
+import { PoolName, RolloutLimits } from "../domain/rollout";
 import { HostSettings, MaintenanceSettings } from "../domain/target";
 
 /** A management host with OpenSSH that reaches relayed engines over WinRM. */
@@ -36,6 +36,8 @@ export const EngineConfig = z
       .optional(),
     /** Where the MPS engine's binaries live on this engine, when not the fleet's binDir. */
     binDir: WindowsDirectory.optional(),
+    /** The engines that serve the same clients (rollout.minInRotation counts per pool); one pool per stack without it. */
+    pool: PoolName.optional(),
   })
   .superRefine((engine, ctx) => {
     if (engine.relay !== undefined) {
@@ -86,7 +88,14 @@ export type RolloutSettings = z.infer<typeof RolloutSettings>;
 
 /** The part of the rollout settings that each engine's maintenance is run with (its resource's `settings`). */
 export function maintenanceSettingsOf(rollout: RolloutSettings): MaintenanceSettings {
-  const { maxUnavailable: _size, batches: _batches, maxFailures: _failures, window: _window, ...settings } = rollout;
+  const {
+    maxUnavailable: _size,
+    batches: _batches,
+    maxFailures: _failures,
+    window: _window,
+    minInRotation: _minInRotation,
+    ...settings
+  } = rollout;
   return settings;
 }
 

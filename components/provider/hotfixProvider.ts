@@ -206,14 +206,23 @@ async function converge(
     if (before === undefined) throw new Error(`engine ${inputs.engine}: ${refusal}`);
     return { ...before, lastRun: { outcome: "skipped", reason: refusal } };
   }
+  const short = rollout.claim(inputs.engine, stack.poolOf(inputs.engine));
+  if (short !== undefined) {
+    say(`[${inputs.engine}] SKIPPED: ${short}`);
+    if (before === undefined) throw new Error(`engine ${inputs.engine}: ${short}`);
+    return { ...before, lastRun: { outcome: "skipped", reason: short } };
+  }
+  let inRotationAfter: boolean | undefined;
   const connection = connectionOf(inputs, inputs.settings);
   runbooksUnderWay.add(inputs.engine);
   try {
     const observed = await runbookFor(targetOf(inputs), inputs.settings, connection, true).converge();
+    inRotationAfter = true;
     return stateAfter(inputs, observed);
   } catch (error) {
     connection.close();
     if (!(error instanceof RunbookError)) throw error;
+    inRotationAfter = error.rotation === "restored" ? true : error.rotation === "untouched" ? undefined : false;
     const goesOn = rollout.recordFailure(inputs.engine);
     const halts = !goesOn && stack.limits.maxFailures > 0;
     const message = `${error.message}\n  ${rotationNotice(error)}${halts ? `\n  ${rollout.haltNotice()}` : ""}`;
@@ -226,6 +235,7 @@ async function converge(
     if (untouched || recorded === undefined) throw new Error(message);
     throw new PartialStateError(message, id, recorded, serializedProvider);
   } finally {
+    rollout.ended(inputs.engine, inRotationAfter);
     runbooksUnderWay.delete(inputs.engine);
     connection.close();
   }
@@ -286,6 +296,14 @@ export async function read(id: string, props: unknown): Promise<pulumi.dynamic.R
     const { comPlusResponding: _earlier, ...known } = state;
     refreshed = { ...known, ...observed, schemaVersion: stateSchemaVersion, lastRun: null };
     if (notResponding(observed)) say(`[${state.engine}] NOT RESPONDING: ${notRespondingReason}`);
+    // Active and answering, for rollout.minInRotation: deactivated, stopped, not responding or leased count as out.
+    rollout.observe(
+      state.engine,
+      observed.engineState === "active" &&
+        observed.comPlusState === "running" &&
+        !notResponding(observed) &&
+        observed.maintenance === undefined,
+    );
   } catch (error) {
     const cause = unreachableCause(error);
     if (cause === undefined) {
@@ -294,6 +312,7 @@ export async function read(id: string, props: unknown): Promise<pulumi.dynamic.R
     // The rest of the fleet is still read: this engine keeps what was last known, marked unreachable.
     say(`[${state.engine}] UNREACHABLE: ${cause.message}`);
     refreshed = { ...state, schemaVersion: stateSchemaVersion, unreachable: cause.message, lastRun: null };
+    rollout.observe(state.engine, false);
   } finally {
     connection.close();
   }
