@@ -63,7 +63,8 @@ export function fleetConfig(hosts: readonly SimulatedHost[], maxUnavailable: num
   return {
     hotfixes: [benchHotfix],
     packages: { [benchHotfix]: simulatedKb952089 },
-    rollout: { maxUnavailable },
+    // The bench measures a whole fleet at once, as Ansible's serial does: no engine kept in rotation.
+    rollout: { maxUnavailable, minInRotation: 0 },
     engines: hosts
       .filter((host) => host.kind === "engine")
       .map((host) => ({

@@ -13,6 +13,8 @@ import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
 import { checkedPreview, programVerdict } from "./checkedPreview";
 import { Interrupts, runbooksUnderWay } from "./interrupts";
 import { beforeUp, openStack, upFleet } from "./workspace";
+import { RunId } from "../components/domain/lease";
+import { recoverRunEnv, stackEnv } from "../components/provider/leaseHolder";
 
 const usage = `usage: mps-hotfix <command> --stack <name> [--format markdown|json]
        mps-hotfix package inspect <file.msi> [--catalog-entry <KB id>]
@@ -31,6 +33,8 @@ options:
   --stack, -s <name>        the stack (stacks/Pulumi.<name>.yaml)
   --format <format>         report only: markdown (default) or json
   --catalog-entry <KB id>   package inspect only: print a draft catalog entry
+  --recover-run <run id>    up only: that run ended; recover the engines its maintenance lease holds
+                            (repeatable; README: The maintenance lease)
   --help, -h`;
 
 const commands = ["preview", "up", "adopt", "report", "refresh", "destroy"] as const;
@@ -40,6 +44,7 @@ interface Invocation {
   readonly command: Command;
   readonly stackName: string;
   readonly format: "markdown" | "json";
+  readonly recoverRuns: readonly string[];
 }
 
 interface PackageInspection {
@@ -241,6 +246,7 @@ function parse(argv: readonly string[]): Invocation | PackageInspection | number
       stack: { type: "string", short: "s" },
       format: { type: "string", default: "markdown" },
       "catalog-entry": { type: "string" },
+      "recover-run": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -275,7 +281,19 @@ function parse(argv: readonly string[]): Invocation | PackageInspection | number
     printError(`mps-hotfix: --format must be markdown or json, not ${values.format}\n`);
     return 2;
   }
-  return { command, stackName: values.stack, format: values.format };
+  const recoverRuns = values["recover-run"] ?? [];
+  if (recoverRuns.length > 0 && command !== "up") {
+    printError("mps-hotfix: --recover-run is an option of up only\n");
+    return 2;
+  }
+  const badRun = recoverRuns.find((id) => !RunId.safeParse(id).success);
+  if (badRun !== undefined) {
+    printError(
+      `mps-hotfix: --recover-run ${badRun}: not a run id (a maintenance lease names its run, such as 20261207T021500Z-1a2b3c)\n`,
+    );
+    return 2;
+  }
+  return { command, stackName: values.stack, format: values.format, recoverRuns };
 }
 
 /** The command running (run): its stack, and the engines whose runbook is under way, from its events. */
@@ -290,6 +308,9 @@ async function main(argv: readonly string[]): Promise<number> {
   if (typeof invocation === "number") return invocation;
   if (invocation.command === "package-inspect") return inspectPackage(invocation);
   process.on("SIGINT", () => interrupts.onInterrupt());
+  // The handlers learn the stack and the runs to recover from the environment (leaseHolder.ts).
+  process.env[stackEnv] = invocation.stackName;
+  if (invocation.recoverRuns.length > 0) process.env[recoverRunEnv] = invocation.recoverRuns.join(",");
   return run(invocation);
 }
 

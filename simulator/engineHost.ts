@@ -48,6 +48,8 @@ export interface EngineSnapshot {
   readonly installLogs: readonly string[];
   readonly installAttempts: number;
   readonly faults: EngineFaults;
+  /** The values of HKLM\SOFTWARE\mps-hotfix\Maintenance (the maintenance lease), or undefined without the key. */
+  readonly lease: Readonly<Record<string, string>> | undefined;
 }
 
 /** An out-of-band change to a host, as an operator (or a test) would make it. */
@@ -62,6 +64,8 @@ export interface EngineChange {
   readonly faults?: EngineFaults;
   /** Replaces the renames of other software pending for the next restart. */
   readonly pendingRenames?: readonly PendingRename[];
+  /** Replaces the maintenance lease's key with these values (a run that died, say); null removes the key. */
+  readonly lease?: Readonly<Record<string, string>> | null;
 }
 
 /** An install Windows Installer has begun and not yet finished. */
@@ -111,6 +115,8 @@ export class EngineHost {
   private currentFaults: EngineFaults;
   private otherRenames: { readonly from: string; readonly to: string }[];
   private running: RunningInstall | undefined;
+  /** The maintenance lease's key: undefined while there is none, its values in the order written. */
+  private leaseKey: Map<string, string> | undefined;
   readonly oemCodePage: OemCodePage;
   readonly uiCulture: UiCulture;
 
@@ -160,6 +166,28 @@ export class EngineHost {
   /** Whether Windows Installer is still installing: `[Threading.Mutex]::OpenExisting('Global\_MSIExecute')` succeeds. */
   isInstalling(): boolean {
     return this.running !== undefined;
+  }
+
+  /** RegistryKey.GetValue on the lease's key: undefined without the key or the value. */
+  leaseValue(name: string): string | undefined {
+    return this.leaseKey?.get(name);
+  }
+
+  /** The lease key's values in GetValueNames order, or undefined without the key. */
+  leaseValues(): readonly (readonly [string, string])[] | undefined {
+    return this.leaseKey === undefined ? undefined : [...this.leaseKey.entries()];
+  }
+
+  /** CreateSubKey, then SetValue: registry value names ignore case, as Windows does. */
+  setLeaseValue(name: string, value: string): void {
+    this.leaseKey ??= new Map();
+    const existing = [...this.leaseKey.keys()].find((key) => key.toLowerCase() === name.toLowerCase());
+    this.leaseKey.set(existing ?? name, value);
+  }
+
+  /** DeleteSubKeyTree of the lease's key. */
+  deleteLease(): void {
+    this.leaseKey = undefined;
   }
 
   /** Whether a relay's `-ComputerName` names this host. */
@@ -332,6 +360,8 @@ export class EngineHost {
     if (change.pendingRenames !== undefined) {
       this.otherRenames = change.pendingRenames.map(({ from, to }) => ({ from, to: to ?? "" }));
     }
+    if (change.lease !== undefined)
+      this.leaseKey = change.lease === null ? undefined : new Map(Object.entries(change.lease));
   }
 
   snapshot(): EngineSnapshot {
@@ -357,6 +387,7 @@ export class EngineHost {
       installLogs: [...this.logs.values()].map((log) => log.path),
       installAttempts: this.installAttempts,
       faults: this.currentFaults,
+      lease: this.leaseKey === undefined ? undefined : Object.fromEntries(this.leaseKey),
     };
   }
 

@@ -53,6 +53,12 @@ export const EngineFaults = z.strictObject({
   dropConnectionAfter: ScriptNameField.optional(),
   /** The connection is destroyed while the script runs; the script does not take effect. */
   dropConnectionDuring: ScriptNameField.optional(),
+  /**
+   * The script takes effect, then prints without end (a host in a loop, or an adversary): its answer
+   * streams until the client closes the channel. Not for install-package, whose answer comes from
+   * msiexec's own time.
+   */
+  floodAnswer: ScriptNameField.exclude(["install-package"]).optional(),
   /** msiexec's exit code for each successive install attempt; 0 means a normal install. */
   installExitCodes: z.array(ForcedInstallExitCode).optional(),
   /** What the probe prints instead of its real answer. */

@@ -9,7 +9,9 @@ import { fileNameOf } from "./windowsPath";
 export type HostResponse =
   | { readonly kind: "answer"; readonly stdout: readonly string[]; readonly exitCode: number }
   | { readonly kind: "hang" }
-  | { readonly kind: "drop" };
+  | { readonly kind: "drop" }
+  /** The script's answer begins and never ends: lines stream until the client closes the channel. */
+  | { readonly kind: "flood"; readonly exitCode: number };
 
 export interface ScriptRun {
   readonly response: HostResponse;
@@ -50,6 +52,7 @@ const dropDuringInstallDetail =
   "fault dropConnectionDuring: connection destroyed while msiexec ran; Windows Installer carries on with the install";
 const dropAfterDetail =
   "fault dropConnectionAfter: the script took effect; connection destroyed before its exit status";
+const floodDetail = "fault floodAnswer: the script took effect, then its answer streams without end";
 const remoteErrorDetail = "fault remoteScriptError: the engine raised an error outside the script's trap";
 
 /** Runs a script sent straight to an engine over SSH. */
@@ -69,6 +72,12 @@ export function runDirectScript(host: EngineHost, command: DirectCommand): Scrip
 function directAnswer(host: EngineHost, script: ScriptName, execution: Execution, detail?: string): ScriptRun {
   const step = { host: host.name, script, ...(detail === undefined ? {} : { detail }) };
   const symptoms = symptomSteps(host.name, undefined, script, execution);
+  if (host.faults.floodAnswer === script) {
+    return {
+      response: { kind: "flood", exitCode: execution.exitCode },
+      steps: [{ ...step, exitCode: execution.exitCode, detail: floodDetail }, ...symptoms],
+    };
+  }
   if (host.faults.dropConnectionAfter === script) {
     return {
       response: { kind: "drop" },
@@ -93,6 +102,8 @@ export function startDirectInstall(host: EngineHost, command: DirectCommand): In
   if (host.faults.hangOnScript === script.name) {
     return { now: { response: { kind: "hang" }, steps: [{ ...step, detail: hangDetail }] } };
   }
+  const refused = leaseRefusal(host, script);
+  if (refused !== undefined) return { now: directAnswer(host, script.name, refused) };
   const started = beginInstall(host, script);
   if (started.kind === "answered") return { now: directAnswer(host, script.name, started.execution) };
   if (host.faults.dropConnectionDuring === script.name) {
@@ -237,6 +248,13 @@ function relayAnswer(context: RelayContext, host: EngineHost, execution: Executi
   const script = context.command.inner.name;
   const step = relayStep(context, host);
   const symptoms = symptomSteps(host.name, context.relayName, script, execution);
+  if (host.faults.floodAnswer === script) {
+    // Invoke-Command passes each line on as it arrives: the relay's answer streams as the engine's does.
+    return {
+      response: { kind: "flood", exitCode: execution.exitCode },
+      steps: [{ ...step, exitCode: execution.exitCode, detail: floodDetail }, ...symptoms],
+    };
+  }
   if (host.faults.dropConnectionAfter === script) {
     const lost = connectionLost(context.command.engine);
     const failure = relayFailure(step, "relay.winrm", lost, { detail: `${dropAfterDetail}: ${lost}` });
@@ -266,6 +284,8 @@ export function startRelayInstall(
   if (host.faults.hangOnScript === script.name) {
     return { now: { response: { kind: "hang" }, steps: [{ ...step, detail: hangDetail }] } };
   }
+  const refused = leaseRefusal(host, script);
+  if (refused !== undefined) return { now: relayAnswer(context, host, refused) };
   const started = beginInstall(host, script);
   if (started.kind === "answered") return { now: relayAnswer(context, host, started.execution) };
   if (host.faults.dropConnectionDuring === script.name) {
@@ -362,6 +382,40 @@ export function uncapturedOutput(scriptText: string, call: string, value: string
   return discarded ? [] : [value];
 }
 
+/**
+ * Set-MaintenanceLease (components/host/scripts.ts): under the host's lease mutex, which a
+ * single-threaded simulator holds by running one script at a time. Refuses, printing lease.held=,
+ * when another run holds the lease and the script was not told to take that run's over.
+ */
+function setLease({ host, script, stdout }: Pick<Run, "host" | "script" | "stdout">): void {
+  const run = text(script, "LeaseRun");
+  if (run === "") return;
+  const holder = host.leaseValue("Run");
+  if (holder !== undefined && holder !== run && holder !== text(script, "LeaseTakeover")) {
+    stdout.push(`lease.held=${holder}`);
+    throw new HostScriptError(`the engine is in maintenance by run ${holder}`);
+  }
+  for (const field of list(script, "Lease")) {
+    const match = /^([A-Za-z]+)=(.*)$/i.exec(field);
+    if (match !== null) host.setLeaseValue(match[1]!, match[2]!);
+  }
+}
+
+/** Remove-MaintenanceLease: the key goes only when it is this run's. */
+function removeLease({ host, script }: Pick<Run, "host" | "script">): void {
+  const run = text(script, "LeaseRun");
+  if (run !== "" && host.leaseValue("Run") === run) host.deleteLease();
+}
+
+/** A lease the install could not take: msiexec never starts, and the script answers with the refusal. */
+function leaseRefusal(host: EngineHost, script: ParsedScript): Execution | undefined {
+  const execution = trapped(host, script, (run) => {
+    setLease(run);
+    return 0;
+  });
+  return execution.exitCode === 0 ? undefined : execution;
+}
+
 const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
   probe(run) {
     const { host, script, stdout } = run;
@@ -376,6 +430,7 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     const entries = host.pendingRenameEntries() ?? [];
     entries.forEach((entry, index) => stdout.push(`rename.${index}=${entry}`));
     stdout.push(`renames=${entries.length}`);
+    for (const [name, value] of host.leaseValues() ?? []) stdout.push(`lease.${name}=${value}`);
     return success(stdout);
   },
 
@@ -386,7 +441,9 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     return success(stdout);
   },
 
-  "deactivate-engine"({ host, script, stdout }) {
+  "deactivate-engine"(run) {
+    const { host, script, stdout } = run;
+    setLease(run);
     const engineName = text(script, "EngineName");
     host.openEngineControl(text(script, "EngineControlProgId"));
     const returned = host.deactivate(engineName);
@@ -396,7 +453,9 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     return success(stdout);
   },
 
-  "shutdown-complus"({ host, script, stdout, symptoms }) {
+  "shutdown-complus"(run) {
+    const { host, script, stdout, symptoms } = run;
+    setLease(run);
     const application = text(script, "ComPlusApplication");
     const symptom = host.shutdownComPlus(application);
     if (symptom !== undefined) symptoms.push(symptom);
@@ -412,10 +471,13 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
   },
 
   "install-package"(run) {
+    setLease(run);
     return installAnswer(run, run.host.install(text(run.script, "PackagePath"), text(run.script, "LogPath")));
   },
 
-  "start-complus"({ host, script, stdout, symptoms }) {
+  "start-complus"(run) {
+    const { host, script, stdout, symptoms } = run;
+    setLease(run);
     const application = text(script, "ComPlusApplication");
     const symptom = host.startComPlus(application);
     if (symptom !== undefined) symptoms.push(symptom);
@@ -426,13 +488,16 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
     return success(stdout);
   },
 
-  "activate-engine"({ host, script, stdout }) {
+  "activate-engine"(run) {
+    const { host, script, stdout } = run;
+    setLease(run);
     const engineName = text(script, "EngineName");
     host.openEngineControl(text(script, "EngineControlProgId"));
     const returned = host.activate(engineName);
     stdout.push(...uncapturedOutput(script.text, "$engine.Activate(", powershellBoolean(returned)));
     if (!host.isActive(engineName)) throw new HostScriptError(`engine ${engineName} is not active after Activate`);
     stdout.push("engine=active");
+    removeLease(run);
     return success(stdout);
   },
 

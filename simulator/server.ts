@@ -20,6 +20,7 @@ import {
 import { StepLog, type StepListener, type StepRecord } from "./stepLog";
 import { clientLeft, ignoreStreamErrors, reply } from "./channelReply";
 import { refusedPort } from "./refusedPort";
+import { floodChannel } from "./flood";
 
 export interface SimulatedHost {
   readonly name: string;
@@ -452,6 +453,15 @@ class Fleet implements SimulatedFleet {
       case "drop":
         socket.destroy();
         return;
+      case "flood": {
+        const step = run.steps[0];
+        channel.write(`${encodingKey}=${this.codePageOf(listener)}\r\n`);
+        floodChannel(channel, socket, (bytes, why) => {
+          if (step !== undefined)
+            this.steps.append({ ...step, detail: `fault floodAnswer: the answer ended (${why}) after ${bytes} bytes` });
+        });
+        return;
+      }
       case "answer": {
         // The bootstrap's first line names the code page its output is in; Windows consoles end
         // lines with CRLF, and so does what OpenSSH for Windows relays.

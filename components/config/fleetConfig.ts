@@ -10,7 +10,7 @@ import {
   WindowsDirectory,
 } from "../domain/fields";
 import { FileVersionText } from "../domain/fileVersion";
-import { RolloutLimits } from "../domain/rollout";
+import { PoolName, RolloutLimits } from "../domain/rollout";
 import { HostSettings, MaintenanceSettings } from "../domain/target";
 
 /** A management host with OpenSSH that reaches relayed engines over WinRM. */
@@ -40,6 +40,9 @@ export const EngineConfig = z
       .describe("Hotfixes this engine must carry; the fleet's list when absent."),
     binDir: WindowsDirectory.optional().describe(
       "Where the MPS engine's binaries live on this engine, when not the fleet's host.binDir.",
+    ),
+    pool: PoolName.optional().describe(
+      "The engines that serve the same clients (rollout.minInRotation counts per pool); one pool per stack without it.",
     ),
   })
   .superRefine((engine, ctx) => {
@@ -100,7 +103,14 @@ export type RolloutSettings = z.infer<typeof RolloutSettings>;
 
 /** The part of the rollout settings that each engine's maintenance is run with (its resource's `settings`). */
 export function maintenanceSettingsOf(rollout: RolloutSettings): MaintenanceSettings {
-  const { maxUnavailable: _size, batches: _batches, maxFailures: _failures, window: _window, ...settings } = rollout;
+  const {
+    maxUnavailable: _size,
+    batches: _batches,
+    maxFailures: _failures,
+    window: _window,
+    minInRotation: _minInRotation,
+    ...settings
+  } = rollout;
   return settings;
 }
 

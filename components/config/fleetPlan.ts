@@ -6,6 +6,7 @@ import { catalog as defaultCatalog, parseCatalog, type HotfixCatalog, type Hotfi
 import { Credentials, sshHopOf, type EngineRoute, type SshEndpoint } from "../domain/endpoint";
 import { compareFileVersions, parseFileVersion } from "../domain/fileVersion";
 import type { HotfixPackage, RequiredFiles } from "../domain/requirement";
+import { defaultPool, minInRotationOf } from "../domain/rollout";
 import type { EngineTarget } from "../domain/target";
 import { FleetConfig, type EngineConfig, type RelayConfig, type RolloutSettings } from "./fleetConfig";
 import { packageProblems } from "./packagePreflight";
@@ -175,6 +176,30 @@ export function planFleet(raw: RawFleetSettings): FleetPlan {
         );
     });
   });
+
+  // rollout.minInRotation: a pool it names must exist, and it must leave an engine of the pool to maintain.
+  const poolSizes = new Map<string, number>();
+  for (const engine of fleet.engines)
+    poolSizes.set(engine.pool ?? defaultPool, (poolSizes.get(engine.pool ?? defaultPool) ?? 0) + 1);
+  const minInRotation = fleet.rollout.minInRotation;
+  if (typeof minInRotation === "object") {
+    for (const pool of Object.keys(minInRotation)) {
+      if (!poolSizes.has(pool))
+        at(
+          ["rollout", "minInRotation", pool],
+          `names no pool of the stack's engines (${[...poolSizes.keys()].join(", ")})`,
+        );
+    }
+  }
+  for (const [pool, size] of poolSizes) {
+    const min = minInRotationOf(minInRotation, pool, size);
+    if (min >= size && size > 0 && (typeof minInRotation === "number" || minInRotation?.[pool] !== undefined)) {
+      at(
+        typeof minInRotation === "number" ? ["rollout", "minInRotation"] : ["rollout", "minInRotation", pool],
+        `${min} for pool ${pool} of ${size} engine(s) leaves none of them to maintain (at most ${size - 1})`,
+      );
+    }
+  }
 
   fleet.hotfixes.forEach((id, h) => {
     if (!catalog.some((entry) => entry.id === id))

@@ -36,6 +36,7 @@ export function rotationDrift(observed: Omit<ObservedState, "files">): string[] 
   if (observed.engineState === "unknown") reasons.push("the engine has never been read");
   else if (observed.engineState !== "active") reasons.push("the engine is deactivated (out of rotation)");
   if (observed.comPlusState === "stopped") reasons.push("the COM+ application is stopped");
+  if (observed.maintenance !== undefined) reasons.push(observed.maintenance);
   return reasons;
 }
 

@@ -22,6 +22,12 @@ export const ObservedState = z.object({
    */
   comPlusResponding: z.boolean().optional(),
   restartPending: z.boolean(),
+  /**
+   * A maintenance lease of another run on the engine (components/domain/lease.ts): "in maintenance
+   * by …" while that run holds it, "left out of rotation by an interrupted maintenance …" once it
+   * ended without putting the engine back. Absent when there is none, or it is this run's.
+   */
+  maintenance: z.string().optional(),
 });
 export type ObservedState = z.infer<typeof ObservedState>;
 

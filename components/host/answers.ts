@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FileVersionText } from "../domain/fileVersion";
+import { MaintenanceLease, RunId } from "../domain/lease";
 import { decodeCodePage, readableCodePages } from "./codePages";
 import { encodingKey } from "./scripts";
 
@@ -74,6 +75,8 @@ export const ProbeAnswer = z.strictObject({
    * prefixed `!`), a deletion's target empty.
    */
   renames: z.array(z.string()),
+  /** The maintenance lease on the engine (lease.<field>= lines), when a run holds or left one. */
+  lease: MaintenanceLease.optional(),
 });
 export type ProbeAnswer = z.infer<typeof ProbeAnswer>;
 
@@ -84,9 +87,11 @@ export function parseProbeAnswer(stdout: string, expectedFiles: readonly string[
   const files: Record<string, string> = {};
   const renames: string[] = [];
   const rest: Record<string, string> = {};
+  const lease: Record<string, string> = {};
   for (const [key, value] of values) {
     const rename = /^rename\.([0-9]+)$/.exec(key);
     if (key.startsWith("file:")) files[key.slice(5)] = value;
+    else if (key.startsWith("lease.")) lease[key.slice(6)] = value;
     else if (rename !== null) {
       if (Number(rename[1]) !== renames.length)
         throw new UnexpectedAnswerError("probe", `${key} is out of order (expected rename.${renames.length})`);
@@ -98,7 +103,12 @@ export function parseProbeAnswer(stdout: string, expectedFiles: readonly string[
         throw new UnexpectedAnswerError("probe", `renames=${value}, but ${renames.length} rename entries were printed`);
     } else if (key !== "exit") rest[key] = value;
   }
-  const answer = check("probe", ProbeAnswer, { ...rest, files, renames });
+  const answer = check("probe", ProbeAnswer, {
+    ...rest,
+    files,
+    renames,
+    ...(Object.keys(lease).length === 0 ? {} : { lease }),
+  });
   if (!values.has("renames"))
     throw new UnexpectedAnswerError("probe", "renames: missing (the count of pending renames)");
   if ((answer.complus === "running") !== (answer.complusResponding !== undefined)) {
@@ -208,6 +218,13 @@ export function decodeHostOutput(
     );
   }
   return { text, codePage };
+}
+
+/** The run whose lease made a script refuse to start its work (`lease.held=<run>`), if that is why it failed. */
+export function leaseHeldBy(stdout: string): string | undefined {
+  const line = stdout.split(/\r?\n/).find((l) => l.startsWith("lease.held="));
+  if (line === undefined) return undefined;
+  return check("lease", RunId, line.slice("lease.held=".length));
 }
 
 /** The `error=` line a failing script prints, if any. */

@@ -1,3 +1,4 @@
+import { leaseKeyPath } from "../domain/lease";
 import { powershellCommandLine, quotePowerShell } from "./powershell";
 import type { ScriptName } from "./scriptNames";
 
@@ -80,6 +81,81 @@ const comPlusResponse = `function Test-ComPlusResponse($catalog) {
 const success = `Write-Output 'exit=0'
 exit 0`;
 
+/**
+ * The maintenance lease (README: "The maintenance lease"), kept in HKLM\SOFTWARE with .NET 2.0's
+ * registry classes. RegistryKey.CreateSubKey creates the key or opens it for writing
+ * (https://learn.microsoft.com/en-us/dotnet/api/microsoft.win32.registrykey.createsubkey);
+ * RegistryKey.SetValue writes each field as a REG_SZ string
+ * (https://learn.microsoft.com/en-us/dotnet/api/microsoft.win32.registrykey.setvalue);
+ * RegistryKey.GetValueNames and GetValue read it back
+ * (https://learn.microsoft.com/en-us/dotnet/api/microsoft.win32.registrykey.getvaluenames);
+ * RegistryKey.DeleteSubKeyTree removes it
+ * (https://learn.microsoft.com/en-us/dotnet/api/microsoft.win32.registrykey.deletesubkeytree), which
+ * .NET 2.0 refuses for a key that is not there, so it is removed only after it was opened.
+ *
+ * Reading who holds the lease and writing it must be one step, or two runs that reach the engine at
+ * the same moment could both take it: a named mutex in the Global namespace makes it one across
+ * every session on the host (https://learn.microsoft.com/en-us/dotnet/api/system.threading.mutex.-ctor).
+ * A mutex whose owner died (a killed PowerShell) is still acquired, with AbandonedMutexException
+ * (https://learn.microsoft.com/en-us/dotnet/api/system.threading.abandonedmutexexception).
+ *
+ * A script given no lease ($LeaseRun empty) neither writes nor removes one. $Lease holds the
+ * fields as Name=value; a lease of another run is replaced only when it is the one $LeaseTakeover
+ * names (the product saw it had ended); otherwise Set-MaintenanceLease returns the holder, and the
+ * script prints lease.held= and fails before its work.
+ */
+const maintenanceLease = `function Enter-LeaseLock {
+  $lock = New-Object -TypeName Threading.Mutex -ArgumentList $false, 'Global\\mps-hotfix-maintenance'
+  try { [void]$lock.WaitOne() } catch [Threading.AbandonedMutexException] { $abandoned = $true }
+  return $lock
+}
+function Set-MaintenanceLease {
+  if ($LeaseRun -eq '') { return }
+  $lock = Enter-LeaseLock
+  try {
+    $leaseKey = [Microsoft.Win32.Registry]::LocalMachine.CreateSubKey('${leaseKeyPath}')
+    try {
+      $holder = $leaseKey.GetValue('Run')
+      if ($holder -ne $null -and $holder -ne $LeaseRun -and $holder -ne $LeaseTakeover) { return $holder }
+      foreach ($field in $Lease) {
+        if ($field -match '^([A-Za-z]+)=(.*)$') { [void]$leaseKey.SetValue($Matches[1], $Matches[2]) }
+      }
+    } finally { [void]$leaseKey.Close() }
+  } finally { [void]$lock.ReleaseMutex() }
+  return $null
+}`;
+
+/** Removes the lease when it is this run's (activate-engine, once the engine is active again). */
+const maintenanceLeaseRemoval = `function Remove-MaintenanceLease {
+  if ($LeaseRun -eq '') { return }
+  $lock = Enter-LeaseLock
+  try {
+    $leaseKey = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey('${leaseKeyPath}')
+    if ($leaseKey -ne $null) {
+      $holder = $leaseKey.GetValue('Run')
+      [void]$leaseKey.Close()
+      if ($holder -eq $LeaseRun) { [void][Microsoft.Win32.Registry]::LocalMachine.DeleteSubKeyTree('${leaseKeyPath}') }
+    }
+  } finally { [void]$lock.ReleaseMutex() }
+}`;
+
+/** Takes the lease before the script's work, or refuses the work (lease.held=) while another run holds it. */
+const takeLease = `$leaseHolder = Set-MaintenanceLease
+if ($leaseHolder -ne $null) {
+  Write-Output ('lease.held=' + $leaseHolder)
+  throw ('the engine is in maintenance by run ' + $leaseHolder)
+}`;
+
+/** The probe's reading of the lease: a lease.<field>= line per field, nothing when there is none. */
+const leaseReading = `$leaseKey = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey('${leaseKeyPath}')
+if ($leaseKey -ne $null) {
+  foreach ($field in $leaseKey.GetValueNames()) { Write-Output ('lease.' + $field + '=' + $leaseKey.GetValue($field)) }
+  [void]$leaseKey.Close()
+}`;
+
+/** The parameters of every script that carries the lease along (see maintenanceLease). */
+export const leaseParams = ["LeaseRun", "LeaseTakeover", "Lease"] as const;
+
 /** Where Windows keeps the renames and deletions it carries out at the next restart (under HKEY_LOCAL_MACHINE). */
 export const sessionManagerKey = "SYSTEM\\CurrentControlSet\\Control\\Session Manager";
 
@@ -120,6 +196,7 @@ if ($pending -ne $null) {
   }
 }
 Write-Output ('renames=' + $renames)
+${leaseReading}
 ${success}`,
   },
   "stage-package": {
@@ -140,16 +217,22 @@ Write-Output ('path=' + $target)
 ${success}`,
   },
   "deactivate-engine": {
-    params: ["EngineName", "EngineControlProgId"],
-    body: `$engine = New-Object -ComObject $EngineControlProgId
+    params: ["EngineName", "EngineControlProgId", ...leaseParams],
+    arrays: ["Lease"],
+    body: `${maintenanceLease}
+${takeLease}
+$engine = New-Object -ComObject $EngineControlProgId
 [void]$engine.Deactivate($EngineName)
 if ($engine.IsActive($EngineName)) { throw ('engine ' + $EngineName + ' is still active after Deactivate') }
 Write-Output 'engine=deactivated'
 ${success}`,
   },
   "shutdown-complus": {
-    params: ["ComPlusApplication", "TimeoutSeconds"],
+    params: ["ComPlusApplication", "TimeoutSeconds", ...leaseParams],
+    arrays: ["Lease"],
     body: `${comPlusInstances}
+${maintenanceLease}
+${takeLease}
 $catalog = New-Object -ComObject COMAdmin.COMAdminCatalog
 [void]$catalog.ShutdownApplication($ComPlusApplication)
 $deadline = [DateTime]::UtcNow.AddSeconds([int]$TimeoutSeconds)
@@ -168,8 +251,11 @@ Write-Output 'complus=stopped'
 ${success}`,
   },
   "install-package": {
-    params: ["PackagePath", "LogPath"],
-    body: `$arguments = '/i "' + $PackagePath + '" /qn /norestart /L*v "' + $LogPath + '"'
+    params: ["PackagePath", "LogPath", ...leaseParams],
+    arrays: ["Lease"],
+    body: `${maintenanceLease}
+${takeLease}
+$arguments = '/i "' + $PackagePath + '" /qn /norestart /L*v "' + $LogPath + '"'
 $process = [Diagnostics.Process]::Start('msiexec.exe', $arguments)
 [void]$process.WaitForExit()
 $code = $process.ExitCode
@@ -179,8 +265,11 @@ Write-Output ('exit=' + $code)
 exit $code`,
   },
   "start-complus": {
-    params: ["ComPlusApplication"],
+    params: ["ComPlusApplication", ...leaseParams],
+    arrays: ["Lease"],
     body: `${comPlusInstances}
+${maintenanceLease}
+${takeLease}
 $catalog = New-Object -ComObject COMAdmin.COMAdminCatalog
 [void]$catalog.StartApplication($ComPlusApplication)
 $count = Get-ComPlusInstanceCount $catalog
@@ -189,12 +278,18 @@ if ($count -eq 0) { throw ($ComPlusApplication + ' has no running instance after
 Write-Output 'complus=running'
 ${success}`,
   },
+  // The engine is back in rotation once IsActive says so: only then is this run's lease removed.
   "activate-engine": {
-    params: ["EngineName", "EngineControlProgId"],
-    body: `$engine = New-Object -ComObject $EngineControlProgId
+    params: ["EngineName", "EngineControlProgId", ...leaseParams],
+    arrays: ["Lease"],
+    body: `${maintenanceLease}
+${maintenanceLeaseRemoval}
+${takeLease}
+$engine = New-Object -ComObject $EngineControlProgId
 [void]$engine.Activate($EngineName)
 if (-not $engine.IsActive($EngineName)) { throw ('engine ' + $EngineName + ' is not active after Activate') }
 Write-Output 'engine=active'
+[void](Remove-MaintenanceLease)
 ${success}`,
   },
   // After the engine is back: whether its COM+ application's component answers (see comPlusResponse).
@@ -285,13 +380,24 @@ function checkParams(name: ScriptName, params: ScriptParams): void {
   }
 }
 
+/** The parameters a script renders with: one that carries the lease and is given none of its parameters gets them empty. */
+export function renderedParams(script: Pick<HostScript, "name" | "params">): ScriptParams {
+  return withLeaseDefaults(definitions[script.name], script.params);
+}
+
+function withLeaseDefaults(definition: ScriptDefinition, params: ScriptParams): ScriptParams {
+  if (!definition.params.includes("LeaseRun") || leaseParams.some((name) => name in params)) return params;
+  return { ...params, LeaseRun: "", LeaseTakeover: "", Lease: [] };
+}
+
 /** The text of one script as the engine runs it, directly or through a relay: the same either way. */
 export function renderScript(script: Pick<HostScript, "name" | "params">): string {
   const definition = definitions[script.name];
-  checkParams(script.name, script.params);
+  const params = withLeaseDefaults(definition, script.params);
+  checkParams(script.name, params);
   const lines = [`${scriptHeaderPrefix}${script.name}`];
   if (definition.payload) lines.push(payloadParam);
-  for (const param of definition.params) lines.push(renderParam(param, script.params[param]!));
+  for (const param of definition.params) lines.push(renderParam(param, params[param]!));
   lines.push(endOfParameters, errorTrap, definition.body);
   return lines.join("\n") + "\n";
 }

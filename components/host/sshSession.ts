@@ -10,6 +10,7 @@ export type TransportFailure =
   | "host-key-mismatch"
   | "step-timeout"
   | "connection-lost"
+  | "answer-too-large"
   | "unreachable";
 
 /** A step could not be carried out because the host could not be reached or stopped answering. */
@@ -30,6 +31,16 @@ export interface ExecResult {
   readonly stderr: string;
   readonly exitCode: number;
 }
+
+/**
+ * The most a step's answer may hold, standard output and standard error together. The largest
+ * answer any script prints is the probe's with a long PendingFileRenameOperations list or the
+ * install log's tail (a few KiB); 4 MiB is a thousand times that. A host that sends more, or keeps
+ * streaming, fails its step: the channel is no longer read and the connection is dropped, so the
+ * command never holds more than this per engine (a 560 MiB answer used to end the command with
+ * ERR_STRING_TOO_LONG when it was decoded).
+ */
+export const maxAnswerBytes = 4 * 1024 * 1024;
 
 /** "SHA256:" and the unpadded base64 of the key blob's SHA-256, as OpenSSH prints fingerprints. */
 export function fingerprintOf(keyBlob: Buffer): string {
@@ -132,11 +143,15 @@ export class SshSession {
     });
   }
 
-  /** Runs one command line; bounded by timeoutMs, after which the connection is abandoned. */
+  /**
+   * Runs one command line; bounded by timeoutMs, after which the connection is abandoned, and by
+   * maxAnswerBytes (or options.maxAnswerBytes), past which the connection is abandoned too.
+   */
   exec(
     commandLine: string,
-    options: { readonly stdin?: string | undefined; readonly timeoutMs: number },
+    options: { readonly stdin?: string | undefined; readonly timeoutMs: number; readonly maxAnswerBytes?: number },
   ): Promise<ExecResult> {
+    const limit = options.maxAnswerBytes ?? maxAnswerBytes;
     if (this.lost) return Promise.reject(this.lost);
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -179,9 +194,32 @@ export class SshSession {
         }
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
+        let received = 0;
         let exitCode: number | undefined;
-        channel.on("data", (chunk: Buffer) => stdout.push(chunk));
-        channel.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        const keep =
+          (into: Buffer[]) =>
+          (chunk: Buffer): void => {
+            if (settled) return;
+            received += chunk.length;
+            if (received <= limit) {
+              into.push(chunk);
+              return;
+            }
+            settle(() => {
+              // Stop reading at once: the channel is closed and the connection dropped, whatever the host still sends.
+              this.lost = new TransportError(
+                "answer-too-large",
+                `${describe(this.endpoint)} answered more than ${limit} bytes (the limit of a step's answer); the step was stopped and its answer dropped`,
+              );
+              stdout.length = 0;
+              stderr.length = 0;
+              channel.close();
+              this.client.destroy();
+              reject(this.lost);
+            });
+          };
+        channel.on("data", keep(stdout));
+        channel.stderr.on("data", keep(stderr));
         channel.on("exit", (code: number | null) => {
           exitCode = code ?? undefined;
         });
@@ -193,13 +231,23 @@ export class SshSession {
               );
               return;
             }
-            const stdoutBytes = Buffer.concat(stdout);
-            resolve({
-              stdout: stdoutBytes.toString("utf8"),
-              stdoutBytes,
-              stderr: Buffer.concat(stderr).toString("utf8"),
-              exitCode,
-            });
+            // Inside an event handler a throw would escape every caller: whatever fails here fails the step.
+            try {
+              const stdoutBytes = Buffer.concat(stdout);
+              resolve({
+                stdout: stdoutBytes.toString("utf8"),
+                stdoutBytes,
+                stderr: Buffer.concat(stderr).toString("utf8"),
+                exitCode,
+              });
+            } catch (error) {
+              reject(
+                new TransportError(
+                  "connection-lost",
+                  `${describe(this.endpoint)}: the step's answer could not be read: ${(error as Error).message}`,
+                ),
+              );
+            }
           });
         });
         if (options.stdin !== undefined) channel.end(options.stdin);

@@ -11,6 +11,7 @@ import { progressLine } from "./progress";
 import { programRan, staleConfigProblem } from "./programRun";
 import { checkInputs, parseInputs } from "./inputCheck";
 import { stateSchemaVersion, targetOf, type EngineHotfixesInputs, type EngineHotfixesState } from "./resourceState";
+import { leaseHolderOfThisRun } from "./leaseHolder";
 import { RolloutTracker } from "./rolloutTracker";
 import { StackSettings } from "./stackSettings";
 import { readStoredState, requirementOfState } from "./stateMigration";
@@ -34,10 +35,16 @@ export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<v
   const read: Record<string, string | undefined> = {};
   stack = StackSettings.from((key) => (read[key] = req.config.get(key)));
   const key = JSON.stringify(read);
-  if (key !== configuredWith) rollout = new RolloutTracker(() => stack.limits);
+  if (key !== configuredWith) {
+    rollout = new RolloutTracker(() => stack.limits);
+    leaseHolder = leaseHolderOfThisRun();
+  }
   configuredWith = key;
   return Promise.resolve();
 }
+
+/** This run, as the maintenance lease on each engine names it: one per host, and a host serves one operation. */
+let leaseHolder = leaseHolderOfThisRun();
 
 /** The run as a whole (failures so far, the change window): one per host, and a host serves one operation. */
 let rollout = new RolloutTracker(() => stack.limits);
@@ -115,6 +122,7 @@ function runbookFor(
     settings,
     packageBase64: (pkg) => readFileSync(pkg.path).toString("base64"),
     interrupted: () => interrupted,
+    lease: leaseHolder,
     ...(progress ? { onStep: reportStep(target.engine) } : {}),
   });
 }
@@ -213,14 +221,23 @@ async function converge(
     if (before === undefined) throw new Error(`engine ${inputs.engine}: ${refusal}`);
     return { ...before, lastRun: { outcome: "skipped", reason: refusal } };
   }
+  const short = rollout.claim(inputs.engine, stack.poolOf(inputs.engine));
+  if (short !== undefined) {
+    say(`[${inputs.engine}] SKIPPED: ${short}`);
+    if (before === undefined) throw new Error(`engine ${inputs.engine}: ${short}`);
+    return { ...before, lastRun: { outcome: "skipped", reason: short } };
+  }
+  let inRotationAfter: boolean | undefined;
   const connection = connectionOf(inputs, inputs.settings);
   runbooksUnderWay.add(inputs.engine);
   try {
     const observed = await runbookFor(targetOf(inputs), inputs.settings, connection, true).converge();
+    inRotationAfter = true;
     return stateAfter(inputs, observed);
   } catch (error) {
     connection.close();
     if (!(error instanceof RunbookError)) throw error;
+    inRotationAfter = error.rotation === "restored" ? true : error.rotation === "untouched" ? undefined : false;
     const goesOn = rollout.recordFailure(inputs.engine);
     const halts = !goesOn && stack.limits.maxFailures > 0;
     const message = `${error.message}\n  ${rotationNotice(error)}${halts ? `\n  ${rollout.haltNotice()}` : ""}`;
@@ -233,6 +250,7 @@ async function converge(
     if (untouched || recorded === undefined) throw new Error(message);
     throw new PartialStateError(message, id, recorded, serializedProvider);
   } finally {
+    rollout.ended(inputs.engine, inRotationAfter);
     runbooksUnderWay.delete(inputs.engine);
     connection.close();
   }
@@ -294,6 +312,14 @@ export async function read(id: string, props: unknown): Promise<pulumi.dynamic.R
     const { comPlusResponding: _earlier, ...known } = state;
     refreshed = { ...known, ...observed, schemaVersion: stateSchemaVersion, lastRun: null };
     if (notResponding(observed)) say(`[${state.engine}] NOT RESPONDING: ${notRespondingReason}`);
+    // Active and answering, for rollout.minInRotation: deactivated, stopped, not responding or leased count as out.
+    rollout.observe(
+      state.engine,
+      observed.engineState === "active" &&
+        observed.comPlusState === "running" &&
+        !notResponding(observed) &&
+        observed.maintenance === undefined,
+    );
   } catch (error) {
     const cause = unreachableCause(error);
     if (cause === undefined) {
@@ -302,6 +328,7 @@ export async function read(id: string, props: unknown): Promise<pulumi.dynamic.R
     // The rest of the fleet is still read: this engine keeps what was last known, marked unreachable.
     say(`[${state.engine}] UNREACHABLE: ${cause.message}`);
     refreshed = { ...state, schemaVersion: stateSchemaVersion, unreachable: cause.message, lastRun: null };
+    rollout.observe(state.engine, false);
   } finally {
     connection.close();
   }

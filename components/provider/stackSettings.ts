@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { Credentials, type Credential } from "../domain/endpoint";
-import { RolloutLimits } from "../domain/rollout";
+import { defaultPool, RolloutLimits } from "../domain/rollout";
 
 /** Config keys the handlers read from the stack's config, which `configure` receives whole. */
 export const credentialsKey = "mps-hotfix:credentials";
 export const fleetKey = "mps-hotfix:fleet";
 
-const EngineOrder = z.object({ engines: z.array(z.object({ name: z.string() })) });
+const EngineOrder = z.object({ engines: z.array(z.object({ name: z.string(), pool: z.string().optional() })) });
 const RolloutOfFleet = z.object({ rollout: RolloutLimits.default(RolloutLimits.parse({})) });
 
 /**
@@ -19,6 +19,8 @@ export class StackSettings {
   private constructor(
     private readonly credentials: Credentials,
     private readonly engineOrder: readonly string[],
+    /** Each engine's pool (rollout.minInRotation), by engine name. */
+    private readonly pools: ReadonlyMap<string, string>,
     /** How far the rollout goes on past failed engines, and until when it starts engines. */
     readonly limits: RolloutLimits,
     /** Why the stack's credentials could not be read, when they could not. */
@@ -26,7 +28,7 @@ export class StackSettings {
   ) {}
 
   static empty(): StackSettings {
-    return new StackSettings({}, [], RolloutLimits.parse({}));
+    return new StackSettings({}, [], new Map(), RolloutLimits.parse({}));
   }
 
   /** From `configure`'s config; a value that does not parse is reported when a hop needs it. */
@@ -45,6 +47,7 @@ export class StackSettings {
     return new StackSettings(
       credentials.success ? credentials.data : {},
       order.success ? order.data.engines.map((e) => e.name) : [],
+      new Map(order.success ? order.data.engines.map((e) => [e.name, e.pool ?? defaultPool]) : []),
       rollout.success ? rollout.data.rollout : RolloutLimits.parse({}),
       problem,
     );
@@ -57,6 +60,13 @@ export class StackSettings {
     const why =
       this.credentialsProblem === undefined ? "" : ` (the value could not be read: ${this.credentialsProblem})`;
     throw new Error(`no credentials for ${hop} in the stack's config ${credentialsKey}${why}`);
+  }
+
+  /** The engine's pool and every engine of it (the engine included); undefined for an engine the stack does not list. */
+  poolOf(engine: string): { readonly pool: string; readonly members: readonly string[] } | undefined {
+    const pool = this.pools.get(engine);
+    if (pool === undefined) return undefined;
+    return { pool, members: [...this.pools].filter(([, p]) => p === pool).map(([name]) => name) };
   }
 
   /** "2 of 4", or undefined for an engine the stack's list does not hold. */

@@ -1,4 +1,5 @@
 import type { HostScript } from "../host/scripts";
+import type { MaintenanceLease } from "../domain/lease";
 import type { HotfixPackage } from "../domain/requirement";
 import { hostPath, type EngineTarget } from "../domain/target";
 
@@ -6,6 +7,23 @@ import { hostPath, type EngineTarget } from "../domain/target";
 export function probedFiles(t: EngineTarget): string[] {
   const names = t.packages.flatMap((p) => Object.keys(t.files[p.hotfix] ?? {}));
   return [...new Map(names.map((n) => [n.toLowerCase(), n])).values()];
+}
+
+/** The lease a script writes before its work (see the maintenance lease in host/scripts.ts). */
+export interface LeaseWrite {
+  readonly fields: MaintenanceLease;
+  /** The run whose lease this one may replace: one that ended without putting the engine back. */
+  readonly takeover?: string;
+}
+
+/** A script's lease parameters: none (rendered empty) when it carries no lease. */
+function leaseParamsOf(lease: LeaseWrite | undefined): HostScript["params"] {
+  if (lease === undefined) return {};
+  return {
+    LeaseRun: lease.fields.Run,
+    LeaseTakeover: lease.takeover ?? "",
+    Lease: Object.entries(lease.fields).map(([name, value]) => `${name}=${value}`),
+  };
 }
 
 /** The scripts of a maintenance, with their parameters taken from the target. */
@@ -25,25 +43,30 @@ export const hostScripts = {
     params: { StagingDir: t.host.stagingDir, PackageFile: pkg.file },
     stdin: packageBase64,
   }),
-  deactivateEngine: (t: EngineTarget): HostScript => ({
+  deactivateEngine: (t: EngineTarget, lease?: LeaseWrite): HostScript => ({
     name: "deactivate-engine",
-    params: { EngineName: t.engine, EngineControlProgId: t.host.engineControlProgId },
+    params: { EngineName: t.engine, EngineControlProgId: t.host.engineControlProgId, ...leaseParamsOf(lease) },
   }),
-  shutdownComPlus: (t: EngineTarget, timeoutSeconds: number): HostScript => ({
+  shutdownComPlus: (t: EngineTarget, timeoutSeconds: number, lease?: LeaseWrite): HostScript => ({
     name: "shutdown-complus",
-    params: { ComPlusApplication: t.host.comPlusApplication, TimeoutSeconds: String(timeoutSeconds) },
+    params: {
+      ComPlusApplication: t.host.comPlusApplication,
+      TimeoutSeconds: String(timeoutSeconds),
+      ...leaseParamsOf(lease),
+    },
   }),
-  installPackage: (t: EngineTarget, pkg: HotfixPackage, logPath: string): HostScript => ({
+  installPackage: (t: EngineTarget, pkg: HotfixPackage, logPath: string, lease?: LeaseWrite): HostScript => ({
     name: "install-package",
-    params: { PackagePath: hostPath(t.host.stagingDir, pkg.file), LogPath: logPath },
+    params: { PackagePath: hostPath(t.host.stagingDir, pkg.file), LogPath: logPath, ...leaseParamsOf(lease) },
   }),
-  startComPlus: (t: EngineTarget): HostScript => ({
+  startComPlus: (t: EngineTarget, lease?: LeaseWrite): HostScript => ({
     name: "start-complus",
-    params: { ComPlusApplication: t.host.comPlusApplication },
+    params: { ComPlusApplication: t.host.comPlusApplication, ...leaseParamsOf(lease) },
   }),
-  activateEngine: (t: EngineTarget): HostScript => ({
+  /** With a lease, activation ends the maintenance: the lease is removed once the engine is active. */
+  activateEngine: (t: EngineTarget, lease?: LeaseWrite): HostScript => ({
     name: "activate-engine",
-    params: { EngineName: t.engine, EngineControlProgId: t.host.engineControlProgId },
+    params: { EngineName: t.engine, EngineControlProgId: t.host.engineControlProgId, ...leaseParamsOf(lease) },
   }),
   checkResponse: (t: EngineTarget): HostScript => ({
     name: "check-response",

@@ -1,4 +1,5 @@
 import type { ProbeAnswer } from "../host/answers";
+import type { MaintenanceLease } from "../domain/lease";
 import type { ObservedState } from "../domain/observation";
 import { hostPath, type EngineTarget } from "../domain/target";
 
@@ -29,6 +30,8 @@ export interface ProbeReading {
   readonly pendingHotfixFiles: readonly PendingHotfixFile[];
   /** Pending renames of other files (other updates, antivirus, drivers): a note, never drift. */
   readonly otherRenames: readonly PendingRename[];
+  /** The maintenance lease on the engine, whoever holds it. */
+  readonly lease?: MaintenanceLease;
 }
 
 /**
@@ -83,6 +86,7 @@ export function readProbe(answer: ProbeAnswer, t: EngineTarget): ProbeReading {
     },
     pendingHotfixFiles,
     otherRenames,
+    ...(answer.lease === undefined ? {} : { lease: answer.lease }),
   };
 }
 

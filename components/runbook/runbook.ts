@@ -1,5 +1,6 @@
 import {
   errorLine,
+  leaseHeldBy,
   parseInstallAnswer,
   parseInstallerStatus,
   parseProbeAnswer,
@@ -10,10 +11,11 @@ import {
 import { TransportError } from "../host/sshSession";
 import type { HostScript } from "../host/scripts";
 import { fileDrift, outdatedHotfixes } from "../domain/drift";
+import { leaseSeconds, leaseStanding, leaseText, type LeaseHolder, type MaintenanceLease } from "../domain/lease";
 import { inRotation, notResponding, notRespondingReason, type ObservedState } from "../domain/observation";
 import type { HotfixPackage } from "../domain/requirement";
 import type { EngineTarget, MaintenanceSettings } from "../domain/target";
-import { hostScripts, installLogPath, probedFiles } from "./hostScripts";
+import { hostScripts, installLogPath, probedFiles, type LeaseWrite } from "./hostScripts";
 import { classifyMsiexecExit } from "./msiexecExit";
 import { describeRename, readProbe, type ProbeReading } from "./observe";
 import type { ScriptResult, ScriptRunner, StepEvent, StepName, StepStatus } from "./ports";
@@ -25,7 +27,9 @@ export type Rotation =
   | "left-out-by-request"
   | "left-out-restore-failed"
   | "left-out-installing"
-  | "in-rotation-not-responding";
+  | "in-rotation-not-responding"
+  /** Another run took the engine's maintenance lease over while this one ran: that run puts it back. */
+  | "held-by-another-run";
 
 export class RunbookError extends Error {
   constructor(
@@ -53,6 +57,11 @@ export interface RunbookDeps {
   readonly now?: () => Date;
   /** True once the operator interrupted the run: no further step that takes the engine down starts. */
   readonly interrupted?: () => boolean;
+  /**
+   * Who runs this maintenance: with it, the runbook keeps a maintenance lease on the engine from
+   * before deactivation until the engine is active again, and keeps off engines another run holds.
+   */
+  readonly lease?: LeaseHolder;
 }
 
 const installLogTailLines = 25;
@@ -77,6 +86,9 @@ class StepFailure extends Error {
  */
 class InstallerStillBusy extends StepFailure {}
 
+/** The script refused its work: another run holds the engine's maintenance lease. */
+class LeaseTaken extends StepFailure {}
+
 function failureReason(result: ScriptResult): string {
   return errorLine(result.stdout) ?? (result.stderr.trim().split(/\r?\n/).pop() || "no reason given");
 }
@@ -91,6 +103,8 @@ function failureReason(result: ScriptResult): string {
 export class Runbook {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => Date;
+  /** The maintenance under way: when its lease was first written, the run it took over, the install log. */
+  private maintenance: { started: string; takeover?: string; log: string } | undefined;
 
   constructor(
     private readonly target: EngineTarget,
@@ -98,6 +112,42 @@ export class Runbook {
   ) {
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * The lease a step writes, or none without a lease holder. Every write renews it for
+   * leaseSeconds, so a run that is alive never lets it expire.
+   */
+  private leaseFor(step: StepName): LeaseWrite | undefined {
+    const holder = this.deps.lease;
+    if (holder === undefined) return undefined;
+    const now = this.now();
+    this.maintenance ??= { started: now.toISOString(), log: "none" };
+    const fields: MaintenanceLease = {
+      Stack: leaseText(holder.stack),
+      Machine: leaseText(holder.machine),
+      User: leaseText(holder.user),
+      Run: holder.run,
+      Step: step,
+      Started: this.maintenance.started,
+      Expires: new Date(now.getTime() + this.leaseSeconds * 1000).toISOString(),
+      Log: leaseText(this.maintenance.log),
+    };
+    return { fields, ...(this.maintenance.takeover === undefined ? {} : { takeover: this.maintenance.takeover }) };
+  }
+
+  private get leaseSeconds(): number {
+    return leaseSeconds(this.deps.settings, this.target.host.responseTimeoutSeconds);
+  }
+
+  /** A script that printed lease.held= did none of its work: another run holds the engine. */
+  private refuseIfLeaseTaken(step: StepName, result: ScriptResult): void {
+    const holder = leaseHeldBy(result.stdout);
+    if (holder === undefined) return;
+    throw new LeaseTaken(
+      step,
+      `the engine is in maintenance by run ${holder} (its maintenance lease); this run did not do ${step}`,
+    );
   }
 
   private get stepTimeoutMs(): number {
@@ -132,6 +182,7 @@ export class Runbook {
     try {
       const result = await this.deps.runner.run(script, options.timeoutMs ?? this.stepTimeoutMs);
       if (result.exitCode !== 0) {
+        this.refuseIfLeaseTaken(step, result);
         throw new StepFailure(step, `exit code ${result.exitCode}: ${failureReason(result)}`, result.exitCode);
       }
       const value = read(result);
@@ -151,14 +202,112 @@ export class Runbook {
     return (await this.readProbe(step)).observed;
   }
 
-  /** The probe, read against the target; pending renames of other files are noted on its step event. */
+  /**
+   * The probe, read against the target; pending renames of other files are noted on its step
+   * event. Another run's lease on the engine is part of what it observed (`maintenance`).
+   */
   private async readProbe(step: StepName): Promise<ProbeReading> {
-    return this.step(
+    const reading = await this.step(
       step,
       hostScripts.probe(this.target),
       (r) => readProbe(parseProbeAnswer(r.stdout, probedFiles(this.target)), this.target),
-      { noteOf: (reading) => otherRenamesNote(reading) },
+      { noteOf: (read) => otherRenamesNote(read) },
     );
+    const standing =
+      reading.lease === undefined ? undefined : leaseStanding(reading.lease, this.deps.lease, this.now());
+    if (standing === undefined || standing.kind === "ours") return reading;
+    return { ...reading, observed: { ...reading.observed, maintenance: standing.notice } };
+  }
+
+  /**
+   * An engine another run left out of rotation (its lease ended, or the operator named its run):
+   * wait for Windows Installer as after a lost session, read the files, put the engine back, and
+   * take the lease over on the way; the maintenance then goes on as usual.
+   */
+  private async recoverInterrupted(lease: MaintenanceLease): Promise<ProbeReading> {
+    const t = this.target;
+    this.maintenance = { started: this.now().toISOString(), takeover: lease.Run, log: lease.Log };
+    if (lease.Log !== "none") await this.waitForInstaller(lease);
+    const reading = await this.readProbe("probe");
+    const observed = reading.observed;
+    if (observed.comPlusState !== "running" || observed.engineState !== "active") {
+      try {
+        if (observed.comPlusState !== "running") {
+          await this.step(
+            "start-complus",
+            hostScripts.startComPlus(t, this.leaseFor("start-complus")),
+            () => undefined,
+          );
+        }
+        await this.step(
+          "activate-engine",
+          hostScripts.activateEngine(t, this.leaseFor("activate-engine")),
+          () => undefined,
+        );
+      } catch (error) {
+        throw this.asRunbookError(error, "left-out-restore-failed");
+      }
+    } else {
+      // In rotation already (the run died after activating it): only the lease is left to remove.
+      await this.step(
+        "activate-engine",
+        hostScripts.activateEngine(t, this.leaseFor("activate-engine")),
+        () => undefined,
+      );
+    }
+    this.maintenance = undefined;
+    return this.readProbe("probe");
+  }
+
+  /** Before recovering an engine whose lease names an install: Windows Installer must be done with it. */
+  private async waitForInstaller(lease: MaintenanceLease): Promise<void> {
+    const s = this.deps.settings;
+    const waitSeconds = s.installWaitSeconds ?? defaultInstallWaitSeconds;
+    const intervalSeconds = s.installRetryDelaySeconds > 0 ? s.installRetryDelaySeconds : 1;
+    const polls = Math.max(1, Math.ceil(waitSeconds / intervalSeconds));
+    const started = Date.now();
+    for (let poll = 1; ; poll++) {
+      let status: InstallerStatus | undefined;
+      try {
+        const result = await this.deps.runner.run(hostScripts.installerStatus(lease.Log), this.stepTimeoutMs);
+        status = parseInstallerStatus(result.stdout);
+      } catch {
+        status = undefined;
+      }
+      if (status?.installer === "idle") {
+        this.emit(
+          "installer-status",
+          "succeeded",
+          started,
+          undefined,
+          `Windows Installer is not installing (after run ${lease.Run}'s ${lease.Step})`,
+        );
+        return;
+      }
+      if (poll > polls) {
+        this.emit(
+          "installer-status",
+          "failed",
+          started,
+          undefined,
+          `Windows Installer still busy after ${waitSeconds}s`,
+        );
+        throw new RunbookError(
+          this.target.engine,
+          "installer-status",
+          `run ${lease.Run} left the engine out of rotation at ${lease.Step}, and Windows Installer was still installing (or could not be asked) after ${waitSeconds}s of waiting (rollout.installWaitSeconds); install log ${lease.Log}`,
+          "left-out-installing",
+        );
+      }
+      this.emit(
+        "installer-status",
+        "retrying",
+        started,
+        undefined,
+        `asking again in ${intervalSeconds}s (${poll} of ${polls})`,
+      );
+      await this.sleep(intervalSeconds * 1000);
+    }
   }
 
   /** Brings the engine to its desired state and returns what the final probe saw. */
@@ -168,6 +317,14 @@ export class Runbook {
     let reading: ProbeReading;
     try {
       reading = await this.readProbe("probe");
+      const standing =
+        reading.lease === undefined ? undefined : leaseStanding(reading.lease, this.deps.lease, this.now());
+      if (standing?.kind === "held") {
+        throw new RunbookError(t.engine, "probe", `${standing.notice}; no maintenance was started there`, "untouched");
+      }
+      if (standing?.kind === "interrupted" && reading.lease !== undefined) {
+        reading = await this.recoverInterrupted(reading.lease);
+      }
       observed = reading.observed;
     } catch (error) {
       throw this.asRunbookError(error, "untouched");
@@ -213,11 +370,22 @@ export class Runbook {
 
     const touched = toInstall.length > 0 || observed.comPlusState !== "running" || observed.engineState !== "active";
     try {
+      // After an install the lease is carried to the activation, which removes it; without a lease
+      // (only COM+ to start, say) nothing is written.
+      const leased = toInstall.length > 0;
       if (observed.comPlusState !== "running") {
-        await this.step("start-complus", hostScripts.startComPlus(t), () => undefined);
+        await this.step(
+          "start-complus",
+          hostScripts.startComPlus(t, leased ? this.leaseFor("start-complus") : undefined),
+          () => undefined,
+        );
       }
       if (observed.engineState !== "active") {
-        await this.step("activate-engine", hostScripts.activateEngine(t), () => undefined);
+        await this.step(
+          "activate-engine",
+          hostScripts.activateEngine(t, leased ? this.leaseFor("activate-engine") : undefined),
+          () => undefined,
+        );
       }
     } catch (error) {
       throw await this.restoreAfter(error);
@@ -277,11 +445,15 @@ export class Runbook {
   private async install(packages: readonly HotfixPackage[]): Promise<ObservedState> {
     const t = this.target;
     const s = this.deps.settings;
-    await this.step("deactivate-engine", hostScripts.deactivateEngine(t), () => undefined);
+    await this.step(
+      "deactivate-engine",
+      hostScripts.deactivateEngine(t, this.leaseFor("deactivate-engine")),
+      () => undefined,
+    );
     this.checkInterrupt("shutdown-complus");
     await this.step(
       "shutdown-complus",
-      hostScripts.shutdownComPlus(t, s.complusShutdownTimeoutSeconds),
+      hostScripts.shutdownComPlus(t, s.complusShutdownTimeoutSeconds, this.leaseFor("shutdown-complus")),
       () => undefined,
       { timeoutMs: Math.max(this.stepTimeoutMs, (s.complusShutdownTimeoutSeconds + 30) * 1000) },
     );
@@ -311,13 +483,16 @@ export class Runbook {
       const started = Date.now();
       this.emit("install-package", "started", started, pkg.hotfix);
       let answer: { readonly msiexecExit: number; readonly log: string };
+      if (this.maintenance !== undefined) this.maintenance.log = logPath;
       try {
         const result = await this.deps.runner.run(
-          hostScripts.installPackage(this.target, pkg, logPath),
+          hostScripts.installPackage(this.target, pkg, logPath, this.leaseFor("install-package")),
           this.stepTimeoutMs,
         );
+        if (result.exitCode !== 0) this.refuseIfLeaseTaken("install-package", result);
         answer = parseInstallAnswer(result.stdout);
       } catch (error) {
+        if (error instanceof LeaseTaken) throw error;
         const message = `${pkg.hotfix}: ${(error as Error).message}`;
         this.emit("install-package", "failed", started, pkg.hotfix, message);
         // Windows Installer runs the install on its own time: a lost session does not stop it.
@@ -466,10 +641,18 @@ export class Runbook {
   private async restoreAfter(error: unknown): Promise<RunbookError> {
     const t = this.target;
     if (error instanceof InstallerStillBusy) return this.asRunbookError(error, "left-out-installing");
+    if (error instanceof LeaseTaken) {
+      // Refused before its work: a deactivation that did not happen leaves the engine as it was.
+      return this.asRunbookError(error, error.step === "deactivate-engine" ? "untouched" : "held-by-another-run");
+    }
     if (this.deps.settings.leaveFailedEngineOut) return this.asRunbookError(error, "left-out-by-request");
     try {
-      await this.step("start-complus", hostScripts.startComPlus(t), () => undefined);
-      await this.step("activate-engine", hostScripts.activateEngine(t), () => undefined);
+      await this.step("start-complus", hostScripts.startComPlus(t, this.leaseFor("start-complus")), () => undefined);
+      await this.step(
+        "activate-engine",
+        hostScripts.activateEngine(t, this.leaseFor("activate-engine")),
+        () => undefined,
+      );
       return this.asRunbookError(error, "restored");
     } catch (restoreError) {
       const failed = this.asRunbookError(error, "left-out-restore-failed");
@@ -534,6 +717,8 @@ export function rotationNotice(error: RunbookError): string {
       return `ENGINE ${error.engine} IS OUT OF ROTATION: it could not be put back (deactivated, COM+ application possibly stopped); act now: the next "up" retries`;
     case "left-out-installing":
       return `ENGINE ${error.engine} IS OUT OF ROTATION: Windows Installer may still be installing on it, so it was not put back (deactivated, COM+ application stopped); once no installation runs there, run up again`;
+    case "held-by-another-run":
+      return `engine ${error.engine} was taken over by another run's maintenance (its lease on the engine names it): that run puts it back into rotation`;
     case "in-rotation-not-responding":
       return `ENGINE ${error.engine} IS IN ROTATION BUT DOES NOT RESPOND: it is activated and its COM+ application runs, but the application's component did not answer; restart the server in a change window (mps-hotfix never restarts hosts), then run preview`;
   }

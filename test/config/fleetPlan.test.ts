@@ -430,6 +430,25 @@ describe("planFleet with bad input", () => {
     expect(problemsAfter((f) => void (f.hotfixes = []))).toEqual(["hotfixes: must name at least one hotfix"]);
   });
 
+  it("reports a rollout.minInRotation that names no pool, or leaves a pool nothing to maintain", () => {
+    const problems = problemsAfter((f) => {
+      f.engines![0]!.pool = "front";
+      f.engines![1]!.pool = "front";
+      f.rollout = { minInRotation: { front: 2, back: 1 } };
+    });
+    expect(problems).toEqual([
+      "rollout.minInRotation.back: names no pool of the stack's engines (front, default)",
+      "rollout.minInRotation.front: 2 for pool front of 2 engine(s) leaves none of them to maintain (at most 1)",
+    ]);
+  });
+
+  it("reports a pool name that is not one, naming the engine and the field", () => {
+    const problems = problemsAfter((f) => void (f.engines![2]!.pool = "front row;"));
+    expect(problems).toEqual([
+      "engine MPS03: engines[2].pool: must be a pool name of letters, digits, '.', '_' and '-'",
+    ]);
+  });
+
   it("reports duplicate engine names, compared case-insensitively", () => {
     const problems = problemsAfter((f, c) => {
       f.engines!.push({ name: "mps01", host: "mps09.corp.example", user: "mps-admin", trustUnknownHostKey: true });

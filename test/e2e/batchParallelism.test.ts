@@ -13,7 +13,8 @@ describe("a batch of maxUnavailable engines on an engine with less parallelism",
         engines: engines.map((name) => ({ name, files: { [kbFile]: "13.3.600.0" } })),
         stepDelaysMs: { default: 50 },
       },
-      { rollout: { maxUnavailable: engines.length } },
+      // The whole fleet at once: every engine of its one pool out together, which rollout.minInRotation otherwise refuses.
+      { rollout: { maxUnavailable: engines.length, minInRotation: 0 } },
     );
   });
   afterAll(async () => {

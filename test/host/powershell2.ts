@@ -147,6 +147,8 @@ export const types: Readonly<Record<string, DotNetType>> = {
   "threading.thread": type("System.Threading.Thread"),
   "threading.mutex": type("System.Threading.Mutex"),
   "threading.waithandlecannotbeopenedexception": type("System.Threading.WaitHandleCannotBeOpenedException"),
+  /** The maintenance lease's lock: a mutex whose owner died is still acquired, with this exception. */
+  "threading.abandonedmutexexception": type("System.Threading.AbandonedMutexException"),
   "microsoft.win32.registry": type("Microsoft.Win32.Registry"),
   scriptblock: type("System.Management.Automation.ScriptBlock"),
   "management.automation.remoting.psremotingtransportexception": type(
@@ -200,6 +202,13 @@ export const instanceMembers: Readonly<Record<string, InstanceMember>> = {
   ".exitcode": member("Process", "System.Diagnostics.Process.ExitCode"),
   ".opensubkey": member("RegistryKey", "Microsoft.Win32.RegistryKey.OpenSubKey"),
   ".getvalue": member("RegistryKey", "Microsoft.Win32.RegistryKey.GetValue"),
+  // The maintenance lease (components/host/scripts.ts): its key, its fields, its removal and its lock.
+  ".createsubkey": member("RegistryKey", "Microsoft.Win32.RegistryKey.CreateSubKey"),
+  ".setvalue": member("RegistryKey", "Microsoft.Win32.RegistryKey.SetValue"),
+  ".getvaluenames": member("RegistryKey", "Microsoft.Win32.RegistryKey.GetValueNames"),
+  ".deletesubkeytree": member("RegistryKey", "Microsoft.Win32.RegistryKey.DeleteSubKeyTree"),
+  ".waitone": member("Mutex", "System.Threading.WaitHandle.WaitOne"),
+  ".releasemutex": member("Mutex", "System.Threading.Mutex.ReleaseMutex"),
   ".codepage": member("Encoding", "System.Text.Encoding.CodePage"),
   ".getstring": member("Encoding", "System.Text.Encoding.GetString"),
   ".readline": member("TextReader", "System.IO.TextReader.ReadLine"),

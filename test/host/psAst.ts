@@ -5,6 +5,7 @@ import { bootstrapScript, renderRelayScript, renderScript, type HostScript } fro
 import { scriptNames, type ScriptName } from "../../components/host/scriptNames";
 import { hostScripts, installLogPath } from "../../components/runbook/hostScripts";
 import { engineTarget, inventedHotfix, kb952089 } from "../support/targets";
+import { leaseAt } from "../support/lease";
 
 /**
  * Every script the product sends, parsed with a real PowerShell grammar (tree-sitter-powershell,
@@ -86,13 +87,19 @@ const logPath = installLogPath(target, kbPackage, new Date("2024-03-01T10:20:30.
 /** One realistic script per script name, built the way the runbook builds it. */
 export const scriptsByName: Readonly<Record<ScriptName, HostScript>> = {
   // An engine with two hotfixes, so the probe asks for a list of two files.
+  // Every script that carries the maintenance lease is checked carrying one.
   probe: hostScripts.probe(engineTarget({ hotfixes: [kb952089, inventedHotfix] })),
   "stage-package": hostScripts.stagePackage(target, kbPackage, Buffer.from("MSI package bytes").toString("base64")),
-  "deactivate-engine": hostScripts.deactivateEngine(target),
-  "shutdown-complus": hostScripts.shutdownComPlus(target, 120),
-  "install-package": hostScripts.installPackage(target, kbPackage, logPath),
-  "start-complus": hostScripts.startComPlus(target),
-  "activate-engine": hostScripts.activateEngine(target),
+  "deactivate-engine": hostScripts.deactivateEngine(target, leaseAt("deactivate-engine")),
+  "shutdown-complus": hostScripts.shutdownComPlus(target, 120, leaseAt("shutdown-complus")),
+  "install-package": hostScripts.installPackage(
+    target,
+    kbPackage,
+    logPath,
+    leaseAt("install-package", { Log: logPath }),
+  ),
+  "start-complus": hostScripts.startComPlus(target, leaseAt("start-complus")),
+  "activate-engine": hostScripts.activateEngine(target, leaseAt("activate-engine")),
   "check-response": hostScripts.checkResponse(target),
   "read-install-log": hostScripts.readInstallLog(logPath, 25),
   "installer-status": hostScripts.installerStatus(logPath),

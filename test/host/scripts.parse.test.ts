@@ -20,6 +20,7 @@ import { scriptNames } from "../../components/host/scriptNames";
 import { stepNames } from "../../components/runbook/ports";
 import { inventedHotfix, kbFile } from "../support/targets";
 import { loadPowerShellGrammar, parse, scriptsByName, unloadPowerShellGrammar, where } from "./psAst";
+import { testRunId } from "../support/lease";
 
 /**
  * Every script the product sends is parsed with a real PowerShell grammar (tree-sitter-powershell,
@@ -148,10 +149,14 @@ describe("every script parses as PowerShell", () => {
 describe("parameters are single-quoted literals", () => {
   it("renders parameters in the definition's order, right after the header, then the end marker", () => {
     const text = renderScript(scriptsByName["install-package"]);
-    expect(text.split("\n").slice(0, 4)).toEqual([
+    const log = "C:\\Windows\\Temp\\mps-hotfix\\KB952089-20240301-102030-attempt1.log";
+    expect(text.split("\n").slice(0, 7)).toEqual([
       `${scriptHeaderPrefix}install-package`,
       "$PackagePath = 'C:\\Windows\\Temp\\mps-hotfix\\KB952089.msi'",
-      "$LogPath = 'C:\\Windows\\Temp\\mps-hotfix\\KB952089-20240301-102030-attempt1.log'",
+      `$LogPath = '${log}'`,
+      `$LeaseRun = '${testRunId}'`,
+      "$LeaseTakeover = ''",
+      `$Lease = @('Stack=demo', 'Machine=ops-laptop', 'User=operator', 'Run=${testRunId}', 'Step=install-package', 'Started=2024-03-01T10:20:30.000Z', 'Expires=2024-03-01T10:55:30.000Z', 'Log=${log}')`,
       endOfParameters,
     ]);
   });
@@ -228,14 +233,18 @@ describe("renderScript checks its parameters", () => {
   it("refuses a missing parameter", () => {
     const params: ScriptParams = { EngineName: "MPS01" };
     expect(() => renderScript({ name: "activate-engine", params })).toThrow(
-      new Error("script activate-engine takes parameters EngineControlProgId,EngineName, given EngineName"),
+      new Error(
+        "script activate-engine takes parameters EngineControlProgId,EngineName,Lease,LeaseRun,LeaseTakeover, given EngineName,Lease,LeaseRun,LeaseTakeover",
+      ),
     );
   });
 
   it("refuses an extra parameter", () => {
     const params: ScriptParams = { ComPlusApplication: "Provisioning Engine", Extra: "x" };
     expect(() => renderScript({ name: "start-complus", params })).toThrow(
-      new Error("script start-complus takes parameters ComPlusApplication, given ComPlusApplication,Extra"),
+      new Error(
+        "script start-complus takes parameters ComPlusApplication,Lease,LeaseRun,LeaseTakeover, given ComPlusApplication,Extra,Lease,LeaseRun,LeaseTakeover",
+      ),
     );
   });
 

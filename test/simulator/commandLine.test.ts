@@ -4,6 +4,7 @@ import {
   invocationFor,
   renderRelayScript,
   renderScript,
+  renderedParams,
   type HostScript,
 } from "../../components/host/scripts";
 import { commandLineRejection, parseInput } from "../../simulator/commandLine";
@@ -71,7 +72,7 @@ describe("standard input parsing", () => {
         ok: true,
         command: {
           kind: "script",
-          script: { name: script.name, params: script.params, text },
+          script: { name: script.name, params: renderedParams(script), text },
           payload: script.stdin ?? "",
         },
       });
@@ -80,7 +81,7 @@ describe("standard input parsing", () => {
         command: {
           kind: "relay",
           engine: "mps05.corp.example",
-          inner: { name: script.name, params: script.params, text },
+          inner: { name: script.name, params: renderedParams(script), text },
           payload: script.stdin ?? "",
         },
       });

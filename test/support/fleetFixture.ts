@@ -50,6 +50,7 @@ export interface RawEngine {
   relay?: string;
   hotfixes?: string[];
   binDir?: string;
+  pool?: string;
 }
 
 export interface RawRelay {
