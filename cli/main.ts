@@ -8,9 +8,16 @@ import { FleetConfigError } from "../components/config/fleetPlan";
 import { HotfixEntry, HotfixId } from "../components/domain/catalog";
 import { MsiPackageError, readMsiPackageFile, type MsiPackage } from "../components/package/msiPackage";
 import { buildDriftReport, renderMarkdown } from "./driftReport";
-import { engineOf, hotfixSteps, notRespondingOf, unreachableReason } from "./hotfixSteps";
+import {
+  engineOf,
+  failureLines,
+  hotfixSteps,
+  notRespondingOf,
+  recordedEngines,
+  unreachableReason,
+} from "./hotfixSteps";
 import { draftCatalogEntry, draftNotice, renderPackage } from "./packageInspect";
-import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
+import { renderRolloutSummary, summarizeRollout, type RolloutSummary } from "./rolloutSummary";
 import { checkedPreview, programVerdict } from "./checkedPreview";
 import { interruptServedRunbooks } from "../components/provider/providerServer";
 import { beforeUp, openStack, upFleet } from "./workspace";
@@ -127,6 +134,15 @@ async function sayOutputsKept(stack: Stack): Promise<void> {
   );
 }
 
+/** What the stack last recorded of each engine; empty where its state cannot be read. */
+async function recordedOf(stack: Stack): Promise<Map<string, Record<string, unknown>>> {
+  try {
+    return recordedEngines((await stack.exportStack()).deployment);
+  } catch {
+    return new Map();
+  }
+}
+
 /** Whether every engine of a preview is a create: the stack manages none of them yet. */
 function createsOnly(events: readonly EngineEvent[]): boolean {
   const steps = hotfixSteps(events);
@@ -181,20 +197,22 @@ export async function run(invocation: Invocation): Promise<number> {
       // An up is told before it starts that the stack manages no engine yet.
       const { plan, managesEngines } = await beforeUp(stack, false);
       if (!managesEngines) adoptFirst();
+      let recorded = new Map<string, Record<string, unknown>>();
+      const summary = (): RolloutSummary =>
+        summarizeRollout(
+          plan.engines.map((e) => e.engine),
+          events,
+          recorded,
+        );
       try {
         await upFleet(stack, common, plan);
       } catch (error) {
         await sayOutputsKept(stack);
-        throw error;
+        // The engines a halt kept the run from are described by what the stack last recorded of them.
+        recorded = await recordedOf(stack);
+        throw new UpFailed(error, [...failureLines(events), ...summary().interruptions]);
       } finally {
-        print(
-          `\n${renderRolloutSummary(
-            summarizeRollout(
-              plan.engines.map((e) => e.engine),
-              hotfixSteps(events),
-            ),
-          )}\n`,
-        );
+        print(`\n${renderRolloutSummary(summary())}\n`);
       }
       return 0;
     }
@@ -319,15 +337,29 @@ async function exitWhenRunbooksEnd(code: number): Promise<never> {
   process.exit(code);
 }
 
+/** An up the engine failed, with the product's line for each engine it failed on (failureLines). */
+class UpFailed extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly engines: readonly string[],
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 function exitCodeOf(error: unknown): number {
   if (error instanceof FleetConfigError) {
     // Bad input: one message, and no host was contacted.
     printError(`mps-hotfix: ${error.message}\n`);
     return 2;
   }
-  // The engine's own output has been streamed already; the error says which step failed.
+  // The engine's own output has been streamed already; the error's tail is what the Automation API kept of it.
   const message = error instanceof Error ? error.message : String(error);
   printError(`\nmps-hotfix: ${message.split("\n").slice(-30).join("\n")}\n`);
+  // The last lines are the product's own: which engine failed, at which step, why.
+  if (error instanceof UpFailed) {
+    for (const line of error.engines) printError(`mps-hotfix: up failed: ${line}\n`);
+  }
   return 1;
 }
 
