@@ -13,12 +13,14 @@ import {
   failureLines,
   hotfixSteps,
   notRespondingOf,
+  outOfRotationOf,
   recordedEngines,
   unreachableReason,
 } from "./hotfixSteps";
 import { draftCatalogEntry, draftNotice, renderPackage } from "./packageInspect";
 import { renderRolloutSummary, summarizeRollout, type RolloutSummary } from "./rolloutSummary";
 import { checkedPreview, programVerdict } from "./checkedPreview";
+import { BackendRefusal, clearStaleLocks, localBackendDir, lockNotes, type LocalStack } from "./backendState";
 import { interruptServedRunbooks } from "../components/provider/providerServer";
 import { beforeUp, openStack, upFleet } from "./workspace";
 
@@ -88,10 +90,21 @@ const printError = (text: string): void => void process.stderr.write(text);
 export const incompleteExitCode = 3;
 /** Exit status of a preview or report that read every engine and found one showing KB952089's symptom. */
 export const notRespondingExitCode = 4;
+/** Exit status of a preview or report that found an engine out of rotation (deactivated, or its COM+ application stopped). */
+export const outOfRotationExitCode = 5;
 
-/** Says what a preview could not see or found wrong beyond drift; returns its exit status (0, 3 or 4). */
+/** Says what a preview could not see or found wrong beyond drift; returns its exit status (0, 3, 4 or 5). */
 function pictureStatus(events: readonly EngineEvent[]): number {
   const steps = hotfixSteps(events);
+  const outOfRotation = steps.flatMap((step) => {
+    const reasons = outOfRotationOf(step);
+    return reasons.length === 0 ? [] : [`${engineOf(step)}: ${reasons.join("; ")}`];
+  });
+  if (outOfRotation.length > 0) {
+    printError(
+      `mps-hotfix: ${outOfRotation.length} engine(s) OUT OF ROTATION: MPS clients' requests do not reach them; up puts each back into rotation (and patches it where it needs the hotfix):\n${outOfRotation.map((e) => `  ${e}`).join("\n")}\n`,
+    );
+  }
   const unreachable = steps.flatMap((step) => {
     const reason = unreachableReason(step);
     return reason === undefined ? [] : [`${engineOf(step)}: ${reason}`];
@@ -111,6 +124,7 @@ function pictureStatus(events: readonly EngineEvent[]): number {
     );
     return incompleteExitCode;
   }
+  if (outOfRotation.length > 0) return outOfRotationExitCode;
   return notResponding.length > 0 ? notRespondingExitCode : 0;
 }
 
@@ -163,6 +177,11 @@ export async function run(invocation: Invocation): Promise<number> {
     adoptOnly: invocation.command === "adopt",
     ...verdict.hooks,
   });
+  const local = await localStackOf(stack);
+  if (local !== undefined) {
+    const locks = invocation.command === "preview" || invocation.command === "report" ? lockNotes : clearStaleLocks;
+    for (const line of locks(local)) printError(`${line}\n`);
+  }
   const adoptFirst = (): void =>
     printError(
       `mps-hotfix: stack ${invocation.stackName} manages no engine yet, so every engine shows as a create. ` +
@@ -222,6 +241,13 @@ export async function run(invocation: Invocation): Promise<number> {
     case "destroy":
       return onRecordedStack(invocation.stackName, () => stack.destroy(common));
   }
+}
+
+/** The stack's place in its backend, where that is a folder on this machine (file://). */
+async function localStackOf(stack: Stack): Promise<LocalStack | undefined> {
+  const backendDir = localBackendDir(stack.workspace.envVars["PULUMI_BACKEND_URL"]);
+  if (backendDir === undefined) return undefined;
+  return { backendDir, project: (await stack.workspace.projectSettings()).name, stack: stack.name };
 }
 
 /** Refresh and destroy work on what the backend holds: a stack it does not hold is said so, exit 2. */
@@ -348,8 +374,8 @@ class UpFailed extends Error {
 }
 
 function exitCodeOf(error: unknown): number {
-  if (error instanceof FleetConfigError) {
-    // Bad input: one message, and no host was contacted.
+  if (error instanceof FleetConfigError || error instanceof BackendRefusal) {
+    // Bad input, or a backend the command cannot safely write: one message, and no host was contacted.
     printError(`mps-hotfix: ${error.message}\n`);
     return 2;
   }
