@@ -55,6 +55,7 @@ export function stackLocks(at: LocalStack): StackLock[] {
     if (!existsSync(dir)) return [];
     return readdirSync(dir, { withFileTypes: true })
       .filter((entry) => entry.isFile() && entry.name.endsWith(".json"))
+      .sort((a, b) => a.name.localeCompare(b.name))
       .map((entry) => {
         const path = join(dir, entry.name);
         let content: LockContent | undefined;
