@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, statfsSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,7 +6,8 @@ import { z } from "zod";
 
 /**
  * What the product checks of a local (file://) state backend before a command writes to it: a
- * lock left by a run that no longer exists. The layout is the Pulumi CLI's DIY backend (pkg/backend/diy in
+ * lock left by a run that no longer exists, the room the checkpoint needs, and a checkpoint that
+ * can no longer be read. The layout is the Pulumi CLI's DIY backend (pkg/backend/diy in
  * pulumi/pulumi v3.276.0): a stack's checkpoint is `.pulumi/stacks/<project>/<stack>.json`
  * (`.pulumi/stacks/<stack>.json` in the layout before projects), each write first copies the
  * previous one to `<stack>.json.bak` (state.go, backupTarget), and a run that changes the stack
@@ -29,6 +30,15 @@ export function localBackendDir(backendUrl: string | undefined): string | undefi
   const rest = backendUrl.slice("file://".length);
   if (rest === "~" || rest.startsWith("~/")) return join(homedir(), rest.slice(1));
   return fileURLToPath(backendUrl);
+}
+
+/** The stack's checkpoint file as the backend writes it (plain JSON), in either layout, if it has one. */
+export function checkpointPath(at: LocalStack): string | undefined {
+  const candidates = [
+    join(at.backendDir, ".pulumi", "stacks", at.project, `${at.stack}.json`),
+    join(at.backendDir, ".pulumi", "stacks", `${at.stack}.json`),
+  ];
+  return candidates.find((path) => existsSync(path));
 }
 
 const LockContent = z.object({
@@ -127,6 +137,74 @@ export function clearStaleLocks(at: LocalStack): string[] {
     );
   }
   return said;
+}
+
+/** The room an up leaves the checkpoint, beyond what it needs: a checkpoint grows as an up records its engines. */
+export const checkpointMarginBytes = 1024 * 1024;
+/** A generous size of one engine's resources in a checkpoint (its EngineServer and EngineHotfixes, with their inputs and outputs). */
+export const checkpointBytesPerEngine = 16 * 1024;
+
+/**
+ * The free space an up needs under the backend: each checkpoint write leaves the new file beside
+ * the `.bak` copy of the previous one, and the backend keeps a copy of each update's checkpoint
+ * in its history (`.pulumi/history`): three copies of the largest the checkpoint will be, plus
+ * a margin.
+ */
+export function spaceNeeded(currentCheckpointBytes: number, engines: number): number {
+  return 3 * Math.max(currentCheckpointBytes, engines * checkpointBytesPerEngine) + checkpointMarginBytes;
+}
+
+const kib = (bytes: number): string => `${Math.ceil(bytes / 1024)} KiB`;
+
+/**
+ * Refuses an up where the backend's file system has less room than the checkpoint needs: a full
+ * disk leaves the checkpoint truncated, and every later command unable to load it. The room is
+ * what an unprivileged writer may use (statfs's bavail, as `df` shows it; Node's fs.statfs).
+ */
+export function checkSpace(at: LocalStack, engines: number): void {
+  const checkpoint = checkpointPath(at);
+  const current = checkpoint === undefined ? 0 : statSync(checkpoint).size;
+  const needed = spaceNeeded(current, engines);
+  const fs = statfsSync(at.backendDir);
+  const free = fs.bavail * fs.bsize;
+  if (free < needed) {
+    throw new BackendRefusal(
+      `stack ${at.stack}: the state backend ${at.backendDir} has ${kib(free)} free; an up of ${engines} engine(s) needs ${kib(needed)} ` +
+        `(three copies of the checkpoint as it writes it, its backup and its history, and a margin), so nothing was run on any host. ` +
+        `A full disk would leave the checkpoint truncated. Free some space there, or set PULUMI_BACKEND_URL to a backend with room.`,
+    );
+  }
+}
+
+/** Why a checkpoint file cannot be read as JSON, or undefined when it can. */
+function unreadable(path: string): string | undefined {
+  try {
+    JSON.parse(readFileSync(path, "utf8"));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/**
+ * Refuses any command on a stack whose checkpoint cannot be read (a full disk, an interrupted
+ * copy), naming the file, the backup the backend keeps beside it and the command that restores it.
+ */
+export function checkCheckpoint(at: LocalStack): void {
+  const path = checkpointPath(at);
+  if (path === undefined) return;
+  const why = unreadable(path);
+  if (why === undefined) return;
+  const backup = `${path}.bak`;
+  const backupState = !existsSync(backup)
+    ? "There is no backup beside it (`.bak`); the backend's history (.pulumi/history) may hold a recent one."
+    : unreadable(backup) !== undefined
+      ? `Its backup ${backup} cannot be read either; the backend's history (.pulumi/history) may hold a recent one.`
+      : `The backend keeps the previous checkpoint as ${backup} (written ${statSync(backup).mtime.toISOString()}); restore it with: cp '${backup}' '${path}' ` +
+        `(then run preview: it reads every engine afresh, and the next up records what the restored checkpoint does not).`;
+  throw new BackendRefusal(
+    `stack ${at.stack}: its checkpoint ${path} cannot be loaded (${why}), so nothing was run on any host. ${backupState}`,
+  );
 }
 
 /** What a command that does not lock (preview, report) says of the stack's locks: which the next up removes, which may be held. */

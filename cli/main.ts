@@ -20,7 +20,15 @@ import {
 import { draftCatalogEntry, draftNotice, renderPackage } from "./packageInspect";
 import { renderRolloutSummary, summarizeRollout, type RolloutSummary } from "./rolloutSummary";
 import { checkedPreview, programVerdict } from "./checkedPreview";
-import { BackendRefusal, clearStaleLocks, localBackendDir, lockNotes, type LocalStack } from "./backendState";
+import {
+  BackendRefusal,
+  checkCheckpoint,
+  checkSpace,
+  clearStaleLocks,
+  localBackendDir,
+  lockNotes,
+  type LocalStack,
+} from "./backendState";
 import { interruptServedRunbooks } from "../components/provider/providerServer";
 import { beforeUp, openStack, upFleet } from "./workspace";
 
@@ -179,6 +187,8 @@ export async function run(invocation: Invocation): Promise<number> {
   });
   const local = await localStackOf(stack);
   if (local !== undefined) {
+    // A checkpoint that cannot be loaded fails every command; say which file and how to restore it.
+    checkCheckpoint(local);
     const locks = invocation.command === "preview" || invocation.command === "report" ? lockNotes : clearStaleLocks;
     for (const line of locks(local)) printError(`${line}\n`);
   }
@@ -209,12 +219,16 @@ export async function run(invocation: Invocation): Promise<number> {
       print(invocation.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report));
       return pictureStatus(events);
     }
-    case "adopt":
-      await upFleet(stack, common, (await beforeUp(stack, true)).plan);
+    case "adopt": {
+      const { plan } = await beforeUp(stack, true);
+      if (local !== undefined) checkSpace(local, plan.engines.length);
+      await upFleet(stack, common, plan);
       return 0;
+    }
     case "up": {
       // An up is told before it starts that the stack manages no engine yet.
       const { plan, managesEngines } = await beforeUp(stack, false);
+      if (local !== undefined) checkSpace(local, plan.engines.length);
       if (!managesEngines) adoptFirst();
       let recorded = new Map<string, Record<string, unknown>>();
       const summary = (): RolloutSummary =>

@@ -4,10 +4,14 @@ import { homedir, hostname, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import {
   BackendRefusal,
+  checkCheckpoint,
+  checkpointBytesPerEngine,
+  checkpointMarginBytes,
   clearStaleLocks,
   localBackendDir,
   lockNotes,
   provedStale,
+  spaceNeeded,
   stackLocks,
   type LocalStack,
 } from "../../cli/backendState";
@@ -81,5 +85,52 @@ describe("the local backend's locks", () => {
     expect(localBackendDir("file://~/state")).toBe(join(homedir(), "state"));
     expect(localBackendDir("s3://bucket/state")).toBeUndefined();
     expect(localBackendDir(undefined)).toBeUndefined();
+  });
+});
+
+describe("the checkpoint's room and readability", () => {
+  let at: LocalStack;
+  let checkpoint: string;
+
+  beforeEach(() => {
+    const backendDir = mkdtempSync(join(tmpdir(), "mps-hotfix-checkpoint-"));
+    at = { backendDir, project: "mps-hotfix", stack: "prod" };
+    mkdirSync(join(backendDir, ".pulumi", "stacks", "mps-hotfix"), { recursive: true });
+    checkpoint = join(backendDir, ".pulumi", "stacks", "mps-hotfix", "prod.json");
+  });
+  afterEach(() => rmSync(at.backendDir, { recursive: true, force: true }));
+
+  it("needs three copies of the larger of the checkpoint and its engines' estimate, and the margin", () => {
+    expect(spaceNeeded(0, 2)).toBe(3 * 2 * checkpointBytesPerEngine + checkpointMarginBytes);
+    expect(spaceNeeded(10 * checkpointBytesPerEngine, 2)).toBe(30 * checkpointBytesPerEngine + checkpointMarginBytes);
+  });
+
+  it("lets a readable checkpoint, or none, through", () => {
+    expect(() => checkCheckpoint(at)).not.toThrow();
+    writeFileSync(checkpoint, JSON.stringify({ version: 3, checkpoint: {} }));
+    expect(() => checkCheckpoint(at)).not.toThrow();
+  });
+
+  it("says so where the damaged checkpoint has no backup, or an unreadable one", () => {
+    writeFileSync(checkpoint, '{"version": 3, "checkpoint": {');
+    const reason = (() => {
+      try {
+        JSON.parse('{"version": 3, "checkpoint": {');
+        return "";
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(() => checkCheckpoint(at)).toThrow(
+      new BackendRefusal(
+        `stack prod: its checkpoint ${checkpoint} cannot be loaded (${reason}), so nothing was run on any host. There is no backup beside it (\`.bak\`); the backend's history (.pulumi/history) may hold a recent one.`,
+      ),
+    );
+    writeFileSync(`${checkpoint}.bak`, "");
+    expect(() => checkCheckpoint(at)).toThrow(
+      new BackendRefusal(
+        `stack prod: its checkpoint ${checkpoint} cannot be loaded (${reason}), so nothing was run on any host. Its backup ${checkpoint}.bak cannot be read either; the backend's history (.pulumi/history) may hold a recent one.`,
+      ),
+    );
   });
 });
