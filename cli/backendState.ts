@@ -80,7 +80,11 @@ export function stackLocks(at: LocalStack): StackLock[] {
   });
 }
 
-/** Whether a process with this pid runs on this machine (kill(pid, 0): ESRCH when none does). */
+/**
+ * Whether a process with this pid runs on this machine. Node's process.kill documents signal 0 as
+ * the test for a process's existence (it throws when the pid does not exist); kill(2) says ESRCH
+ * for no such process and EPERM for one the caller may not signal, which therefore runs.
+ */
 function runs(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -159,7 +163,8 @@ const kib = (bytes: number): string => `${Math.ceil(bytes / 1024)} KiB`;
 /**
  * Refuses an up where the backend's file system has less room than the checkpoint needs: a full
  * disk leaves the checkpoint truncated, and every later command unable to load it. The room is
- * what an unprivileged writer may use (statfs's bavail, as `df` shows it; Node's fs.statfs).
+ * what an unprivileged writer may use: Node's fs.statfs documents `bavail` as the free blocks
+ * available to unprivileged users, to be multiplied by `bsize` (statfs(2)'s f_bavail, as `df` shows it).
  */
 export function checkSpace(at: LocalStack, engines: number): void {
   const checkpoint = checkpointPath(at);
