@@ -7,11 +7,28 @@ import { FleetConfigError } from "../components/config/fleetPlan";
 import { HotfixEntry, HotfixId } from "../components/domain/catalog";
 import { MsiPackageError, readMsiPackageFile, type MsiPackage } from "../components/package/msiPackage";
 import { buildDriftReport, renderMarkdown } from "./driftReport";
-import { engineOf, hotfixSteps, notRespondingOf, unreachableReason } from "./hotfixSteps";
+import {
+  engineOf,
+  failureLines,
+  hotfixSteps,
+  notRespondingOf,
+  outOfRotationOf,
+  recordedEngines,
+  unreachableReason,
+} from "./hotfixSteps";
 import { draftCatalogEntry, draftNotice, renderPackage } from "./packageInspect";
-import { renderRolloutSummary, summarizeRollout } from "./rolloutSummary";
+import { renderRolloutSummary, summarizeRollout, type RolloutSummary } from "./rolloutSummary";
 import { checkedPreview, programVerdict } from "./checkedPreview";
 import { Interrupts, runbooksUnderWay } from "./interrupts";
+import {
+  BackendRefusal,
+  checkCheckpoint,
+  checkSpace,
+  clearStaleLocks,
+  localBackendDir,
+  lockNotes,
+  type LocalStack,
+} from "./backendState";
 import { beforeUp, openStack, upFleet } from "./workspace";
 import { RunId } from "../components/domain/lease";
 import { recoverRunEnv, stackEnv } from "../components/provider/leaseHolder";
@@ -85,10 +102,21 @@ const printError = (text: string): void => void process.stderr.write(text);
 export const incompleteExitCode = 3;
 /** Exit status of a preview or report that read every engine and found one showing KB952089's symptom. */
 export const notRespondingExitCode = 4;
+/** Exit status of a preview or report that found an engine out of rotation (deactivated, or its COM+ application stopped). */
+export const outOfRotationExitCode = 5;
 
-/** Says what a preview could not see or found wrong beyond drift; returns its exit status (0, 3 or 4). */
+/** Says what a preview could not see or found wrong beyond drift; returns its exit status (0, 3, 4 or 5). */
 function pictureStatus(events: readonly EngineEvent[]): number {
   const steps = hotfixSteps(events);
+  const outOfRotation = steps.flatMap((step) => {
+    const reasons = outOfRotationOf(step);
+    return reasons.length === 0 ? [] : [`${engineOf(step)}: ${reasons.join("; ")}`];
+  });
+  if (outOfRotation.length > 0) {
+    printError(
+      `mps-hotfix: ${outOfRotation.length} engine(s) OUT OF ROTATION: MPS clients' requests do not reach them; up puts each back into rotation (and patches it where it needs the hotfix):\n${outOfRotation.map((e) => `  ${e}`).join("\n")}\n`,
+    );
+  }
   const unreachable = steps.flatMap((step) => {
     const reason = unreachableReason(step);
     return reason === undefined ? [] : [`${engineOf(step)}: ${reason}`];
@@ -108,6 +136,7 @@ function pictureStatus(events: readonly EngineEvent[]): number {
     );
     return incompleteExitCode;
   }
+  if (outOfRotation.length > 0) return outOfRotationExitCode;
   return notResponding.length > 0 ? notRespondingExitCode : 0;
 }
 
@@ -129,6 +158,15 @@ async function sayOutputsKept(stack: Stack): Promise<void> {
   printError(
     `mps-hotfix: the stack's outputs are kept as the last complete run left them (${compliant} of ${total} engines compliant then); the "Outputs" the engine lists above as deleted are not (pulumi/pulumi#15755). The next complete up brings them up to date.\n`,
   );
+}
+
+/** What the stack last recorded of each engine; empty where its state cannot be read. */
+async function recordedOf(stack: Stack): Promise<Map<string, Record<string, unknown>>> {
+  try {
+    return recordedEngines((await stack.exportStack()).deployment);
+  } catch {
+    return new Map();
+  }
 }
 
 /** Whether every engine of a preview is a create: the stack manages none of them yet. */
@@ -161,6 +199,13 @@ export async function run(invocation: Invocation): Promise<number> {
     if (recordedOnly && error instanceof StackNotFoundError) return noRecordedStack(invocation.stackName);
     throw error;
   }
+  const local = await localStackOf(stack);
+  if (local !== undefined) {
+    // A checkpoint that cannot be loaded fails every command; say which file and how to restore it.
+    checkCheckpoint(local);
+    const locks = invocation.command === "preview" || invocation.command === "report" ? lockNotes : clearStaleLocks;
+    for (const line of locks(local)) printError(`${line}\n`);
+  }
   const adoptFirst = (): void =>
     printError(
       `mps-hotfix: stack ${invocation.stackName} manages no engine yet, so every engine shows as a create. ` +
@@ -190,27 +235,33 @@ export async function run(invocation: Invocation): Promise<number> {
       print(invocation.format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report));
       return pictureStatus(events);
     }
-    case "adopt":
-      await upFleet(stack, common, (await beforeUp(stack, true)).plan);
+    case "adopt": {
+      const { plan } = await beforeUp(stack, true);
+      if (local !== undefined) checkSpace(local, plan.engines.length);
+      await upFleet(stack, common, plan);
       return 0;
+    }
     case "up": {
       // An up is told before it starts that the stack manages no engine yet.
       const { plan, managesEngines } = await beforeUp(stack, false);
+      if (local !== undefined) checkSpace(local, plan.engines.length);
       if (!managesEngines) adoptFirst();
+      let recorded = new Map<string, Record<string, unknown>>();
+      const summary = (): RolloutSummary =>
+        summarizeRollout(
+          plan.engines.map((e) => e.engine),
+          events,
+          recorded,
+        );
       try {
         await upFleet(stack, common, plan);
       } catch (error) {
         await sayOutputsKept(stack);
-        throw error;
+        // The engines a halt kept the run from are described by what the stack last recorded of them.
+        recorded = await recordedOf(stack);
+        throw new UpFailed(error, [...failureLines(events), ...summary().interruptions]);
       } finally {
-        print(
-          `\n${renderRolloutSummary(
-            summarizeRollout(
-              plan.engines.map((e) => e.engine),
-              hotfixSteps(events),
-            ),
-          )}\n`,
-        );
+        print(`\n${renderRolloutSummary(summary())}\n`);
       }
       return 0;
     }
@@ -220,6 +271,13 @@ export async function run(invocation: Invocation): Promise<number> {
     case "destroy":
       return onRecordedStack(invocation.stackName, () => stack.destroy(common));
   }
+}
+
+/** The stack's place in its backend, where that is a folder on this machine (file://). */
+async function localStackOf(stack: Stack): Promise<LocalStack | undefined> {
+  const backendDir = localBackendDir(stack.workspace.envVars["PULUMI_BACKEND_URL"]);
+  if (backendDir === undefined) return undefined;
+  return { backendDir, project: (await stack.workspace.projectSettings()).name, stack: stack.name };
 }
 
 /** Refresh and destroy work on what the backend holds: a stack it does not hold is said so, exit 2. */
@@ -321,15 +379,29 @@ function exitNamingRunbooks(code: number): never {
   process.exit(code);
 }
 
+/** An up the engine failed, with the product's line for each engine it failed on (failureLines). */
+class UpFailed extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly engines: readonly string[],
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 function exitCodeOf(error: unknown): number {
-  if (error instanceof FleetConfigError) {
-    // Bad input: one message, and no host was contacted.
+  if (error instanceof FleetConfigError || error instanceof BackendRefusal) {
+    // Bad input, or a backend the command cannot safely write: one message, and no host was contacted.
     printError(`mps-hotfix: ${error.message}\n`);
     return 2;
   }
-  // The engine's own output has been streamed already; the error says which step failed.
+  // The engine's own output has been streamed already; the error's tail is what the Automation API kept of it.
   const message = error instanceof Error ? error.message : String(error);
   printError(`\nmps-hotfix: ${message.split("\n").slice(-30).join("\n")}\n`);
+  // The last lines are the product's own: which engine failed, at which step, why.
+  if (error instanceof UpFailed) {
+    for (const line of error.engines) printError(`mps-hotfix: up failed: ${line}\n`);
+  }
   return 1;
 }
 

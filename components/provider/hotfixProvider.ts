@@ -116,15 +116,40 @@ function runbookFor(
   settings: EngineHotfixesInputs["settings"],
   connection: EngineConnection,
   progress: boolean,
+  onStepDone?: (event: StepEvent) => void,
 ): Runbook {
+  const report = progress ? reportStep(target.engine) : undefined;
+  const onStep =
+    report === undefined && onStepDone === undefined
+      ? undefined
+      : (event: StepEvent): void => {
+          report?.(event);
+          if (event.status === "succeeded") onStepDone?.(event);
+        };
   return new Runbook(target, {
     runner: connection,
     settings,
     packageBase64: (pkg) => readFileSync(pkg.path).toString("base64"),
     interrupted: () => interrupted,
     lease: leaseHolder,
-    ...(progress ? { onStep: reportStep(target.engine) } : {}),
+    ...(onStep !== undefined ? { onStep } : {}),
   });
+}
+
+/** What a maintenance changed on its engine, from the steps that completed: see EngineHotfixesState.lastMaintenance. */
+function maintenanceRecorder(): {
+  readonly onStepDone: (event: StepEvent) => void;
+  readonly done: () => NonNullable<EngineHotfixesState["lastMaintenance"]>;
+} {
+  const installed: string[] = [];
+  let restoredRotation = false;
+  return {
+    onStepDone: (event) => {
+      if (event.step === "install-package" && event.hotfixId !== undefined) installed.push(event.hotfixId);
+      if (event.step === "activate-engine" || event.step === "start-complus") restoredRotation = true;
+    },
+    done: () => ({ installed, restoredRotation }),
+  };
 }
 
 /** The state a maintenance records: the target, what the probe observed, the requirement it was held to. */
@@ -230,10 +255,12 @@ async function converge(
   let inRotationAfter: boolean | undefined;
   const connection = connectionOf(inputs, inputs.settings);
   runbooksUnderWay.add(inputs.engine);
+  const maintenance = maintenanceRecorder();
   try {
-    const observed = await runbookFor(targetOf(inputs), inputs.settings, connection, true).converge();
+    const runbook = runbookFor(targetOf(inputs), inputs.settings, connection, true, maintenance.onStepDone);
+    const observed = await runbook.converge();
     inRotationAfter = true;
-    return stateAfter(inputs, observed);
+    return { ...stateAfter(inputs, observed), lastMaintenance: maintenance.done() };
   } catch (error) {
     connection.close();
     if (!(error instanceof RunbookError)) throw error;
@@ -302,7 +329,13 @@ export async function update(id: string, olds: unknown, newProps: unknown): Prom
 export async function read(id: string, props: unknown): Promise<pulumi.dynamic.ReadResult> {
   const engine = id.split("/")[0] ?? id;
   if (!programRan()) throw new Error(staleConfigProblem(engine));
-  const { unreachable: _unreachable, lastRun: _lastRun, ...state } = readStoredState(engine, props);
+  // What the last up did is that up's record: a refresh reads the engine afresh.
+  const {
+    unreachable: _unreachable,
+    lastRun: _lastRun,
+    lastMaintenance: _lastMaintenance,
+    ...state
+  } = readStoredState(engine, props);
   const required = requirementOfState(state);
   const target: EngineTarget = { ...targetOf(state), files: required };
   const connection = connectionOf(target, state.settings);

@@ -45,6 +45,12 @@ export const EngineHotfixesState = z.object({
   unreachable: z.string().optional(),
   /** What the last up did with the engine when it did not bring it to the requirement; null otherwise. */
   lastRun: LastRun.nullable().optional(),
+  /**
+   * What the up that last ran a maintenance on the engine changed there: the hotfixes it installed
+   * and whether it put the engine back into rotation. Absent where no up has (adopt, a refresh):
+   * the run's summary calls an engine "patched" only from this, never from the step's kind.
+   */
+  lastMaintenance: z.object({ installed: z.array(z.string()), restoredRotation: z.boolean() }).optional(),
 });
 export type EngineHotfixesState = z.infer<typeof EngineHotfixesState>;
 

@@ -1,4 +1,3 @@
-import { hotfixSteps } from "../../cli/hotfixSteps";
 import { summarizeRollout } from "../../cli/rolloutSummary";
 import {
   scriptsOn,
@@ -61,10 +60,14 @@ describe("a failed install on the second engine", () => {
       "probe",
     ]);
     expect(scriptsOf("MPS03")).toEqual([]);
-    expect(summarizeRollout(["MPS01", "MPS02", "MPS03"], hotfixSteps(record.events))).toEqual({
+    expect(summarizeRollout(["MPS01", "MPS02", "MPS03"], record.events)).toEqual({
       patched: ["MPS01"],
+      restored: [],
       compliant: [],
       failed: ["MPS02"],
+      interrupted: [],
+      interruptions: [],
+      short: [],
       windowClosed: [],
       skipped: ["MPS03"],
       notResponding: [],
