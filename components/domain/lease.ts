@@ -54,6 +54,8 @@ export interface LeaseHolder {
   readonly run: RunId;
   /** Runs the operator named as ended (`up --recover-run <id>`): their leases are taken over even before they expire. */
   readonly recoverRuns: readonly string[];
+  /** Why the run holding a lease is known to have ended (its process is gone from this machine), or undefined. */
+  readonly runEnded?: (lease: MaintenanceLease) => string | undefined;
 }
 
 /**
@@ -89,8 +91,9 @@ export function leaseStanding(lease: MaintenanceLease, holder: LeaseHolder | und
   if (holder !== undefined && lease.Run === holder.run) return { kind: "ours" };
   const expired = now.getTime() >= Date.parse(lease.Expires);
   const named = holder?.recoverRuns.includes(lease.Run) === true;
-  if (expired || named) {
-    const why = named ? "named by --recover-run" : `its lease expired at ${lease.Expires}`;
+  const ended = named || expired ? undefined : holder?.runEnded?.(lease);
+  if (expired || named || ended !== undefined) {
+    const why = named ? "named by --recover-run" : (ended ?? `its lease expired at ${lease.Expires}`);
     return {
       kind: "interrupted",
       notice: `left out of rotation by an interrupted maintenance (run ${lease.Run}, at step ${lease.Step}; ${why})`,

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
-import { RunId, type LeaseHolder } from "../domain/lease";
+import { RunId, leaseText, type LeaseHolder, type MaintenanceLease } from "../domain/lease";
 
 /**
  * Who this run is, as the maintenance lease on each engine names it. The handlers are not told the
@@ -14,10 +14,40 @@ export const stackEnv = "MPS_HOTFIX_STACK";
 /** Runs the operator declared ended (`mps-hotfix up --recover-run <id>`), comma-separated. */
 export const recoverRunEnv = "MPS_HOTFIX_RECOVER_RUN";
 
-/** A new run id: when it started (UTC, to the second) and six random hex digits. */
-export function newRunId(now: Date = new Date()): string {
+/**
+ * A new run id: when it started (UTC, to the second), the process that holds the run's leases
+ * (the one serving the handlers), and six random hex digits.
+ */
+export function newRunId(now: Date = new Date(), pid: number = process.pid): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "Z");
-  return RunId.parse(`${stamp}-${randomBytes(3).toString("hex")}`);
+  return RunId.parse(`${stamp}-${pid}-${randomBytes(3).toString("hex")}`);
+}
+
+/** The process a run id of newRunId's names; undefined for any other id. */
+export function pidOfRun(run: string): number | undefined {
+  const match = /^\d{8}T\d{6}Z-(\d+)-[0-9a-f]{6}$/.exec(run);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/**
+ * Why a lease's run is known to have ended: it was started on this machine and its process no
+ * longer exists (kill(2) with signal 0 fails with ESRCH: "The target process or process group does
+ * not exist"; https://nodejs.org/api/process.html#processkillpid-signal). A command killed with its
+ * process group, or a machine that lost power, leaves such a lease; the next up recovers the
+ * engine at once instead of waiting for the lease to expire. A process of that number that does
+ * exist (a reused pid, or EPERM) proves nothing, and the lease holds.
+ */
+export function runEndedHere(lease: MaintenanceLease, machine: string = hostname()): string | undefined {
+  const pid = pidOfRun(lease.Run);
+  if (pid === undefined || lease.Machine !== leaseText(machine)) return undefined;
+  try {
+    process.kill(pid, 0);
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH"
+      ? `its run's process ${pid} on ${lease.Machine} has ended`
+      : undefined;
+  }
 }
 
 function operatorUser(): string {
@@ -50,5 +80,6 @@ export function leaseHolderOfThisRun(env: NodeJS.ProcessEnv = process.env): Leas
     user: operatorUser(),
     run: newRunId(),
     recoverRuns: recoverRunsFrom(env[recoverRunEnv]),
+    runEnded: (lease) => runEndedHere(lease),
   };
 }
