@@ -177,7 +177,8 @@ describe.each(variants)("mps-hotfix up killed ($kill) during a maintenance", ({ 
         ],
         relays: [{ name: "RELAY01" }],
       },
-      { rollout: { maxUnavailable: 2 } },
+      // Both engines of the fleet's one pool go down at once on purpose: minInRotation 0 allows it.
+      { rollout: { maxUnavailable: 2, minInRotation: 0 } },
     );
     // Both engines managed, so a maintenance is an update of a recorded engine.
     expect((await cli("adopt", "--stack", scenario.stackName)).code).toBe(0);

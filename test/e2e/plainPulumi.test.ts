@@ -66,10 +66,13 @@ describe("plain Pulumi, as the README gives it", () => {
     expect(scriptsOn(scenario.sim, "MPS01").filter((s) => s === "install-package")).toHaveLength(1);
     expect(scriptsOn(scenario.sim, "MPS02")).not.toContain("install-package");
 
+    expect((await (await plainStack(scenario, true)).outputs())["compliantEngines"]?.value).toBe(2);
+    // Someone puts an older file on MPS02 by hand: the refresh reads it, and the outputs follow.
+    scenario.sim.alter("MPS02", { files: { "Mapsproccntl.dll": "13.3.500.2" } });
     const refresh = await (await plainStack(scenario, true)).refresh();
     expect(refresh.summary.result).toBe("succeeded");
     const outputs = await (await plainStack(scenario, true)).outputs();
-    expect(outputs["compliantEngines"]?.value).toBe(2);
+    expect(outputs["compliantEngines"]?.value).toBe(1);
   });
 
   test("a refresh logs on with the stack's current credentials, not those of the last up", async () => {
