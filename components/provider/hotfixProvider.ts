@@ -100,6 +100,29 @@ export function onInterrupt(): void {
 }
 process.on("SIGINT", onInterrupt);
 
+/**
+ * The Pulumi CLI that started this host. When it is gone (killed, its terminal closed), nothing
+ * will stop this host nor ask for the runbooks' results, and the engines under way would be left
+ * to whatever comes next: the host stops each runbook after its current step, which puts the engine
+ * back into rotation (and so lifts its lease), then exits. An orphan is handed to another parent
+ * (init, or a subreaper), so its `process.ppid` changes (https://nodejs.org/api/process.html#processppid).
+ */
+const cli = process.ppid;
+const orphanWatch = setInterval(() => {
+  if (process.ppid === cli) return;
+  clearInterval(orphanWatch);
+  // No one reads this host's output any more: a write to the closed pipe must not end it.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
+  interruptRunbooks();
+  const exitOnceBack = setInterval(() => {
+    if (runbooksUnderWay.size === 0) process.exit(0);
+  }, 200);
+  exitOnceBack.unref();
+}, 1000);
+// The watch alone keeps no process alive (the handlers are loaded by tests too).
+orphanWatch.unref();
+
 /** One line per step as it ends, while the run goes. */
 function reportStep(engine: string): (event: StepEvent) => void {
   const position = stack.positionOf(engine);

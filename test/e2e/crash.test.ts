@@ -29,8 +29,14 @@ const current = { [kbFile]: requiredVersion };
 
 type Kill = "process group" | "command only";
 
-/** The processes of a process group still running (zombies left out), from /proc (Linux). */
-function groupMembers(pgid: number): number[] {
+interface ProcessEntry {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly pgrp: number;
+}
+
+/** Every process still running (zombies left out), from /proc (Linux). */
+function processTable(): ProcessEntry[] {
   return readdirSync("/proc").flatMap((entry) => {
     if (!/^\d+$/.test(entry)) return [];
     let stat: string;
@@ -40,9 +46,63 @@ function groupMembers(pgid: number): number[] {
       return []; // it ended meanwhile
     }
     // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so read after the last ")".
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(pgrp) === pgid && state !== "Z" ? [Number(entry)] : [];
+    const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return state === "Z" ? [] : [{ pid: Number(entry), ppid: Number(ppid), pgrp: Number(pgrp) }];
   });
+}
+
+/**
+ * The processes `pid` started, and theirs, still running. The Pulumi CLI starts its plugins (the
+ * provider host among them) in process groups of their own, so the command's group does not hold
+ * every process it started.
+ */
+function descendantsOf(pid: number): number[] {
+  const table = processTable();
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    for (const child of table.filter((p) => p.ppid === parent)) {
+      found.push(child.pid);
+      queue.push(child.pid);
+    }
+  }
+  return found;
+}
+
+/** SIGKILL to each process that still runs; one that ended meanwhile is no error. */
+function killEach(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+    }
+  }
+}
+
+/** The processes of a process group still running (zombies left out), from /proc (Linux). */
+function groupMembers(pgid: number): number[] {
+  return processTable()
+    .filter((p) => p.pgrp === pgid)
+    .map((p) => p.pid);
+}
+
+/** Resolves once none of `pids` runs, or rejects naming those still running at the deadline. */
+async function processesEnded(pids: readonly number[], withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const running = processTable().filter((p) => pids.includes(p.pid));
+    if (running.length === 0) return;
+    if (Date.now() > deadline) {
+      killEach(running.map((p) => p.pid));
+      throw new Error(
+        `processes ${running.map((p) => p.pid).join(", ")} the killed command started still ran after ${withinMs} ms`,
+      );
+    }
+    // Polling /proc: a process that is not our child gives no exit event to wait for.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Resolves once no process of the group runs, or rejects naming those still running at the deadline. */
@@ -111,6 +171,8 @@ async function upKilledAt(
   const exited = new Promise<void>((resolve) => command.on("exit", () => resolve()));
   const started: Record<string, string[]> = Object.fromEntries(engines.map((engine) => [engine, []]));
   let killedAtSeq = -1;
+  /** What the command had started when only it was killed: the provider host must end on its own. */
+  const orphans: number[] = [];
   const reached = (engine: string): boolean => started[engine]!.filter((s) => s === script).length >= occurrence;
   const killed = new Promise<void>((resolve) => {
     const stop = scenario.sim.onActivity((activity) => {
@@ -120,8 +182,15 @@ async function upKilledAt(
       stop();
       killedAtSeq = scenario.sim.log().length;
       // Synchronously, as the last of the engines starts the script: none has run it yet.
-      if (kill === "process group") process.kill(-pid, "SIGKILL");
-      else process.kill(pid, "SIGKILL");
+      if (kill === "process group") {
+        // As a machine losing power: the command's group, and every process it started in groups of their own.
+        const tree = [pid, ...descendantsOf(pid)];
+        process.kill(-pid, "SIGKILL");
+        killEach(tree);
+      } else {
+        orphans.push(...descendantsOf(pid));
+        process.kill(pid, "SIGKILL");
+      }
       resolve();
     });
     // A command that ends before reaching the step fails the case below, with its output.
@@ -135,6 +204,7 @@ async function upKilledAt(
   if (killedAtSeq < 0)
     throw new Error(`mps-hotfix up ended before ${engines.join(", ")} started ${script}:\n${output}`);
   await groupEnded(pid, kill === "process group" ? 10_000 : childrenEndWithinMs);
+  await processesEnded(orphans, childrenEndWithinMs);
   return { output, killedAtSeq, started };
 }
 
