@@ -3,6 +3,7 @@ import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { processRuns } from "../components/provider/localProcess";
 
 /**
  * What the product checks of a local (file://) state backend before a command writes to it: a
@@ -81,26 +82,11 @@ export function stackLocks(at: LocalStack): StackLock[] {
 }
 
 /**
- * Whether a process with this pid runs on this machine. Node's process.kill documents signal 0 as
- * the test for a process's existence (it throws when the pid does not exist); kill(2) says ESRCH
- * for no such process and EPERM for one the caller may not signal, which therefore runs.
- */
-function runs(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code !== "ESRCH";
-  }
-}
-
-/**
  * Whether a lock is proved stale: it names this machine and a pid that no longer runs here, so
  * no CLI holds it. A lock of another machine, or of a pid that runs (perhaps another up), is not.
  */
 export function provedStale(lock: StackLock): boolean {
-  return lock.content !== undefined && lock.content.hostname === hostname() && !runs(lock.content.pid);
+  return lock.content !== undefined && lock.content.hostname === hostname() && !processRuns(lock.content.pid);
 }
 
 function describeLock(lock: StackLock): string {

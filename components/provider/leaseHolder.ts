@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
+import { processRuns } from "./localProcess";
 import { RunId, leaseText, type LeaseHolder, type MaintenanceLease } from "../domain/lease";
 
 /**
@@ -31,8 +32,7 @@ export function pidOfRun(run: string): number | undefined {
 
 /**
  * Why a lease's run is known to have ended: it was started on this machine and its process no
- * longer exists (kill(2) with signal 0 fails with ESRCH: "The target process or process group does
- * not exist"; https://nodejs.org/api/process.html#processkillpid-signal). A command killed with its
+ * longer runs (processRuns). A command killed with its
  * process group, or a machine that lost power, leaves such a lease; the next up recovers the
  * engine at once instead of waiting for the lease to expire. A process of that number that does
  * exist (a reused pid, or EPERM) proves nothing, and the lease holds.
@@ -40,14 +40,7 @@ export function pidOfRun(run: string): number | undefined {
 export function runEndedHere(lease: MaintenanceLease, machine: string = hostname()): string | undefined {
   const pid = pidOfRun(lease.Run);
   if (pid === undefined || lease.Machine !== leaseText(machine)) return undefined;
-  try {
-    process.kill(pid, 0);
-    return undefined;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH"
-      ? `its run's process ${pid} on ${lease.Machine} has ended`
-      : undefined;
-  }
+  return processRuns(pid) ? undefined : `its run's process ${pid} on ${lease.Machine} has ended`;
 }
 
 function operatorUser(): string {
