@@ -71,7 +71,7 @@ describe("two ups with separate backends on one fleet at once", () => {
     const runs = [first, second].sort((a, b) => a.code - b.code);
     expect(runs.map((r) => r.code)).toEqual([0, 1]);
     expect(runs[1]!.output).toMatch(
-      /in maintenance by (\S+ on \S+ \(stack [^,]+, run [0-9TZ]+-[0-9a-f]{6}\) since |run [0-9TZ]+-[0-9a-f]{6} \(its maintenance lease\))/,
+      /in maintenance by (\S+ on \S+ \(stack [^,]+, run [0-9TZ]+-[0-9]+-[0-9a-f]{6}\) since |run [0-9TZ]+-[0-9]+-[0-9a-f]{6} \(its maintenance lease\))/,
     );
     expect(runs[1]!.output).toContain("was not taken out of rotation");
   });

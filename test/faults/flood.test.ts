@@ -117,8 +117,11 @@ describe("a host that floods a step's answer", () => {
       expect(sent).toBeGreaterThan(maxAnswerBytes);
       expect(sent).toBeLessThan(64 * 1024 * 1024);
       expect(sent).toBeLessThan(floodCapBytes / 32);
-      // What the command held: the limit, SSH's window and socket buffers; never the flood.
-      expect(growth).toBeLessThan(96 * 1024 * 1024);
+      // What this process held: the client's limit, SSH's windows and both sides' socket buffers and
+      // garbage (the simulated host runs in it too, and V8 may leave the flood's chunks uncollected
+      // for a while: on Node 22 that peaked near 270 MiB, on 24 under 96). A client that read on
+      // would hold the flood itself, up to floodCapBytes (2 GiB).
+      expect(growth).toBeLessThan(floodCapBytes / 4);
     },
   );
 });

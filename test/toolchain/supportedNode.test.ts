@@ -20,7 +20,11 @@ describe("a supported Node under everything the product starts", () => {
   it("gives a command and the processes it starts a supported node where the machine's is older", () => {
     // The machine kind this project runs on ships Node 20: stand one in front of everything else.
     const oldNode = mkdtempSync(join(tmpdir(), "old-node-"));
-    writeFileSync(join(oldNode, "node"), "#!/bin/sh\necho v20.20.2\n");
+    // It says it is 20 and otherwise runs as node does (npm, which unpacks the pinned build, runs on it).
+    writeFileSync(
+      join(oldNode, "node"),
+      `#!/bin/sh\nif [ "$1" = --version ]; then echo v20.20.2; else exec '${process.execPath}' "$@"; fi\n`,
+    );
     chmodSync(join(oldNode, "node"), 0o755);
     const env = { ...process.env, PATH: `${oldNode}:${process.env["PATH"] ?? ""}` };
     Reflect.deleteProperty(env, "MPS_HOTFIX_NODE");
