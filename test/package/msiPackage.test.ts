@@ -129,6 +129,19 @@ withMsiinfo("against msiinfo export", () => {
   });
 });
 
+/** A synthetic package with the standard properties and an empty File table, as a compound file to edit. */
+function emptyFileTableContainer(): CFB.CFB$Container {
+  return CFB.read(
+    syntheticMsi({
+      tables: {
+        Property: { columns: PROPERTY_COLUMNS, rows: properties(standardProperties) },
+        File: { columns: FILE_COLUMNS, rows: [] },
+      },
+    }),
+    { type: "buffer" },
+  );
+}
+
 describe("synthetic databases", () => {
   const fileRow = (key: string, version: SyntheticCell, language: SyntheticCell = null): SyntheticCell[] => [
     key,
@@ -290,15 +303,7 @@ describe("packages that cannot be read", () => {
   });
 
   it("names a table that _Columns describes but _Tables does not list", () => {
-    const container = CFB.read(
-      syntheticMsi({
-        tables: {
-          Property: { columns: PROPERTY_COLUMNS, rows: properties(standardProperties) },
-          File: { columns: FILE_COLUMNS, rows: [] },
-        },
-      }),
-      { type: "buffer" },
-    );
+    const container = emptyFileTableContainer();
     const tables = container.FileIndex.find(
       (entry) => entry.name === encodeStreamName({ table: true, name: "_Tables" }),
     );
@@ -394,15 +399,7 @@ describe("compound files damaged where a reader trusts them", () => {
 describe("stream names read one to one", () => {
   /** A synthetic package with extra top-level streams, by raw name. */
   function withStreams(extra: Readonly<Record<string, Buffer>>): Buffer {
-    const container = CFB.read(
-      syntheticMsi({
-        tables: {
-          Property: { columns: PROPERTY_COLUMNS, rows: properties(standardProperties) },
-          File: { columns: FILE_COLUMNS, rows: [] },
-        },
-      }),
-      { type: "buffer" },
-    );
+    const container = emptyFileTableContainer();
     for (const [name, content] of Object.entries(extra)) CFB.utils.cfb_add(container, name, content);
     return Buffer.from(CFB.write(container, { type: "buffer" }) as Uint8Array);
   }
