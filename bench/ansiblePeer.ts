@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { FleetPlan } from "../components/config/fleetPlan";
 import { decodeHostOutput, parseStageAnswer } from "../components/host/answers";
-import { invocationFor } from "../components/host/scripts";
+import { invocationFor } from "../components/host/invocation";
 import { hostScripts } from "../components/runbook/hostScripts";
 import { runPlaybook, type AnsibleTools, type PlaybookRun } from "./ansible";
 import { emptyPlaybook, inventoryYaml, probeHostVars, probePlaybook, upHostVars, upPlaybook } from "./ansiblePlaybooks";

@@ -1,4 +1,5 @@
-import { invocationFor, type HostScript } from "../components/host/scripts";
+import { type HostScript } from "../components/host/scriptAssembly";
+import { invocationFor } from "../components/host/invocation";
 import { commandLineLimits } from "../simulator/server";
 
 /**

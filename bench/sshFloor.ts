@@ -2,7 +2,7 @@ import type { FleetPlan } from "../components/config/fleetPlan";
 import type { SshEndpoint } from "../components/domain/endpoint";
 import type { EngineTarget } from "../components/domain/target";
 import { decodeHostOutput, parseProbeAnswer } from "../components/host/answers";
-import { invocationFor, type Invocation } from "../components/host/scripts";
+import { invocationFor, type Invocation } from "../components/host/invocation";
 import { hostScripts, probedFiles } from "../components/runbook/hostScripts";
 import type { Client } from "ssh2";
 import { connect, run } from "./sshClient";

@@ -1,14 +1,17 @@
 import { unquotePowerShell } from "../components/host/powershell";
 import {
-  bootstrapCommandLine,
   endOfParameters,
+  parametersEnd,
+  parametersStart,
+  payloadEntry,
   payloadParam,
   relayHeader,
   renderRelayScript,
   renderScript,
   scriptHeaderPrefix,
   type ScriptParams,
-} from "../components/host/scripts";
+} from "../components/host/scriptAssembly";
+import { bootstrapCommandLine } from "../components/host/invocation";
 import { scriptNames, type ScriptName } from "../components/host/scriptNames";
 import type { DefaultShell } from "./fleetFile";
 
@@ -21,7 +24,14 @@ export interface ParsedScript {
 
 export type ParsedCommand =
   | { readonly kind: "script"; readonly script: ParsedScript; readonly payload: string }
-  | { readonly kind: "relay"; readonly engine: string; readonly inner: ParsedScript; readonly payload: string };
+  | {
+      readonly kind: "relay";
+      readonly engine: string;
+      readonly inner: ParsedScript;
+      readonly payload: string;
+      /** The relay script's text, as the relay host runs it. */
+      readonly text: string;
+    };
 
 export type ParseResult =
   { readonly ok: true; readonly command: ParsedCommand } | { readonly ok: false; readonly reason: string };
@@ -120,21 +130,19 @@ function parseOrThrow(stdin: string): ParsedCommand {
 }
 
 function parseRelay(text: string, payload: string): ParsedCommand {
-  const lines = text.split("\n");
-  if (lines[1] !== payloadParam) throw new Rejection(`line 2 of the relay script is not ${payloadParam}`);
-  const params = readParameters(lines, 2);
+  const params = readParameters(text.split("\n"));
   const engine = requireText(params, "Engine");
   const innerEncoded = requireText(params, "InnerScript");
-  if (!isCanonicalBase64(innerEncoded)) throw new Rejection("relay $InnerScript is not base64");
+  if (!isCanonicalBase64(innerEncoded)) throw new Rejection("relay InnerScript is not base64");
   const innerText = Buffer.from(innerEncoded, "base64").toString("utf8");
   if (Buffer.from(innerText, "utf8").toString("base64") !== innerEncoded)
-    throw new Rejection("relay $InnerScript is not UTF-8 text");
+    throw new Rejection("relay InnerScript is not UTF-8 text");
 
   const inner = parseScript(innerText);
   if (rendered(() => renderRelayScript(engine, innerText)) !== text) {
     throw new Rejection("relay script differs from the product's relay script");
   }
-  return { kind: "relay", engine, inner, payload };
+  return { kind: "relay", engine, inner, payload, text };
 }
 
 function parseScript(text: string): ParsedScript {
@@ -145,46 +153,55 @@ function parseScript(text: string): ParsedScript {
   if (name === undefined)
     throw new Rejection(`unknown script ${JSON.stringify(header.slice(scriptHeaderPrefix.length))}`);
 
-  const firstParameter = lines[1] === payloadParam ? 2 : 1;
-  const params = readParameters(lines, firstParameter);
+  const params = readParameters(lines);
   if (rendered(() => renderScript({ name, params })) !== text) {
     throw new Rejection(`script ${name} differs from the product's ${name} script`);
   }
   return { name, params, text };
 }
 
-const assignment = /^\$([A-Za-z][A-Za-z0-9]*) = (.*)$/;
+const entry = /^ {2}([A-Za-z][A-Za-z0-9]*) = (.*)$/;
 
-function readParameters(lines: readonly string[], from: number): ScriptParams {
+/**
+ * The parameters' hashtable after the header (and `param($Payload)`, for a script that takes the
+ * payload): one `  Name = literal` line each; the payload's own entry is not a parameter.
+ */
+function readParameters(lines: readonly string[]): ScriptParams {
+  let index = lines[1] === payloadParam ? 2 : 1;
+  if (lines[index] !== parametersStart) throw new Rejection(`line ${index + 1} is not "${parametersStart}"`);
   const params: Record<string, string | readonly string[]> = {};
-  for (let index = from; index < lines.length; index++) {
+  for (index++; index < lines.length; index++) {
     const line = lines[index] ?? "";
-    if (line === endOfParameters) return params;
-    const match = assignment.exec(line);
-    if (match === null) throw new Rejection(`line ${index + 1} is not a parameter assignment`);
+    if (line === parametersEnd) {
+      if (lines[index + 1] !== endOfParameters) throw new Rejection(`missing "${endOfParameters}"`);
+      return params;
+    }
+    if (line === payloadEntry) continue;
+    const match = entry.exec(line);
+    if (match === null) throw new Rejection(`line ${index + 1} is not a parameter`);
     const [, name = "", value = ""] = match;
-    if (Object.hasOwn(params, name)) throw new Rejection(`parameter $${name} is assigned twice`);
+    if (Object.hasOwn(params, name)) throw new Rejection(`parameter ${name} is given twice`);
     params[name] = parseValue(value, name);
   }
-  throw new Rejection(`missing "${endOfParameters}"`);
+  throw new Rejection(`the parameters' hashtable does not end`);
 }
 
 const literal = /'(?:[^'\u2018\u2019\u201A\u201B]|['\u2018\u2019\u201A\u201B]{2})*'/y;
 
 function parseValue(text: string, name: string): string | readonly string[] {
   if (!text.startsWith("@(")) return unquoteOrReject(text, name);
-  if (!text.endsWith(")")) throw new Rejection(`parameter $${name} is not a list of literals`);
+  if (!text.endsWith(")")) throw new Rejection(`parameter ${name} is not a list of literals`);
   const inner = text.slice(2, -1);
   const items: string[] = [];
   let position = 0;
   while (position < inner.length) {
     if (items.length > 0) {
-      if (!inner.startsWith(", ", position)) throw new Rejection(`parameter $${name} is not a list of literals`);
+      if (!inner.startsWith(", ", position)) throw new Rejection(`parameter ${name} is not a list of literals`);
       position += 2;
     }
     literal.lastIndex = position;
     const match = literal.exec(inner);
-    if (match === null) throw new Rejection(`parameter $${name} is not a list of literals`);
+    if (match === null) throw new Rejection(`parameter ${name} is not a list of literals`);
     items.push(unquoteOrReject(match[0], name));
     position = literal.lastIndex;
   }
@@ -193,13 +210,13 @@ function parseValue(text: string, name: string): string | readonly string[] {
 
 function unquoteOrReject(text: string, name: string): string {
   const value = unquotePowerShell(text);
-  if (value === undefined) throw new Rejection(`parameter $${name} is not a single-quoted literal`);
+  if (value === undefined) throw new Rejection(`parameter ${name} is not a single-quoted literal`);
   return value;
 }
 
 function requireText(params: ScriptParams, name: string): string {
   const value = params[name];
-  if (typeof value !== "string") throw new Rejection(`relay parameter $${name} is missing or not a string`);
+  if (typeof value !== "string") throw new Rejection(`relay parameter ${name} is missing or not a string`);
   return value;
 }
 

@@ -1,4 +1,4 @@
-import { relayFailedExitCode, relayUnreachableExitCode } from "../components/host/scripts";
+import { relayFailedExitCode, relayUnreachableExitCode } from "../components/host/scriptAssembly";
 import type { ScriptName } from "../components/host/scriptNames";
 import type { ParsedCommand, ParsedScript } from "./commandLine";
 import { HostScriptError, sha256Hex, type EngineHost } from "./engineHost";
@@ -383,7 +383,7 @@ export function uncapturedOutput(scriptText: string, call: string, value: string
 }
 
 /**
- * Set-MaintenanceLease (components/host/scripts.ts): under the host's lease mutex, which a
+ * Set-MaintenanceLease (components/host/powershell/common.ps1): under the host's lease mutex, which a
  * single-threaded simulator holds by running one script at a time. Refuses, printing lease.held=,
  * when another run holds the lease and the script was not told to take that run's over.
  */

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { Server as SshServer, utils as sshUtils, type Connection, type ServerChannel } from "ssh2";
 import { encodeOem } from "../components/host/codePages";
-import { encodingKey } from "../components/host/scripts";
+import { encodingKey } from "../components/host/invocation";
 import type { ScriptName } from "../components/host/scriptNames";
 import { parseInput, readCommandLine, type ParsedCommand } from "./commandLine";
 import { EngineHost, type Clock, type EngineChange, type EngineSnapshot } from "./engineHost";
@@ -37,7 +37,14 @@ export interface SimulatedHost {
  * Tests wait for these instead of guessing with timers how long the simulator takes.
  */
 export type FleetActivity =
-  | { readonly kind: "script-started"; readonly host: string; readonly via?: string; readonly script: ScriptName }
+  | {
+      readonly kind: "script-started";
+      readonly host: string;
+      readonly via?: string;
+      readonly script: ScriptName;
+      /** The script as it came over SSH: the engine's script, or on a relay the relay script. */
+      readonly received: string;
+    }
   | { readonly kind: "connection-closed"; readonly host: string };
 
 export type ActivityListener = (activity: FleetActivity) => void;
@@ -371,7 +378,8 @@ class Fleet implements SimulatedFleet {
       return;
     }
     const scriptName = command.kind === "script" ? command.script.name : command.inner.name;
-    this.report({ kind: "script-started", ...this.stepHost(listener, command), script: scriptName });
+    const received = command.kind === "script" ? command.script.text : command.text;
+    this.report({ kind: "script-started", ...this.stepHost(listener, command), script: scriptName, received });
     if (scriptName === "install-package") {
       this.install(listener, socket, channel, command, logon);
       return;

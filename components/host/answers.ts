@@ -2,7 +2,7 @@ import { z } from "zod";
 import { FileVersionText } from "../domain/fileVersion";
 import { MaintenanceLease, RunId } from "../domain/lease";
 import { decodeCodePage, readableCodePages } from "./codePages";
-import { encodingKey } from "./scripts";
+import { encodingKey } from "./invocation";
 
 /**
  * What a host prints is input too: every answer is `key=value` lines, parsed here and checked

@@ -1,6 +1,7 @@
 import { sshHopOf, type Credential, type EngineRoute, type SshEndpoint } from "../domain/endpoint";
 import { decodeHostOutput } from "./answers";
-import { invocationFor, relayFailedExitCode, relayUnreachableExitCode, type HostScript, type Route } from "./scripts";
+import { relayFailedExitCode, relayUnreachableExitCode, type HostScript } from "./scriptAssembly";
+import { invocationFor, type Route } from "./invocation";
 import { SshSession, TransportError, type ExecResult } from "./sshSession";
 
 /** The value of the first `<key>=` line of an answer, if any. */

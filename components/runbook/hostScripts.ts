@@ -1,4 +1,4 @@
-import type { HostScript } from "../host/scripts";
+import type { HostScript } from "../host/scriptAssembly";
 import type { MaintenanceLease } from "../domain/lease";
 import type { HotfixPackage } from "../domain/requirement";
 import { hostPath, type EngineTarget } from "../domain/target";
@@ -9,7 +9,7 @@ export function probedFiles(t: EngineTarget): string[] {
   return [...new Map(names.map((n) => [n.toLowerCase(), n])).values()];
 }
 
-/** The lease a script writes before its work (see the maintenance lease in host/scripts.ts). */
+/** The lease a script writes before its work (see the maintenance lease in host/powershell/common.ps1). */
 export interface LeaseWrite {
   readonly fields: MaintenanceLease;
   /** The run whose lease this one may replace: one that ended without putting the engine back. */

@@ -1,4 +1,4 @@
-import type { HostScript } from "../host/scripts";
+import type { HostScript } from "../host/scriptAssembly";
 
 /** What running one script on an engine gives back. */
 export interface ScriptResult {

@@ -9,7 +9,7 @@ import {
   type InstallerStatus,
 } from "../host/answers";
 import { TransportError } from "../host/sshSession";
-import type { HostScript } from "../host/scripts";
+import type { HostScript } from "../host/scriptAssembly";
 import { fileDrift, outdatedHotfixes } from "../domain/drift";
 import { leaseSeconds, leaseStanding, leaseText, type LeaseHolder, type MaintenanceLease } from "../domain/lease";
 import { inRotation, notResponding, notRespondingReason, type ObservedState } from "../domain/observation";

@@ -1,4 +1,5 @@
-import { bootstrapCommandLine, renderScript } from "../../components/host/scripts";
+import { renderScript } from "../../components/host/scriptAssembly";
+import { bootstrapCommandLine } from "../../components/host/invocation";
 import { hostScripts } from "../../components/runbook/hostScripts";
 import { echoPipeCommandLine } from "../../bench/echoPipe";
 import { engineNames, fleetPlan } from "../../bench/fleets";

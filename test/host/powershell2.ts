@@ -110,6 +110,11 @@ export const operators: Readonly<Record<string, string>> = {
   "[]": about.operators,
   "[cast]": about.operators,
   "@()": about.operators,
+  // The parameters' hashtable of every script, and its splatting into the step's script block
+  // (splatting came with PowerShell 2.0; the page says what 3.0 added to it).
+  "@{}": "https://learn.microsoft.com/en-us/powershell/module/microsoft.powershell.core/about/about_hash_tables",
+  "@ (splatting)":
+    "https://learn.microsoft.com/en-us/powershell/module/microsoft.powershell.core/about/about_splatting",
 };
 
 /** Variables PowerShell provides, by lower-case name. */
@@ -132,6 +137,10 @@ const type = (fullName: string): DotNetType => ({ fullName, url: dotnet(fullName
 /** .NET types, by the lower-case name the scripts write them with. */
 export const types: Readonly<Record<string, DotNetType>> = {
   void: type("System.Void"),
+  // The types of the scripts' parameters (param() blocks) and of common.ps1's functions' parameters.
+  string: type("System.String"),
+  "string[]": type("System.String"),
+  bool: type("System.Boolean"),
   int: type("System.Int32"),
   "io.path": type("System.IO.Path"),
   "io.directory": type("System.IO.Directory"),
@@ -202,7 +211,7 @@ export const instanceMembers: Readonly<Record<string, InstanceMember>> = {
   ".exitcode": member("Process", "System.Diagnostics.Process.ExitCode"),
   ".opensubkey": member("RegistryKey", "Microsoft.Win32.RegistryKey.OpenSubKey"),
   ".getvalue": member("RegistryKey", "Microsoft.Win32.RegistryKey.GetValue"),
-  // The maintenance lease (components/host/scripts.ts): its key, its fields, its removal and its lock.
+  // The maintenance lease (components/host/powershell/common.ps1): its key, its fields, its removal and its lock.
   ".createsubkey": member("RegistryKey", "Microsoft.Win32.RegistryKey.CreateSubKey"),
   ".setvalue": member("RegistryKey", "Microsoft.Win32.RegistryKey.SetValue"),
   ".getvaluenames": member("RegistryKey", "Microsoft.Win32.RegistryKey.GetValueNames"),

@@ -1,7 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Language, Parser, type Node } from "web-tree-sitter";
-import { bootstrapScript, renderRelayScript, renderScript, type HostScript } from "../../components/host/scripts";
+import { renderRelayScript, renderScript, type HostScript } from "../../components/host/scriptAssembly";
+import { bootstrapScript } from "../../components/host/invocation";
+import { powershellDir } from "../../components/host/scriptFiles";
 import { scriptNames, type ScriptName } from "../../components/host/scriptNames";
 import { hostScripts, installLogPath } from "../../components/runbook/hostScripts";
 import { engineTarget, inventedHotfix, kb952089 } from "../support/targets";
@@ -107,8 +109,12 @@ export const scriptsByName: Readonly<Record<ScriptName, HostScript>> = {
 
 export const installLogOfScripts = logPath;
 
-/** Every text the product can make a host run: each engine script, each inside the relay script, and the bootstrap. */
+/**
+ * Every text the product can make a host run: each file of components/host/powershell alone, each
+ * engine script as sent, each inside the relay script, and the bootstrap.
+ */
 export const everyScriptText: readonly { readonly label: string; readonly text: string }[] = [
+  ...readdirSync(powershellDir).map((file) => ({ label: file, text: readFileSync(join(powershellDir, file), "utf8") })),
   ...scriptNames.map((name) => ({ label: name, text: renderScript(scriptsByName[name]) })),
   ...scriptNames.map((name) => ({
     label: `${name} behind a relay`,

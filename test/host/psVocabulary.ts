@@ -1,4 +1,5 @@
 import type { Node } from "web-tree-sitter";
+import { includeLine } from "../../components/host/scriptFiles";
 import { namedChildrenOf as named, precedenceLayers, walk, where } from "./psAst";
 
 /** Everything a script says, by kind, each with where it first says it. */
@@ -93,6 +94,16 @@ const plain = new Set([
   "post_increment_expression",
   "comparison_operator",
   "assignement_operator",
+  "hash_literal_expression",
+  "hash_literal_body",
+  "hash_entry",
+  "key_expression",
+  "attribute_list",
+  "attribute",
+  "array_type_name",
+  // A command named by a path: an include of a shared file, or else noted as the command it runs.
+  "path_command_name",
+  "path_command_name_token",
   ...Object.keys(statementKeywords),
 ]);
 
@@ -113,7 +124,11 @@ function leafOf(node: Node): Node {
   return current;
 }
 
-export function vocabularyOf(root: Node): Vocabulary {
+/**
+ * What a script says. `sharedFunctions` names the functions a script may call without defining
+ * them: a step's file calls those of common.ps1, which the product sends before it.
+ */
+export function vocabularyOf(root: Node, sharedFunctions: ReadonlySet<string> = new Set()): Vocabulary {
   const vocabulary: Vocabulary = {
     cmdlets: new Map(),
     parameters: new Map(),
@@ -127,8 +142,9 @@ export function vocabularyOf(root: Node): Vocabulary {
     unknown: new Map(),
   };
   const nodes = [...walk(root)];
-  const functions = new Set(
-    nodes
+  const functions = new Set([
+    ...sharedFunctions,
+    ...nodes
       .filter((n) => n.type === "function_statement")
       .map(
         (n) =>
@@ -136,7 +152,7 @@ export function vocabularyOf(root: Node): Vocabulary {
             .find((c) => c.type === "function_name")
             ?.text.toLowerCase() ?? "",
       ),
-  );
+  ]);
   const bound = new Set<string>();
   const used: { name: string; node: Node }[] = [];
 
@@ -166,6 +182,9 @@ export function vocabularyOf(root: Node): Vocabulary {
         break;
       case "array_expression":
         note(vocabulary.operators, "@()", node);
+        break;
+      case "hash_literal_expression":
+        note(vocabulary.operators, "@{}", node);
         break;
       case "command_invokation_operator":
         note(vocabulary.operators, node.text, node);
@@ -204,6 +223,12 @@ export function vocabularyOf(root: Node): Vocabulary {
         break;
       }
       case "variable":
+        if (node.text.startsWith("@")) {
+          // Splatting: @name passes the hashtable in $name as the command's parameters.
+          note(vocabulary.operators, "@ (splatting)", node);
+          used.push({ name: `$${node.text.slice(1).toLowerCase()}`, node });
+          break;
+        }
         used.push({ name: node.text.toLowerCase(), node });
         // A preference variable is PowerShell's, even where the script sets it.
         if (/preference$/i.test(node.text)) note(vocabulary.variables, node.text.toLowerCase(), node);
@@ -222,6 +247,8 @@ export function vocabularyOf(root: Node): Vocabulary {
           .find((child) => child.type === "command_name")
           ?.text.toLowerCase();
         if (name === undefined || functions.has(name)) break;
+        // A step's include of a shared file, which the product replaces with the file (scriptFiles.ts).
+        if (includeLine.test(node.text)) break;
         note(vocabulary.cmdlets, name, node);
         const elements = commandElements(node);
         elements.forEach((element, index) => {

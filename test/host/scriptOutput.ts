@@ -1,4 +1,5 @@
 import type { Node } from "web-tree-sitter";
+import { includeLine } from "../../components/host/scriptFiles";
 import { namedChildrenOf as named, precedenceLayers, walk, where } from "./psAst";
 
 /**
@@ -81,6 +82,17 @@ function isDiscarded(expression: Node): boolean {
   return type?.text.toLowerCase() === "[void]";
 }
 
+/**
+ * The statements of the step's script block in an assembled script (`& { <step> } @parameters`,
+ * components/host/scriptAssembly.ts), or undefined for any other command.
+ */
+function stepBlockOf(command: Node): Node | undefined {
+  if (command.type !== "command" || firstNamed(command, "command_invokation_operator") === undefined) return undefined;
+  if (!command.text.startsWith("& {\n") || !command.text.endsWith("\n} @parameters")) return undefined;
+  const body = command.descendantsOfType("script_block_body")[0];
+  return body === null || body === undefined ? undefined : firstNamed(body, "statement_list");
+}
+
 export interface OutputProblem {
   readonly where: string;
   readonly statement: string;
@@ -114,6 +126,13 @@ export function outputProblems(root: Node): OutputProblem[] {
     }
     const elements = chainElements(chain);
     const last = elements[elements.length - 1]!;
+    const step = elements.length === 1 ? stepBlockOf(last) : undefined;
+    if (step !== undefined) {
+      // The assembly's call of the step's script block: the step's output is the script's.
+      checkList(step, context);
+      return;
+    }
+    if (last.type === "command" && includeLine.test(last.text)) return;
     if (last.type === "command") {
       const name = firstNamed(last, "command_name")?.text.toLowerCase();
       if (name === undefined) {

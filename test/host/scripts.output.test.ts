@@ -1,4 +1,5 @@
-import { bootstrapScript, renderScript } from "../../components/host/scripts";
+import { renderScript } from "../../components/host/scriptAssembly";
+import { bootstrapScript } from "../../components/host/invocation";
 import { everyScriptText, loadPowerShellGrammar, parse, scriptsByName, unloadPowerShellGrammar } from "./psAst";
 import { outputProblems } from "./scriptOutput";
 

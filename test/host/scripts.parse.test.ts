@@ -1,23 +1,37 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Node } from "web-tree-sitter";
 import { decodeCommand, powershellPrefix, quotePowerShell } from "../../components/host/powershell";
 import {
-  bootstrapCommandLine,
-  bootstrapScript,
   endOfParameters,
-  invocationFor,
+  filledParameters,
+  parametersEnd,
+  parametersStart,
+  payloadEntry,
   payloadParam,
   relayFailedExitCode,
   relayHeader,
   relayUnreachableExitCode,
   renderRelayScript,
   renderScript,
-  scriptDefinition,
+  scriptBlockEnd,
+  scriptBlockStart,
   scriptHeaderPrefix,
   type HostScript,
   type ScriptParams,
-} from "../../components/host/scripts";
+} from "../../components/host/scriptAssembly";
+import {
+  bootstrapFile,
+  paramBlockOf,
+  powershellDir,
+  relayFile,
+  sharedFileNames,
+  stepFiles,
+} from "../../components/host/scriptFiles";
+import { bootstrapCommandLine, bootstrapScript, invocationFor } from "../../components/host/invocation";
 import { scriptNames } from "../../components/host/scriptNames";
 import { stepNames } from "../../components/runbook/ports";
+import { leaseKeyPath } from "../../components/domain/lease";
 import { inventedHotfix, kbFile } from "../support/targets";
 import { loadPowerShellGrammar, parse, scriptsByName, unloadPowerShellGrammar, where } from "./psAst";
 import { testRunId } from "../support/lease";
@@ -30,6 +44,8 @@ import { testRunId } from "../support/lease";
 
 beforeAll(loadPowerShellGrammar);
 afterAll(unloadPowerShellGrammar);
+
+const sharedText = (file: string): string => readFileSync(join(powershellDir, file), "utf8");
 
 /** Every ERROR or MISSING node, with its position and text, for the failure message. */
 function syntaxProblems(root: Node): string[] {
@@ -68,11 +84,11 @@ function topLevelStatements(root: Node): Node[] {
   return list.namedChildren.filter((n): n is Node => n !== null);
 }
 
-/** The single-quoted literals on the right of `$name = ...` at the top level. */
-function literalsAssignedTo(root: Node, name: string): string[] {
-  const assignment = topLevelStatements(root).find((s) => s.text.startsWith(`$${name} = `));
-  if (!assignment) throw new Error(`no top-level assignment to $${name}`);
-  return assignment.descendantsOfType("verbatim_string_characters").map((n) => n!.text);
+/** The single-quoted literals of the parameters' hashtable entry `name`. */
+function literalsOfEntry(root: Node, name: string): string[] {
+  const entry = root.descendantsOfType("hash_entry").find((e) => e!.text.startsWith(`${name} = `));
+  if (!entry) throw new Error(`no parameter entry ${name}`);
+  return entry.descendantsOfType("verbatim_string_characters").map((n) => n!.text);
 }
 
 function commandNames(root: Node): string[] {
@@ -100,29 +116,39 @@ describe("every script parses as PowerShell", () => {
     expect(syntaxProblems(parse("$EngineName = 'O'Brien'\nexit 0\n")).length).toBeGreaterThan(0);
   });
 
-  it.each(scriptNames)("%s", (name) => {
+  const files = [
+    ...scriptNames.map((name) => [`${name}.ps1`, stepFiles[name].text] as const),
+    ...sharedFileNames.map((file) => [file, sharedText(file)] as const),
+    ["relay.ps1", relayFile.text] as const,
+    ["bootstrap.ps1", bootstrapFile.text] as const,
+  ];
+
+  it.each(files)("the file %s, alone", (_file, text) => {
+    expectParses(text);
+  });
+
+  it.each(scriptNames)("%s, as sent", (name) => {
     const text = renderScript(scriptsByName[name]);
     const root = expectParses(text);
     expect(text.startsWith(`${scriptHeaderPrefix}${name}\n`)).toBe(true);
+    // The step runs as a script block called with the parameters: the last statement of the text.
     const statements = topLevelStatements(root);
-    expect(statements[statements.length - 1]!.type).toBe("flow_control_statement");
-    expect(statements[statements.length - 1]!.text).toMatch(/^exit (0|\$code)$/);
+    expect(statements[statements.length - 1]!.text).toBe(
+      `${scriptBlockStart}\n${stepFiles[name].sent}${scriptBlockEnd}`,
+    );
   });
 
   it.each(scriptNames)("%s, behind a relay", (name) => {
     const inner = renderScript(scriptsByName[name]);
-    const text = renderRelayScript("mps02.corp.example", inner);
-    const root = expectParses(text);
-    const statements = topLevelStatements(root);
-    expect(statements[statements.length - 1]!.text).toBe("exit $code");
+    const root = expectParses(renderRelayScript("mps02.corp.example", inner));
     // The engine's script travels as base64 of its UTF-8 text.
-    const [encoded] = literalsAssignedTo(root, "InnerScript");
+    const [encoded] = literalsOfEntry(root, "InnerScript");
     expect(Buffer.from(encoded!.slice(1, -1), "base64").toString("utf8")).toBe(inner);
   });
 
-  it.each(scriptNames)("%s ends with an explicit exit", (name) => {
-    const lines = renderScript(scriptsByName[name]).trimEnd().split("\n");
-    expect(lines[lines.length - 1]).toMatch(/^exit (0|\$code)$/);
+  it.each(scriptNames)("%s.ps1 ends with an explicit exit", (name) => {
+    const statements = topLevelStatements(parse(stepFiles[name].text));
+    expect(statements[statements.length - 1]!.text).toMatch(/^exit (0|\$code)$/);
   });
 
   it("the bootstrap parses, and runs the script it reads as its last statement", () => {
@@ -130,47 +156,76 @@ describe("every script parses as PowerShell", () => {
     expect(statements[statements.length - 1]!.text).toBe("& ([ScriptBlock]::Create($mpsScript)) $mpsPayload");
   });
 
-  it("the relay script ends with an explicit exit; a WinRM failure exits 20, any other error 21", () => {
-    const lines = renderRelayScript("mps02", "exit 0\n").trimEnd().split("\n");
-    expect(lines[lines.length - 1]).toBe("exit $code");
-    expect(lines).toContain(`    exit ${relayUnreachableExitCode}`);
-    expect(lines).toContain(`  exit ${relayFailedExitCode}`);
-    expect(lines.slice(0, 2)).toEqual([relayHeader, payloadParam]);
+  it("the relay script ends with an explicit exit; a WinRM failure and any other error exit with the codes the product reads", () => {
+    const relay = relayFile.text.trimEnd().split("\n");
+    expect(relay[relay.length - 1]).toBe("exit $code");
+    expect(relay).toContain("    exit $UnreachableExitCode");
+    expect(relay).toContain("  exit $FailedExitCode");
+    const root = parse(renderRelayScript("mps02", "exit 0\n"));
+    expect(literalsOfEntry(root, "UnreachableExitCode")).toEqual([`'${relayUnreachableExitCode}'`]);
+    expect(literalsOfEntry(root, "FailedExitCode")).toEqual([`'${relayFailedExitCode}'`]);
+    expect(renderRelayScript("mps02", "exit 0\n").split("\n").slice(0, 2)).toEqual([relayHeader, payloadParam]);
   });
 
-  it.each(scriptNames)("%s: the trap reports an error and exits 1", (name) => {
-    const text = renderScript(scriptsByName[name]);
-    expect(text).toContain(
-      "trap {\n  Write-Output ('error=' + ($_.Exception.Message -replace '[\\r\\n]+', ' '))\n  Write-Output 'exit=1'\n  exit 1\n}",
-    );
+  it("common.ps1's trap reports an error and exits 1, and every step starts with it", () => {
+    const trap =
+      "trap {\n  Write-Output ('error=' + ($_.Exception.Message -replace '[\\r\\n]+', ' '))\n  Write-Output 'exit=1'\n  exit 1\n}";
+    expect(sharedText("common.ps1")).toContain(trap);
+    for (const name of scriptNames) {
+      const lines = stepFiles[name].text.split("\n");
+      expect(lines[lines.indexOf(")") + 1]).toBe(". .\\common.ps1");
+      expect(renderScript(scriptsByName[name])).toContain(
+        `${endOfParameters}\n${scriptBlockStart}\n${filledParameters(stepFiles[name]).length > 0 ? "param(" : ""}`,
+      );
+      expect(stepFiles[name].sent).toContain(`)\n$ErrorActionPreference = 'Stop'\n${trap}\n`);
+    }
+  });
+
+  it("lease-key.ps1 keeps the lease where the product says it is", () => {
+    expect(sharedText("lease-key.ps1")).toContain(`function Get-MaintenanceLeasePath { return '${leaseKeyPath}' }\n`);
+  });
+
+  it("sends a file without its comment and blank lines, each include replaced by the shared file", () => {
+    const sentLines = (text: string): string[] =>
+      text.split("\n").filter((line) => line.trim() !== "" && !line.trimStart().startsWith("#"));
+    for (const name of scriptNames) {
+      const expected = sentLines(stepFiles[name].text).flatMap((line) => {
+        const include = /^\. \.\\(.+)$/.exec(line);
+        return include === null ? [line] : sentLines(sharedText(include[1]!));
+      });
+      expect(stepFiles[name].sent).toBe(`${expected.join("\n")}\n`);
+    }
   });
 });
 
 describe("parameters are single-quoted literals", () => {
-  it("renders parameters in the definition's order, right after the header, then the end marker", () => {
+  it("renders parameters in the param() block's order, right after the header, then the end marker", () => {
     const text = renderScript(scriptsByName["install-package"]);
     const log = "C:\\Windows\\Temp\\mps-hotfix\\KB952089-20240301-102030-attempt1.log";
-    expect(text.split("\n").slice(0, 7)).toEqual([
+    expect(text.split("\n").slice(0, 9)).toEqual([
       `${scriptHeaderPrefix}install-package`,
-      "$PackagePath = 'C:\\Windows\\Temp\\mps-hotfix\\KB952089.msi'",
-      `$LogPath = '${log}'`,
-      `$LeaseRun = '${testRunId}'`,
-      "$LeaseTakeover = ''",
-      `$Lease = @('Stack=demo', 'Machine=ops-laptop', 'User=operator', 'Run=${testRunId}', 'Step=install-package', 'Started=2024-03-01T10:20:30.000Z', 'Expires=2024-03-01T10:55:30.000Z', 'Log=${log}')`,
+      parametersStart,
+      "  PackagePath = 'C:\\Windows\\Temp\\mps-hotfix\\KB952089.msi'",
+      `  LogPath = '${log}'`,
+      `  LeaseRun = '${testRunId}'`,
+      "  LeaseTakeover = ''",
+      `  Lease = @('Stack=demo', 'Machine=ops-laptop', 'User=operator', 'Run=${testRunId}', 'Step=install-package', 'Started=2024-03-01T10:20:30.000Z', 'Expires=2024-03-01T10:55:30.000Z', 'Log=${log}')`,
+      parametersEnd,
       endOfParameters,
     ]);
   });
 
   it("renders a list as @() of literals", () => {
     const text = renderScript(scriptsByName.probe);
-    expect(text.split("\n")[1]).toBe(
-      `$FilePaths = @('C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\${kbFile.name}', 'C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\${inventedHotfix.files[0]!.name}')`,
+    expect(text.split("\n")[2]).toBe(
+      `  FilePaths = @('C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\${kbFile.name}', 'C:\\Program Files\\Microsoft Hosting\\Provisioning\\Bin\\${inventedHotfix.files[0]!.name}')`,
     );
   });
 
   it("takes the payload as param($Payload), the same direct or relayed; scripts without one take none", () => {
     const stage = renderScript(scriptsByName["stage-package"]);
-    expect(stage.split("\n")[1]).toBe(payloadParam);
+    expect(stage.split("\n").slice(1, 3)).toEqual([payloadParam, parametersStart]);
+    expect(stage).toContain(`\n${payloadEntry}\n${parametersEnd}\n`);
     expect(stage).not.toContain("[Console]::In");
     for (const name of scriptNames.filter((n) => n !== "stage-package")) {
       expect(renderScript(scriptsByName[name])).not.toMatch(/Payload/);
@@ -193,8 +248,8 @@ describe("parameters are single-quoted literals", () => {
     const script: HostScript = { name: "deactivate-engine", params: { EngineName: value, EngineControlProgId: value } };
     const text = renderScript(script);
     const root = expectParses(text);
-    expect(literalsAssignedTo(root, "EngineName")).toEqual([quotePowerShell(value)]);
-    expect(text).toContain(`\n$EngineName = '${value.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'\n`);
+    expect(literalsOfEntry(root, "EngineName")).toEqual([quotePowerShell(value)]);
+    expect(text).toContain(`\n  EngineName = '${value.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'\n`);
     // Whatever the value, the script runs the same commands as with a plain one.
     expect(commandNames(root)).toEqual(commandNames(parse(renderScript(scriptsByName["deactivate-engine"]))));
   });
@@ -211,12 +266,12 @@ describe("parameters are single-quoted literals", () => {
       },
     };
     const root = expectParses(renderScript(script));
-    expect(literalsAssignedTo(root, "FilePaths")).toEqual(["'C:\\a''b\\x.dll'", "'C:\\c\u2019\u2019d\\y.dll'"]);
+    expect(literalsOfEntry(root, "FilePaths")).toEqual(["'C:\\a''b\\x.dll'", "'C:\\c\u2019\u2019d\\y.dll'"]);
   });
 
   it("renders the relay's engine host as a literal too", () => {
     const root = expectParses(renderRelayScript("mps'02", "exit 0\n"));
-    expect(literalsAssignedTo(root, "Engine")).toEqual(["'mps''02'"]);
+    expect(literalsOfEntry(root, "Engine")).toEqual(["'mps''02'"]);
   });
 
   it("refuses a value with a line break", () => {
@@ -226,8 +281,26 @@ describe("parameters are single-quoted literals", () => {
 });
 
 describe("renderScript checks its parameters", () => {
-  it.each(scriptNames)("%s declares the parameters the runbook gives it", (name) => {
-    expect([...scriptDefinition(name).params].sort()).toEqual(Object.keys(scriptsByName[name].params).sort());
+  it.each(scriptNames)("%s.ps1 declares the parameters the runbook gives it", (name) => {
+    const declared = filledParameters(stepFiles[name]).map((param) => param.name);
+    expect(declared.sort()).toEqual(Object.keys(scriptsByName[name].params).sort());
+  });
+
+  it("refuses a whole-number parameter that is not one", () => {
+    const check = scriptsByName["check-response"];
+    expect(() => renderScript({ ...check, params: { ...check.params, ResponseTimeoutSeconds: "30; calc" } })).toThrow(
+      new Error('script check-response: parameter ResponseTimeoutSeconds must be a whole number, given "30; calc"'),
+    );
+  });
+
+  it.each([
+    ["a parameter without a type", "param(\n  $Name\n)\n", "line 2"],
+    ["a type the product does not fill in", "param(\n  [switch]$Force\n)\n", "line 2"],
+    ["a missing comma", "param(\n  [string]$A\n  [string]$B\n)\n", "line 2"],
+    ["a comma after the last", "param(\n  [string]$A,\n)\n", "line 2"],
+    ["a block that does not end", "param(\n  [string]$A,\n", "line 3"],
+  ])("refuses a param() block with %s", (_what, text, line) => {
+    expect(() => paramBlockOf("x.ps1", text)).toThrow(`x.ps1: ${line}:`);
   });
 
   it("refuses a missing parameter", () => {

@@ -1,12 +1,6 @@
 import { encodeCommand, powershellCommandLine, powershellPrefix } from "../../components/host/powershell";
-import {
-  bootstrapCommandLine,
-  invocationFor,
-  renderRelayScript,
-  renderScript,
-  renderedParams,
-  type HostScript,
-} from "../../components/host/scripts";
+import { renderRelayScript, renderScript, renderedParams, type HostScript } from "../../components/host/scriptAssembly";
+import { bootstrapCommandLine, invocationFor } from "../../components/host/invocation";
 import { commandLineRejection, parseInput } from "../../simulator/commandLine";
 import { direct, packageBase64, scripts, via } from "./helpers";
 
@@ -83,6 +77,7 @@ describe("standard input parsing", () => {
           engine: "mps05.corp.example",
           inner: { name: script.name, params: renderedParams(script), text },
           payload: script.stdin ?? "",
+          text: renderRelayScript("mps05.corp.example", text),
         },
       });
     },
@@ -137,37 +132,37 @@ describe("standard input parsing", () => {
     ],
     [
       "a parameter that is not a literal",
-      editedProbe((s) => s.replace("$EngineName = 'MPS01'", "$EngineName = $env:COMPUTERNAME")),
-      "parameter $EngineName is not a single-quoted literal",
+      editedProbe((s) => s.replace("  EngineName = 'MPS01'", "  EngineName = $env:COMPUTERNAME")),
+      "parameter EngineName is not a single-quoted literal",
     ],
     [
       "a quote that ends the literal early",
       editedProbe((s) => s.replace("'MPS01'", "'MPS01'; Remove-Item C:\\ -Recurse; ''")),
-      "parameter $EngineName is not a single-quoted literal",
+      "parameter EngineName is not a single-quoted literal",
     ],
     [
       "a line added among the parameters",
-      editedProbe((s) => s.replace("# end of parameters", "Stop-Computer\n# end of parameters")),
-      "line 7 is not a parameter assignment",
+      editedProbe((s) => s.replace("\n}\n# end of parameters", "\nStop-Computer\n}\n# end of parameters")),
+      "line 8 is not a parameter",
     ],
     [
       "a parameter assigned twice",
-      editedProbe((s) => s.replace("# end of parameters", "$EngineName = 'MPS02'\n# end of parameters")),
-      "parameter $EngineName is assigned twice",
+      editedProbe((s) => s.replace("\n}\n# end of parameters", "\n  EngineName = 'MPS02'\n}\n# end of parameters")),
+      "parameter EngineName is given twice",
     ],
     [
       "a missing end of parameters",
       editedProbe((s) => s.replace("# end of parameters", "# end")),
-      "line 7 is not a parameter assignment",
+      'missing "# end of parameters"',
     ],
     [
       "an unexpected parameter",
-      editedProbe((s) => s.replace("# end of parameters", "$Force = 'yes'\n# end of parameters")),
+      editedProbe((s) => s.replace("\n}\n# end of parameters", "\n  Force = 'yes'\n}\n# end of parameters")),
       "script probe takes parameters ComPlusApplication,EngineControlProgId,EngineName,FilePaths,ResponseTimeoutSeconds, given ComPlusApplication,EngineControlProgId,EngineName,FilePaths,Force,ResponseTimeoutSeconds",
     ],
     [
       "a list where a string belongs",
-      editedProbe((s) => s.replace("$EngineName = 'MPS01'", "$EngineName = @('MPS01')")),
+      editedProbe((s) => s.replace("  EngineName = 'MPS01'", "  EngineName = @('MPS01')")),
       "script probe: parameter EngineName must be a string",
     ],
     [
@@ -176,6 +171,11 @@ describe("standard input parsing", () => {
       "script probe differs from the product's probe script",
     ],
     ["CRLF line ends", editedProbe((s) => s.replace(/\n/g, "\r\n")), 'unknown script "probe\\r"'],
+    [
+      "a hashtable that does not end",
+      editedProbe((s) => s.replace("\n}\n# end of parameters\n", "\n")),
+      "line 8 is not a parameter",
+    ],
     [
       "a payload parameter on a script that takes none",
       editedProbe((s) => s.replace("# mps-hotfix script=probe\n", "# mps-hotfix script=probe\nparam($Payload)\n")),
@@ -194,12 +194,12 @@ describe("standard input parsing", () => {
     [
       "no payload parameter",
       input(renderRelayScript("MPS05", renderScript(scripts.start())).replace("param($Payload)\n", "")),
-      "line 2 of the relay script is not param($Payload)",
+      "relay script differs from the product's relay script",
     ],
     [
       "an inner script that is not the product's",
       input(renderRelayScript("MPS05", "# mps-hotfix script=probe\nGet-Date\n")),
-      "line 2 is not a parameter assignment",
+      'line 2 is not "$parameters = @{"',
     ],
   ])("rejects a relay script with %s", (_what, stdin, reason) => {
     expect(rejection(stdin)).toBe(reason);

@@ -192,10 +192,14 @@ function reach(host: SimulatedHost, cut: CutPoint, fleet?: SimulatedFleet): Prom
           case "script-partial":
           case "payload-partial": {
             // The input is the script's line, then the package; the cut is halfway through one of
-            // them. What was written has gone to the socket when the write's callback runs.
+            // them (through the script's base64, one character past a group of four, so what
+            // arrived is not base64). What was written has gone to the socket when the write's
+            // callback runs.
             const scriptLine = stdin.indexOf("\n");
             const upTo =
-              cut === "script-partial" ? scriptLine / 2 : scriptLine + 1 + (stdin.length - scriptLine - 1) / 2;
+              cut === "script-partial"
+                ? Math.floor(scriptLine / 8) * 4 + 1
+                : scriptLine + 1 + (stdin.length - scriptLine - 1) / 2;
             stream.write(stdin.slice(0, Math.floor(upTo)), () => at({ channel }));
             return;
           }

@@ -1,5 +1,6 @@
 import type { Client } from "ssh2";
-import { bootstrapCommandLine, invocationFor, renderScript, type HostScript } from "../../components/host/scripts";
+import { renderScript, type HostScript } from "../../components/host/scriptAssembly";
+import { bootstrapCommandLine, invocationFor } from "../../components/host/invocation";
 import { hostScripts, installLogPath } from "../../components/runbook/hostScripts";
 import { parseInput, readCommandLine } from "../../simulator/commandLine";
 import { commandLineLimits, type SimulatedFleet } from "../../simulator/server";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ScriptName } from "../../components/host/scriptNames";
-import type { HostScript, ScriptParams } from "../../components/host/scripts";
+import type { HostScript, ScriptParams } from "../../components/host/scriptAssembly";
 import { hostPath } from "../../components/domain/target";
 import type { ScriptResult, ScriptRunner } from "../../components/runbook/ports";
 import { readSimulatedPackage } from "../../simulator/simulatedPackage";

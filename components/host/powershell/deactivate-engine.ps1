@@ -1,0 +1,22 @@
+# Takes the engine out of rotation (the runbook's first step), under the maintenance lease.
+param(
+  [string]$EngineName,
+  [string]$EngineControlProgId,
+  [string]$LeaseRun,
+  [string]$LeaseTakeover,
+  [string[]]$Lease
+)
+. .\common.ps1
+. .\lease-key.ps1
+. .\lease.ps1
+$holder = Set-MaintenanceLease $LeaseRun $LeaseTakeover $Lease
+if ($holder -ne $null) {
+  Write-Output ('lease.held=' + $holder)
+  throw ('the engine is in maintenance by run ' + $holder)
+}
+$engine = New-Object -ComObject $EngineControlProgId
+[void]$engine.Deactivate($EngineName)
+if ($engine.IsActive($EngineName)) { throw ('engine ' + $EngineName + ' is still active after Deactivate') }
+Write-Output 'engine=deactivated'
+Write-Output 'exit=0'
+exit 0

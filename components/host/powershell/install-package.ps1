@@ -1,0 +1,24 @@
+# Installs the staged package quietly, without a restart, with a verbose log; exits with msiexec's code.
+param(
+  [string]$PackagePath,
+  [string]$LogPath,
+  [string]$LeaseRun,
+  [string]$LeaseTakeover,
+  [string[]]$Lease
+)
+. .\common.ps1
+. .\lease-key.ps1
+. .\lease.ps1
+$holder = Set-MaintenanceLease $LeaseRun $LeaseTakeover $Lease
+if ($holder -ne $null) {
+  Write-Output ('lease.held=' + $holder)
+  throw ('the engine is in maintenance by run ' + $holder)
+}
+$arguments = '/i "' + $PackagePath + '" /qn /norestart /L*v "' + $LogPath + '"'
+$process = [Diagnostics.Process]::Start('msiexec.exe', $arguments)
+[void]$process.WaitForExit()
+$code = $process.ExitCode
+Write-Output ('msiexec.exit=' + $code)
+Write-Output ('log=' + $LogPath)
+Write-Output ('exit=' + $code)
+exit $code

@@ -1,0 +1,24 @@
+# Starts the COM+ application again and checks that it runs.
+param(
+  [string]$ComPlusApplication,
+  [string]$LeaseRun,
+  [string]$LeaseTakeover,
+  [string[]]$Lease
+)
+. .\common.ps1
+. .\complus.ps1
+. .\lease-key.ps1
+. .\lease.ps1
+$holder = Set-MaintenanceLease $LeaseRun $LeaseTakeover $Lease
+if ($holder -ne $null) {
+  Write-Output ('lease.held=' + $holder)
+  throw ('the engine is in maintenance by run ' + $holder)
+}
+$catalog = New-Object -ComObject COMAdmin.COMAdminCatalog
+[void]$catalog.StartApplication($ComPlusApplication)
+$count = Get-ComPlusInstanceCount $catalog $ComPlusApplication
+Write-Output ('complus.instances=' + $count)
+if ($count -eq 0) { throw ($ComPlusApplication + ' has no running instance after StartApplication') }
+Write-Output 'complus=running'
+Write-Output 'exit=0'
+exit 0
