@@ -29,12 +29,14 @@ import {
   lockNotes,
   type LocalStack,
 } from "./backendState";
-import { beforeUp, openStack, upFleet } from "./workspace";
+import { beforeUp, openStack, planStack, upFleet } from "./workspace";
+import { stepScriptFor, StepScriptRequestError, type StepScriptRequest } from "./stepScript";
 import { RunId } from "../components/domain/lease";
 import { recoverRunEnv, stackEnv } from "../components/provider/leaseHolder";
 
 const usage = `usage: mps-hotfix <command> --stack <name> [--format markdown|json]
        mps-hotfix package inspect <file.msi> [--catalog-entry <KB id>]
+       mps-hotfix script <step> --stack <name> --engine <name> [--hotfix <KB id>]
 
 commands:
   preview   refresh from the hosts, then show every engine whose files are older than required
@@ -45,6 +47,8 @@ commands:
   destroy   stop managing the stack's engines (no hotfix is uninstalled)
   package inspect   print a Windows Installer package's product and File table; with
                     --catalog-entry, a draft catalog entry (JSON) for that hotfix id
+  script    print the exact PowerShell script a step sends to one engine of the stack (its
+            parameters filled in; no credentials, no package), to try it by hand first
 
 options:
   --stack, -s <name>        the stack (stacks/Pulumi.<name>.yaml)
@@ -52,6 +56,8 @@ options:
   --catalog-entry <KB id>   package inspect only: print a draft catalog entry
   --recover-run <run id>    up only: that run ended; recover the engines its maintenance lease holds
                             (repeatable; README: The maintenance lease)
+  --engine <name>           script only: the engine the script is for
+  --hotfix <KB id>          script only: the hotfix of a package step (default: the engine's first)
   --help, -h`;
 
 const commands = ["preview", "up", "adopt", "report", "refresh", "destroy"] as const;
@@ -64,10 +70,32 @@ interface Invocation {
   readonly recoverRuns: readonly string[];
 }
 
+interface StepScriptPrint {
+  readonly command: "script";
+  readonly stackName: string;
+  readonly request: StepScriptRequest;
+}
+
 interface PackageInspection {
   readonly command: "package-inspect";
   readonly path: string;
   readonly catalogEntry?: string;
+}
+
+/** Prints one step's script for one engine, from the stack's checked plan; touches no host. */
+async function printStepScript({ stackName, request }: StepScriptPrint): Promise<number> {
+  const plan = await planStack(await openStack({ stackName }));
+  let script;
+  try {
+    script = stepScriptFor(plan, request, new Date());
+  } catch (error) {
+    if (!(error instanceof StepScriptRequestError)) throw error;
+    printError(`mps-hotfix: ${error.message}\n`);
+    return 2;
+  }
+  print(script.text);
+  for (const note of script.notes) printError(`mps-hotfix: ${note}\n`);
+  return 0;
 }
 
 /** Reads a package on this machine; touches no stack and no host. */
@@ -296,7 +324,7 @@ function noRecordedStack(stackName: string): number {
   return 2;
 }
 
-function parse(argv: readonly string[]): Invocation | PackageInspection | number {
+function parse(argv: readonly string[]): Invocation | PackageInspection | StepScriptPrint | number {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -305,6 +333,8 @@ function parse(argv: readonly string[]): Invocation | PackageInspection | number
       format: { type: "string", default: "markdown" },
       "catalog-entry": { type: "string" },
       "recover-run": { type: "string", multiple: true },
+      engine: { type: "string" },
+      hotfix: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -323,6 +353,26 @@ function parse(argv: readonly string[]): Invocation | PackageInspection | number
       path: positionals[2]!,
       ...(entry !== undefined ? { catalogEntry: entry } : {}),
     };
+  }
+  if (positionals[0] === "script") {
+    const usageLine = "usage: mps-hotfix script <step> --stack <name> --engine <name> [--hotfix <KB id>]";
+    if (positionals.length !== 2 || values.stack === undefined || values.engine === undefined) {
+      printError(`mps-hotfix: ${usageLine}\n`);
+      return 2;
+    }
+    return {
+      command: "script",
+      stackName: values.stack,
+      request: {
+        step: positionals[1]!,
+        engine: values.engine,
+        ...(values.hotfix !== undefined ? { hotfix: values.hotfix } : {}),
+      },
+    };
+  }
+  if (values.engine !== undefined || values.hotfix !== undefined) {
+    printError("mps-hotfix: --engine and --hotfix are options of script only\n");
+    return 2;
   }
   const command = commands.find((c) => c === positionals[0]);
   if (command === undefined || positionals.length !== 1) {
@@ -365,6 +415,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const invocation = parse(argv);
   if (typeof invocation === "number") return invocation;
   if (invocation.command === "package-inspect") return inspectPackage(invocation);
+  if (invocation.command === "script") return printStepScript(invocation);
   process.on("SIGINT", () => interrupts.onInterrupt());
   // The handlers learn the stack and the runs to recover from the environment (leaseHolder.ts).
   process.env[stackEnv] = invocation.stackName;

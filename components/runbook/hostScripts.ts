@@ -85,6 +85,9 @@ export const hostScripts = {
   }),
 };
 
+/** How much of a failed install's verbose log read-install-log brings back. */
+export const installLogTailLines = 25;
+
 /** A fresh verbose-log path per attempt, so a retry never overwrites the log of the one before. */
 export function installLogPath(t: EngineTarget, pkg: HotfixPackage, at: Date, attempt: number): string {
   const stamp = at.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");

@@ -15,7 +15,7 @@ import { leaseSeconds, leaseStanding, leaseText, type LeaseHolder, type Maintena
 import { inRotation, notResponding, notRespondingReason, type ObservedState } from "../domain/observation";
 import type { HotfixPackage } from "../domain/requirement";
 import type { EngineTarget, MaintenanceSettings } from "../domain/target";
-import { hostScripts, installLogPath, probedFiles, type LeaseWrite } from "./hostScripts";
+import { hostScripts, installLogPath, installLogTailLines, probedFiles, type LeaseWrite } from "./hostScripts";
 import { classifyMsiexecExit } from "./msiexecExit";
 import { describeRename, readProbe, type ProbeReading } from "./observe";
 import type { ScriptResult, ScriptRunner, StepEvent, StepName, StepStatus } from "./ports";
@@ -64,7 +64,6 @@ export interface RunbookDeps {
   readonly lease?: LeaseHolder;
 }
 
-const installLogTailLines = 25;
 /** How long to wait for Windows Installer after a session lost during an install, unless the stack says. */
 export const defaultInstallWaitSeconds = 900;
 

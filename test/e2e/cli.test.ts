@@ -90,6 +90,36 @@ describe("the mps-hotfix command line", () => {
     ]);
   });
 
+  it("script prints the very probe a preview sends to the engine, without a credential, and refuses an unknown engine or step", async () => {
+    const sent: string[] = [];
+    const unsubscribe = scenario.sim.onActivity((activity) => {
+      if (activity.kind === "script-started" && activity.host === "MPS01" && activity.script === "probe") {
+        sent.push(activity.received);
+      }
+    });
+    try {
+      expect((await mpsHotfix("preview", "--stack", scenario.stackName)).status).toBe(0);
+    } finally {
+      unsubscribe();
+    }
+    const printed = await mpsHotfix("script", "probe", "--stack", scenario.stackName, "--engine", "MPS01");
+    expect(printed.status).toBe(0);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(printed.stdout).toBe(sent[0]);
+    expect(printed.stdout + printed.stderr).not.toContain(simulatorPassword);
+
+    const engine = await mpsHotfix("script", "probe", "--stack", scenario.stackName, "--engine", "MPS09");
+    expect(engine).toMatchObject({
+      status: 2,
+      stdout: "",
+      stderr: `mps-hotfix: stack ${scenario.stackName}: --engine MPS09: no such engine; the stack's engines are: MPS01, MPS02\n`,
+    });
+    const step = await mpsHotfix("script", "format-disk", "--stack", scenario.stackName, "--engine", "MPS01");
+    expect(step.status).toBe(2);
+    expect(step.stderr).toContain("mps-hotfix: format-disk is not a step with a script; the steps are: probe,");
+    expect((await mpsHotfix("preview", "--stack", scenario.stackName, "--engine", "MPS01")).status).toBe(2);
+  });
+
   it("converges with up, prints the end summary, and exits 0", async () => {
     const up = await mpsHotfix("up", "--stack", scenario.stackName);
     expect(up.status).toBe(0);
