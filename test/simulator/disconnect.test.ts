@@ -1,12 +1,6 @@
-import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { once } from "node:events";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
 import { Client, type ClientChannel } from "ssh2";
 import type { SimulatedFleet, SimulatedHost } from "../../simulator/server";
+import { startFleetProcess, type FleetProcess } from "../support/fleetProcess";
 import {
   answer,
   hostNamed,
@@ -293,26 +287,14 @@ describe("a client that leaves at any point of an exchange does not take the fle
  * against that process, whose step log on standard output says when it has handled each.
  */
 describe("the simulator command stays up when a client leaves", () => {
-  let simulator: ChildProcessByStdio<null, Readable, Readable> | undefined;
-  let dir: string | undefined;
+  let simulator: FleetProcess | undefined;
   afterEach(async () => {
-    if (simulator !== undefined && simulator.exitCode === null && simulator.signalCode === null) {
-      const exited = once(simulator, "exit");
-      simulator.kill("SIGTERM");
-      await exited;
-    }
+    await simulator?.stop();
     simulator = undefined;
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-    dir = undefined;
   });
 
   test("after a client leaves with its command's input unsent, or halfway through it, the same process answers a probe", async () => {
-    const cli = join(__dirname, "..", "..", "dist", "simulator", "cli.js");
-    if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npm run build; npm test does it)`);
-    dir = mkdtempSync(join(tmpdir(), "simulator-disconnect-"));
-    const fleetPath = join(dir, "fleet.yaml");
-    writeFileSync(
-      fleetPath,
+    simulator = await startFleetProcess(
       [
         `credentials: { user: ${user}, password: ${password} }`,
         "engines:",
@@ -321,29 +303,8 @@ describe("the simulator command stays up when a client leaves", () => {
         `    files: { Mapsproccntl.dll: ${outdated} }`,
       ].join("\n"),
     );
-    const child = spawn(process.execPath, [cli, "--fleet", fleetPath], { stdio: ["ignore", "pipe", "pipe"] });
-    simulator = child;
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    const lines = createInterface({ input: child.stdout });
-    const nextLine = (matches: (line: string) => boolean): Promise<string> =>
-      new Promise((resolve, reject) => {
-        const onLine = (line: string): void => {
-          if (!matches(line)) return;
-          lines.off("line", onLine);
-          child.off("exit", onExit);
-          resolve(line);
-        };
-        const onExit = (code: number | null, signal: string | null): void =>
-          reject(new Error(`the simulator exited (${code ?? signal ?? "?"}) before the line; stderr:\n${stderr}`));
-        lines.on("line", onLine);
-        child.once("exit", onExit);
-      });
-
-    const hostLine = await nextLine((line) => line.startsWith("MPS01 "));
-    const [, address = "", port = "", hostKeySha256 = ""] =
-      /^MPS01 +engine +([0-9.]+):(\d+) +(\S+)$/.exec(hostLine) ?? [];
-    const host: SimulatedHost = { name: "MPS01", kind: "engine", address, port: Number(port), hostKeySha256 };
+    const { child, nextLine, stderr } = simulator;
+    const host = simulator.hosts.find((h) => h.name === "MPS01")!;
     const refused = (line: string): boolean => (JSON.parse(line) as { script?: string }).script === "rejected-command";
 
     const leaving: readonly (readonly [CutPoint, "end" | "destroy"])[] = [
@@ -363,12 +324,12 @@ describe("the simulator command stays up when a client leaves", () => {
       });
       const probed = await run(host, scripts.probe("MPS01")).catch((error: unknown) => {
         throw new Error(
-          `the probe after leaving at ${cut} by ${how} failed: ${messageOf(error)}; simulator stderr:\n${stderr}`,
+          `the probe after leaving at ${cut} by ${how} failed: ${messageOf(error)}; simulator stderr:\n${stderr()}`,
         );
       });
       expect(probed).toEqual(answer(probeAfter(cut)));
     }
     expect([child.exitCode, child.signalCode]).toEqual([null, null]);
-    expect(stderr).toBe("simulated fleet running; step log to stdout; stop with Ctrl-C\n");
+    expect(stderr()).toBe("simulated fleet running; step log to stdout; stop with Ctrl-C\n");
   }, 30000);
 });
