@@ -16,16 +16,20 @@ export interface FixedCost {
   readonly upMs: number;
 }
 
-export interface PreviewResult {
-  readonly fleet: "drifted" | "compliant";
+/** One timed operation of the product (a preview or an up), from the median of its runs. */
+export interface OperationResult {
   readonly ms: number;
-  /** The runner's start and stack open before the timed preview (OperationMeasure.startMs). */
+  /** The runner's start and stack open before the timed operation (OperationMeasure.startMs). */
   readonly startMs: number;
-  /** Start + preview of every run; the others are the median run's (see repeats in run.ts). */
+  /** Every run's time (a preview's with its start); the others are the median run's (see repeats in run.ts). */
   readonly runsMs: readonly number[];
   readonly memory: MemoryReport;
   readonly steps: Readonly<Partial<Record<OpType, number>>>;
   readonly phases: OperationMeasure["phases"];
+}
+
+export interface PreviewResult extends OperationResult {
+  readonly fleet: "drifted" | "compliant";
   /** The bare parallel SSH probe of the same fleet: every run and the median. */
   readonly floorRunsMs: readonly number[];
   readonly floorMs: number;
@@ -97,15 +101,9 @@ export type AnsibleInfo =
       readonly install: string;
     };
 
-export interface UpResult {
+/** An up; its median run is the one of median overhead per engine. */
+export interface UpResult extends OperationResult {
   readonly maxUnavailable: number;
-  readonly ms: number;
-  readonly startMs: number;
-  /** Every run's up time; the others are the median run's (by overhead per engine). */
-  readonly runsMs: readonly number[];
-  readonly memory: MemoryReport;
-  readonly steps: Readonly<Partial<Record<OpType, number>>>;
-  readonly phases: OperationMeasure["phases"];
   readonly simulated: StepAccount;
   /** (up time - fixed cost - delays on the critical path) / engines. */
   readonly overheadPerEngineMs: number;

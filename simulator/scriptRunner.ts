@@ -1,3 +1,4 @@
+import { leaseHeldError } from "../components/host/answers";
 import { relayFailedExitCode, relayUnreachableExitCode } from "../components/host/scriptAssembly";
 import type { ScriptName } from "../components/host/scriptNames";
 import type { ParsedCommand, ParsedScript } from "./commandLine";
@@ -383,17 +384,17 @@ export function uncapturedOutput(scriptText: string, call: string, value: string
 }
 
 /**
- * Set-MaintenanceLease (components/host/powershell/common.ps1): under the host's lease mutex, which a
- * single-threaded simulator holds by running one script at a time. Refuses, printing lease.held=,
- * when another run holds the lease and the script was not told to take that run's over.
+ * Enter-MaintenanceLease (components/host/powershell/lease.ps1): under the host's lease mutex,
+ * which a single-threaded simulator holds by running one script at a time. Refuses, with the error
+ * naming the holder, when another run holds the lease and the script was not told to take that
+ * run's over.
  */
-function setLease({ host, script, stdout }: Pick<Run, "host" | "script" | "stdout">): void {
+function setLease({ host, script }: Pick<Run, "host" | "script">): void {
   const run = text(script, "LeaseRun");
   if (run === "") return;
   const holder = host.leaseValue("Run");
   if (holder !== undefined && holder !== run && holder !== text(script, "LeaseTakeover")) {
-    stdout.push(`lease.held=${holder}`);
-    throw new HostScriptError(`the engine is in maintenance by run ${holder}`);
+    throw new HostScriptError(`${leaseHeldError}${holder}`);
   }
   for (const field of list(script, "Lease")) {
     const match = /^([A-Za-z]+)=(.*)$/i.exec(field);
@@ -414,6 +415,38 @@ function leaseRefusal(host: EngineHost, script: ParsedScript): Execution | undef
     return 0;
   });
   return execution.exitCode === 0 ? undefined : execution;
+}
+
+/**
+ * `$catalog.ShutdownApplication(…)` or `StartApplication`, then the application's instances, as
+ * the script counts and prints them; an effect of the change on the KB's symptom is recorded.
+ */
+function changeComPlus(
+  { host, script, stdout, symptoms }: Run,
+  call: "ShutdownApplication" | "StartApplication",
+): { application: string; count: number } {
+  const application = text(script, "ComPlusApplication");
+  const symptom = call === "StartApplication" ? host.startComPlus(application) : host.shutdownComPlus(application);
+  if (symptom !== undefined) symptoms.push(symptom);
+  const count = host.comPlusInstanceCount(application);
+  stdout.push(`complus.instances=${count}`);
+  return { application, count };
+}
+
+/**
+ * `$engine.Activate($EngineName)` or `Deactivate`, then IsActive to check it took: the engine's
+ * state line, or the script's error when the engine did not change.
+ */
+function switchEngine({ host, script, stdout }: Run, call: "Activate" | "Deactivate"): void {
+  const engineName = text(script, "EngineName");
+  const activating = call === "Activate";
+  host.openEngineControl(text(script, "EngineControlProgId"));
+  const returned = activating ? host.activate(engineName) : host.deactivate(engineName);
+  stdout.push(...uncapturedOutput(script.text, `$engine.${call}(`, powershellBoolean(returned)));
+  if (host.isActive(engineName) !== activating) {
+    throw new HostScriptError(`engine ${engineName} ${activating ? "is not" : "is still"} active after ${call}`);
+  }
+  stdout.push(activating ? "engine=active" : "engine=deactivated");
 }
 
 const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
@@ -442,32 +475,22 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
   },
 
   "deactivate-engine"(run) {
-    const { host, script, stdout } = run;
     setLease(run);
-    const engineName = text(script, "EngineName");
-    host.openEngineControl(text(script, "EngineControlProgId"));
-    const returned = host.deactivate(engineName);
-    stdout.push(...uncapturedOutput(script.text, "$engine.Deactivate(", powershellBoolean(returned)));
-    if (host.isActive(engineName)) throw new HostScriptError(`engine ${engineName} is still active after Deactivate`);
-    stdout.push("engine=deactivated");
-    return success(stdout);
+    switchEngine(run, "Deactivate");
+    return success(run.stdout);
   },
 
   "shutdown-complus"(run) {
-    const { host, script, stdout, symptoms } = run;
+    // [int]$TimeoutSeconds is converted when the script block's parameters are bound, before its body.
+    toInt32(text(run.script, "TimeoutSeconds"));
     setLease(run);
-    const application = text(script, "ComPlusApplication");
-    const symptom = host.shutdownComPlus(application);
-    if (symptom !== undefined) symptoms.push(symptom);
-    toInt32(text(script, "TimeoutSeconds"));
-    const count = host.comPlusInstanceCount(application);
-    stdout.push(`complus.instances=${count}`);
+    const { application, count } = changeComPlus(run, "ShutdownApplication");
     if (count > 0) {
-      stdout.push(`error=${application} still has ${count} running instance(s)`, "exit=2");
+      run.stdout.push(`error=${application} still has ${count} running instance(s)`, "exit=2");
       return 2;
     }
-    stdout.push("complus=stopped");
-    return success(stdout);
+    run.stdout.push("complus=stopped");
+    return success(run.stdout);
   },
 
   "install-package"(run) {
@@ -476,29 +499,18 @@ const bodies: Readonly<Record<ScriptName, (run: Run) => number>> = {
   },
 
   "start-complus"(run) {
-    const { host, script, stdout, symptoms } = run;
     setLease(run);
-    const application = text(script, "ComPlusApplication");
-    const symptom = host.startComPlus(application);
-    if (symptom !== undefined) symptoms.push(symptom);
-    const count = host.comPlusInstanceCount(application);
-    stdout.push(`complus.instances=${count}`);
+    const { application, count } = changeComPlus(run, "StartApplication");
     if (count === 0) throw new HostScriptError(`${application} has no running instance after StartApplication`);
-    stdout.push("complus=running");
-    return success(stdout);
+    run.stdout.push("complus=running");
+    return success(run.stdout);
   },
 
   "activate-engine"(run) {
-    const { host, script, stdout } = run;
     setLease(run);
-    const engineName = text(script, "EngineName");
-    host.openEngineControl(text(script, "EngineControlProgId"));
-    const returned = host.activate(engineName);
-    stdout.push(...uncapturedOutput(script.text, "$engine.Activate(", powershellBoolean(returned)));
-    if (!host.isActive(engineName)) throw new HostScriptError(`engine ${engineName} is not active after Activate`);
-    stdout.push("engine=active");
+    switchEngine(run, "Activate");
     removeLease(run);
-    return success(stdout);
+    return success(run.stdout);
   },
 
   "check-response"(run) {

@@ -220,11 +220,15 @@ export function decodeHostOutput(
   return { text, codePage };
 }
 
-/** The run whose lease made a script refuse to start its work (`lease.held=<run>`), if that is why it failed. */
+/** How lease.ps1's Enter-MaintenanceLease refuses a step's work, before the run that holds the engine. */
+export const leaseHeldError = "the engine is in maintenance by run ";
+
+/** The run whose lease made a script refuse to start its work (`error=<leaseHeldError><run>`), if that is why it failed. */
 export function leaseHeldBy(stdout: string): string | undefined {
-  const line = stdout.split(/\r?\n/).find((l) => l.startsWith("lease.held="));
+  const prefix = `error=${leaseHeldError}`;
+  const line = stdout.split(/\r?\n/).find((l) => l.startsWith(prefix));
   if (line === undefined) return undefined;
-  return check("lease", RunId, line.slice("lease.held=".length));
+  return check("lease", RunId, line.slice(prefix.length));
 }
 
 /** The `error=` line a failing script prints, if any. */

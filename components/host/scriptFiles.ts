@@ -93,13 +93,11 @@ function readText(file: string): { path: string; text: string } {
   return { path, text };
 }
 
-/** The shared files, each as sent (a shared file includes nothing). */
-const sharedSent: ReadonlyMap<string, string> = new Map(
-  sharedFileNames.map((file) => {
-    const { path, text } = readText(file);
-    return [file, sentText(path, text, new Map())];
-  }),
-);
+/** The shared files, each as sent; a shared file may include one listed before it. */
+const sharedSent: ReadonlyMap<string, string> = sharedFileNames.reduce((sent, file) => {
+  const { path, text } = readText(file);
+  return new Map([...sent, [file, sentText(path, text, sent)]]);
+}, new Map<string, string>());
 
 export function readScriptFile(file: string): ScriptFile {
   const { path, text } = readText(file);

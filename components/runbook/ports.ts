@@ -1,4 +1,5 @@
 import type { HostScript } from "../host/scriptAssembly";
+import { scriptNames, type ScriptName } from "../host/scriptNames";
 
 /** What running one script on an engine gives back. */
 export interface ScriptResult {
@@ -14,24 +15,15 @@ export interface ScriptRunner {
 
 /**
  * The steps of a maintenance and of the probe, as the product names them in errors, progress and
- * the simulator's step log. verify-files runs the probe script again; check-response asks, once the
- * engine is back, whether its COM+ component answers; installer-status asks, after a session was
- * lost during an install, whether Windows Installer is still at it.
+ * the simulator's step log: one per host script, each named as its script, and verify-files right
+ * after the install, which runs the probe script again. check-response asks, once the engine is
+ * back, whether its COM+ component answers; installer-status asks, after a session was lost during
+ * an install, whether Windows Installer is still at it.
  */
-export const stepNames = [
-  "probe",
-  "stage-package",
-  "deactivate-engine",
-  "shutdown-complus",
-  "install-package",
-  "verify-files",
-  "start-complus",
-  "activate-engine",
-  "check-response",
-  "read-install-log",
-  "installer-status",
-] as const;
-export type StepName = (typeof stepNames)[number];
+export type StepName = ScriptName | "verify-files";
+export const stepNames: readonly StepName[] = scriptNames.flatMap((script): StepName[] =>
+  script === "install-package" ? [script, "verify-files"] : [script],
+);
 
 export type StepStatus = "started" | "succeeded" | "failed" | "retrying";
 

@@ -139,7 +139,7 @@ export class Runbook {
     return leaseSeconds(this.deps.settings, this.target.host.responseTimeoutSeconds);
   }
 
-  /** A script that printed lease.held= did none of its work: another run holds the engine. */
+  /** A script refused for another run's lease did none of its work: that run holds the engine. */
   private refuseIfLeaseTaken(step: StepName, result: ScriptResult): void {
     const holder = leaseHeldBy(result.stdout);
     if (holder === undefined) return;

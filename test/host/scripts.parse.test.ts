@@ -32,6 +32,7 @@ import { bootstrapCommandLine, bootstrapScript, invocationFor } from "../../comp
 import { scriptNames } from "../../components/host/scriptNames";
 import { stepNames } from "../../components/runbook/ports";
 import { leaseKeyPath } from "../../components/domain/lease";
+import { leaseHeldError } from "../../components/host/answers";
 import { inventedHotfix, kbFile } from "../support/targets";
 import { loadPowerShellGrammar, parse, scriptsByName, unloadPowerShellGrammar, where } from "./psAst";
 import { testRunId } from "../support/lease";
@@ -181,6 +182,10 @@ describe("every script parses as PowerShell", () => {
     }
   });
 
+  it("lease.ps1 refuses a held engine with the error the product reads the holder from", () => {
+    expect(sharedText("lease.ps1")).toContain(`{ throw ('${leaseHeldError}' + $holder) }`);
+  });
+
   it("lease-key.ps1 keeps the lease where the product says it is", () => {
     expect(sharedText("lease-key.ps1")).toContain(`function Get-MaintenanceLeasePath { return '${leaseKeyPath}' }\n`);
   });
@@ -189,10 +194,12 @@ describe("every script parses as PowerShell", () => {
     const sentLines = (text: string): string[] =>
       text.split("\n").filter((line) => line.trim() !== "" && !line.trimStart().startsWith("#"));
     for (const name of scriptNames) {
-      const expected = sentLines(stepFiles[name].text).flatMap((line) => {
-        const include = /^\. \.\\(.+)$/.exec(line);
-        return include === null ? [line] : sentLines(sharedText(include[1]!));
-      });
+      const expanded = (text: string): string[] =>
+        sentLines(text).flatMap((line) => {
+          const include = /^\. \.\\(.+)$/.exec(line);
+          return include === null ? [line] : expanded(sharedText(include[1]!));
+        });
+      const expected = expanded(stepFiles[name].text);
       expect(stepFiles[name].sent).toBe(`${expected.join("\n")}\n`);
     }
   });

@@ -15,15 +15,16 @@ import { direct, hostNamed, nextActivity, run, startFleet, via } from "./helpers
 const folder = join(__dirname, "..", "..", "components", "host", "powershell");
 const fileText = (file: string): string => readFileSync(join(folder, file), "utf8");
 
-/** A file as it is sent: each `. .\<file>` include replaced by that file, comment and blank lines left out. */
+/** A file as it is sent: each `. .\<file>` include replaced by that file (and its own), comment and blank lines left out. */
 function asSent(text: string): string {
   const kept = (lines: string[]): string[] =>
     lines.filter((line) => line.trim() !== "" && !line.trimStart().startsWith("#"));
-  const lines = kept(text.split("\n")).flatMap((line) => {
-    const include = /^\. \.\\(.+\.ps1)$/.exec(line);
-    return include === null ? [line] : kept(fileText(include[1]!).split("\n"));
-  });
-  return `${lines.join("\n")}\n`;
+  const expanded = (lines: string[]): string[] =>
+    kept(lines).flatMap((line) => {
+      const include = /^\. \.\\(.+\.ps1)$/.exec(line);
+      return include === null ? [line] : expanded(fileText(include[1]!).split("\n"));
+    });
+  return `${expanded(text.split("\n")).join("\n")}\n`;
 }
 
 const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;

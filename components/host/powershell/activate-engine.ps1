@@ -7,13 +7,8 @@ param(
   [string[]]$Lease
 )
 . .\common.ps1
-. .\lease-key.ps1
 . .\lease.ps1
-$holder = Set-MaintenanceLease $LeaseRun $LeaseTakeover $Lease
-if ($holder -ne $null) {
-  Write-Output ('lease.held=' + $holder)
-  throw ('the engine is in maintenance by run ' + $holder)
-}
+[void](Enter-MaintenanceLease $LeaseRun $LeaseTakeover $Lease)
 $engine = New-Object -ComObject $EngineControlProgId
 [void]$engine.Activate($EngineName)
 if (-not $engine.IsActive($EngineName)) { throw ('engine ' + $EngineName + ' is not active after Activate') }

@@ -7,13 +7,8 @@ param(
   [string[]]$Lease
 )
 . .\common.ps1
-. .\lease-key.ps1
 . .\lease.ps1
-$holder = Set-MaintenanceLease $LeaseRun $LeaseTakeover $Lease
-if ($holder -ne $null) {
-  Write-Output ('lease.held=' + $holder)
-  throw ('the engine is in maintenance by run ' + $holder)
-}
+[void](Enter-MaintenanceLease $LeaseRun $LeaseTakeover $Lease)
 $arguments = '/i "' + $PackagePath + '" /qn /norestart /L*v "' + $LogPath + '"'
 $process = [Diagnostics.Process]::Start('msiexec.exe', $arguments)
 [void]$process.WaitForExit()

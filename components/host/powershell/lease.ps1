@@ -1,6 +1,6 @@
-# Taking and removing the maintenance lease (a step that includes this file includes lease-key.ps1
-# first). .NET 2.0's DeleteSubKeyTree refuses a key that is not there, so the lease is removed only
-# after it was opened.
+# Taking and removing the maintenance lease. .NET 2.0's DeleteSubKeyTree refuses a key that is not
+# there, so the lease is removed only after it was opened.
+. .\lease-key.ps1
 
 # Reading who holds the lease and writing it must be one step, or two runs that reach the engine at
 # the same moment could both take it: a named mutex in the Global namespace makes it one across every
@@ -29,6 +29,13 @@ function Set-MaintenanceLease([string]$run, [string]$takeover, [string[]]$fields
     } finally { [void]$leaseKey.Close() }
   } finally { [void]$lock.ReleaseMutex() }
   return $null
+}
+
+# Takes the lease before a step's work, or refuses the work with an error naming the run that holds
+# the engine (the product reads that run from the error line).
+function Enter-MaintenanceLease([string]$run, [string]$takeover, [string[]]$fields) {
+  $holder = Set-MaintenanceLease $run $takeover $fields
+  if ($holder -ne $null) { throw ('the engine is in maintenance by run ' + $holder) }
 }
 
 # Removes the lease when it is $run's: activate-engine calls it once the engine is back in rotation.

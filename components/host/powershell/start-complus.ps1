@@ -7,13 +7,8 @@ param(
 )
 . .\common.ps1
 . .\complus.ps1
-. .\lease-key.ps1
 . .\lease.ps1
-$holder = Set-MaintenanceLease $LeaseRun $LeaseTakeover $Lease
-if ($holder -ne $null) {
-  Write-Output ('lease.held=' + $holder)
-  throw ('the engine is in maintenance by run ' + $holder)
-}
+[void](Enter-MaintenanceLease $LeaseRun $LeaseTakeover $Lease)
 $catalog = New-Object -ComObject COMAdmin.COMAdminCatalog
 [void]$catalog.StartApplication($ComPlusApplication)
 $count = Get-ComPlusInstanceCount $catalog $ComPlusApplication
