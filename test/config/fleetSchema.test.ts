@@ -66,6 +66,14 @@ describe("the stack file's JSON Schema", () => {
     }
   });
 
+  it("is enabled in the README by the line the example stacks carry, once", () => {
+    const shown = readFileSync(join(root, "README.md"), "utf8")
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith("# yaml-language-server:"));
+    expect(shown).toEqual(["# yaml-language-server: $schema=../docs/fleet.schema.json"]);
+  });
+
   it("rejects an empty engine list", () => {
     expect(errorPaths(demoWith((f) => void (f.engines = [])))).toEqual([`${fleetPath}.engines`]);
   });
