@@ -5,7 +5,7 @@ import { EngineHotfixesInputs, type EngineHotfixesState } from "../components/pr
 import { readStoredState } from "../components/provider/stateMigration";
 import type { HotfixStep } from "./hotfixSteps";
 
-/** The JSON a drift report prints; documented in the README ("Drift report"). */
+/** The JSON a drift report prints; documented in docs/operator-guide.md ("Drift report for code review"). */
 export const DriftReport = z.strictObject({
   schema: z.literal("mps-hotfix/drift-report/v1"),
   stack: z.string(),

@@ -55,7 +55,7 @@ options:
   --format <format>         report only: markdown (default) or json
   --catalog-entry <KB id>   package inspect only: print a draft catalog entry
   --recover-run <run id>    up only: that run ended; recover the engines its maintenance lease holds
-                            (repeatable; README: The maintenance lease)
+                            (repeatable; docs/operator-guide.md: The maintenance lease)
   --engine <name>           script only: the engine the script is for
   --hotfix <KB id>          script only: the hotfix of a package step (default: the engine's first)
   --help, -h`;

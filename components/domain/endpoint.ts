@@ -10,7 +10,9 @@ export const SshEndpoint = z
     name: EngineName.describe("The host's name in this stack: the key of its credentials."),
     host: HostName.describe("The SSH host: a DNS name or an IPv4 address."),
     port: Port.default(22).describe("The SSH port."),
-    user: UserName.describe("The account that logs on (see the README: the account)."),
+    user: UserName.describe(
+      "The account that logs on (see docs/operator-guide.md, Setting up real hosts: the account).",
+    ),
     hostKey: HostKeyFingerprint.optional().describe(
       "The host's SSH key fingerprint, as `ssh-keygen -lf` prints it; the connection is refused when the host offers another.",
     ),

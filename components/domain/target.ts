@@ -15,7 +15,7 @@ export const HostSettings = z.strictObject({
     "The COM+ application that is shut down for the install and started after it.",
   ),
   engineControlProgId: ProgId.default("Provisioning.EngineControl").describe(
-    "The COM object through which scripts activate and deactivate the engine (see the README: engine control).",
+    "The COM object through which scripts activate and deactivate the engine (see docs/operator-guide.md, Setting up real hosts: engine control).",
   ),
   // The wait runs in a background job, which on PowerShell 2.0 starts a PowerShell process of its
   // own: a few seconds on a slow host.

@@ -2,9 +2,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 /**
- * The layers point one way, and the README's Architecture table says which: every row's folder
- * imports only the folders its "imports of the product" cell names (and itself), and each of them.
- * The table is read from the README, so it cannot say one thing while the code does another; and
+ * The layers point one way, and the layer table of docs/architecture.md says which: every row's
+ * folder imports only the folders its "imports of the product" cell names (and itself), and each of
+ * them. The table is read from that page, so it cannot say one thing while the code does another; and
  * the simulator, a test double, stays out of the shipped command's import graph.
  */
 const root = resolve(__dirname, "../..");
@@ -40,17 +40,19 @@ interface Row {
   readonly imports: readonly string[];
 }
 
-/** The README's Architecture table: the first table under that heading whose header names both columns. */
+const page = "docs/architecture.md";
+
+/** The layer table: the table under docs/architecture.md's "Layers" heading, whose header names both columns. */
 function architectureTable(): Row[] {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const section = readme.split(/^## /m).find((part) => part.startsWith("Architecture\n"));
-  if (section === undefined) throw new Error("README.md has no Architecture section");
+  const text = readFileSync(join(root, page), "utf8");
+  const section = text.split(/^## /m).find((part) => part.startsWith("Layers\n"));
+  if (section === undefined) throw new Error(`${page} has no Layers section`);
   const lines = section.split("\n").filter((line) => line.startsWith("|"));
   const header = cellsOf(lines[0] ?? "");
   const folderColumn = header.indexOf("folder");
   const importsColumn = header.indexOf("imports of the product");
   if (folderColumn < 0 || importsColumn < 0) {
-    throw new Error(`README.md's Architecture table has no "folder" or "imports of the product" column: ${lines[0]}`);
+    throw new Error(`${page}'s layer table has no "folder" or "imports of the product" column: ${lines[0]}`);
   }
   return lines.slice(2).map((line) => {
     const cells = cellsOf(line);
@@ -97,11 +99,11 @@ const rows = architectureTable();
 function rowsNamed(name: string, index: number): Row[] {
   if (name === "all of the above") return rows.slice(0, index);
   const named = rows.filter((row) => row.folder === `components/${name}/` || row.folder.startsWith(`${name}/`));
-  if (named.length === 0) throw new Error(`README.md's Architecture table names "${name}", which is no row's folder`);
+  if (named.length === 0) throw new Error(`${page}'s layer table names "${name}", which is no row's folder`);
   return named;
 }
 
-describe("the README's Architecture table", () => {
+describe("the layer table of docs/architecture.md", () => {
   it("has a row for every folder of the product's sources", () => {
     const files = ["components", "cli", "simulator"].flatMap(sourceFiles);
     expect(files.filter((file) => !rows.some((row) => inRow(file, row)))).toEqual([]);

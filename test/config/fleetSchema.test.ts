@@ -8,8 +8,9 @@ import type { RawCredential, RawFleet } from "../support/fleetFixture";
 
 /**
  * The JSON Schema an editor checks a stack file with (docs/fleet.schema.json) accepts the example
- * stacks and rejects the README's bad-input examples that are config mistakes it can see; the ones
- * it cannot see are the ones the configuration reference lists under "What an editor cannot check".
+ * stacks and rejects the bad-input examples of docs/failures-and-recovery.md that are config
+ * mistakes it can see; the ones it cannot see are the ones the configuration reference lists under
+ * "What an editor cannot check".
  */
 const root = resolve(__dirname, "../..");
 const exampleStacks = ["stacks/Pulumi.demo.yaml", "stacks/Pulumi.example-prod.yaml"];
@@ -64,6 +65,14 @@ describe("the stack file's JSON Schema", () => {
       const schemaFile = resolve(join(root, path), "..", "../docs/fleet.schema.json");
       expect(JSON.parse(readFileSync(schemaFile, "utf8"))).toEqual(stackFileJsonSchema());
     }
+  });
+
+  it("is enabled in the README by the line the example stacks carry, once", () => {
+    const shown = readFileSync(join(root, "README.md"), "utf8")
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith("# yaml-language-server:"));
+    expect(shown).toEqual(["# yaml-language-server: $schema=../docs/fleet.schema.json"]);
   });
 
   it("rejects an empty engine list", () => {
@@ -154,8 +163,9 @@ describe("the stack file's JSON Schema", () => {
     ).toContain(`${fleetPath}.engines[0]`);
   });
 
-  // The README's config mistakes the schema cannot see (docs/configuration.md, "What an editor
-  // cannot check"): the program refuses them; an editor passes them.
+  // The config mistakes of docs/failures-and-recovery.md that the schema cannot see
+  // (docs/configuration.md, "What an editor cannot check"): the program refuses them; an editor
+  // passes them.
   it.each<[string, (fleet: RawFleet, credentials: Record<string, RawCredential>) => void]>([
     ["duplicate engine names", (f) => void (engine(f, 1).name = engine(f, 0).name!)],
     [

@@ -12,7 +12,7 @@ const root = resolve(__dirname, "../..");
 
 describe("the documents generated from the config's schemas", () => {
   it.each(Object.entries(generatedDocs()))(
-    "%s is what the schemas generate (else run the command the README names)",
+    "%s is what the schemas generate (else run the command docs/operator-guide.md names)",
     (path, generated) => {
       expect(readFileSync(join(root, path), "utf8")).toBe(generated);
     },
@@ -25,7 +25,7 @@ describe("the documents generated from the config's schemas", () => {
     expect(fields.filter((field) => !field.node.description).map((field) => field.path)).toEqual([]);
   });
 
-  it("the README names the command that regenerates them", () => {
-    expect(readFileSync(join(root, "README.md"), "utf8")).toContain(regenerateCommand);
+  it("the operator's guide names the command that regenerates them", () => {
+    expect(readFileSync(join(root, "docs", "operator-guide.md"), "utf8")).toContain(regenerateCommand);
   });
 });

@@ -10,9 +10,10 @@ import { simulatedKb952089 } from "../../simulator/simulatedPackage";
 import { kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
 
 /**
- * Adding a hotfix from its package, as the README says: `package inspect --catalog-entry` drafts
- * the entry from the package's File table, the entry goes into a copy of the catalog (data only,
- * no code change), and the simulated fleet is rolled out with it.
+ * Adding a hotfix from its package, as docs/operator-guide.md says ("Adding a hotfix to the
+ * catalog"): `package inspect --catalog-entry` drafts the entry from the package's File table, the
+ * entry goes into a copy of the catalog (data only, no code change), and the simulated fleet is
+ * rolled out with it.
  */
 const packagePath = "test/fixtures/packages/KB999001.msi";
 

@@ -6,10 +6,10 @@ import programOfIndex from "../../index";
 import { e2eEnv, scriptsOn, startScenario, type Scenario } from "./scenario";
 
 /**
- * The README's "Plain Pulumi" commands, run as the plain CLI runs them: the program index.ts
- * exports, and the environment the README sets, without anything `mps-hotfix` adds. The Automation
+ * The commands of docs/plain-pulumi.md, run as the plain CLI runs them: the program index.ts
+ * exports, and the environment that page sets, without anything `mps-hotfix` adds. The Automation
  * API stands in for the Node language host, which this machine does not have; each operation takes
- * exactly the options of the README's command line.
+ * exactly the options of that page's command line.
  */
 
 /**
@@ -21,7 +21,7 @@ function indexProgram(adopt: boolean): PulumiFn {
   return adopt ? fleetProgram({ projectDir: projectRoot, adoptOnly: true }) : programOfIndex;
 }
 
-/** The stack as a plain CLI in the project directory sees it, with the README's variables or without PULUMI_RUN_PROGRAM. */
+/** The stack as a plain CLI in the project directory sees it, with docs/plain-pulumi.md's variables or without PULUMI_RUN_PROGRAM. */
 async function plainStack(scenario: Scenario, runProgram: boolean, adopt = false): Promise<Stack> {
   const env = engineEnvironment(scenario.stackName, e2eEnv);
   if (!runProgram) Reflect.deleteProperty(env, runProgramVariable);
@@ -38,7 +38,7 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-describe("plain Pulumi, as the README gives it", () => {
+describe("plain Pulumi, as docs/plain-pulumi.md gives it", () => {
   let scenario: Scenario;
 
   beforeAll(async () => {

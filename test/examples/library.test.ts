@@ -32,10 +32,10 @@ void pulumi.runtime.setMocks(
   false,
 );
 
-describe("the README's library example", () => {
-  it("is the README's code, verbatim", () => {
+describe("the operator's guide's library example", () => {
+  it("is the code of docs/operator-guide.md, verbatim", () => {
     const example = readFileSync(examplePath, "utf8").trimEnd();
-    expect(readFileSync(join(root, "README.md"), "utf8")).toContain(example);
+    expect(readFileSync(join(root, "docs", "operator-guide.md"), "utf8")).toContain(example);
   });
 
   it("declares a fleet with one resource per engine and a rollout result, and puts no credential in any resource", async () => {

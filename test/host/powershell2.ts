@@ -34,8 +34,8 @@ const comAdmin = {
   classes: "https://learn.microsoft.com/en-us/windows/win32/cossdk/summary-description-of-the-comadmin-classes",
 };
 
-/** The engine-control COM class is this product's contract with the operator, not Microsoft's (README: Engine control). */
-export const engineControlContract = "README.md#setting-up-real-hosts (Engine control)";
+/** The engine-control COM class is this product's contract with the operator, not Microsoft's (docs/operator-guide.md: Engine control). */
+export const engineControlContract = "docs/operator-guide.md#setting-up-real-hosts (Engine control)";
 
 export interface Cmdlet {
   readonly url: string;

@@ -81,7 +81,7 @@ describe("every script uses PowerShell 2.0 and .NET Framework 2.0 only", () => {
 
   it("every entry cites a Microsoft Learn page, or this product's own engine-control contract", () => {
     for (const url of citedPages()) {
-      expect(url).toMatch(/^(https:\/\/learn\.microsoft\.com\/en-us\/|README\.md#)/);
+      expect(url).toMatch(/^(https:\/\/learn\.microsoft\.com\/en-us\/|docs\/operator-guide\.md#)/);
     }
   });
 });

@@ -1,7 +1,7 @@
 /**
- * The README's bad-input examples ("Faults and bad input") that are mistakes in a stack's config,
- * shared by the program's tests (test/config/fleetPlan.test.ts) and the JSON Schema's
- * (test/config/fleetSchema.test.ts), so both refuse the same values.
+ * The bad-input examples of docs/failures-and-recovery.md ("Faults and bad input") that are
+ * mistakes in a stack's config, shared by the program's tests (test/config/fleetPlan.test.ts) and
+ * the JSON Schema's (test/config/fleetSchema.test.ts), so both refuse the same values.
  */
 
 /** "quotes, `$`, `;`, `&`, `|`, backticks or typographic quotes in names, hosts, users or paths". */

@@ -1,4 +1,4 @@
-# Where the maintenance lease is kept (README: "The maintenance lease"): a key under
+# Where the maintenance lease is kept (docs/operator-guide.md: "The maintenance lease"): a key under
 # HKEY_LOCAL_MACHINE, each field a REG_SZ value. CreateSubKey creates the key or opens it for writing.
 # The probe reads the lease; lease.ps1, which includes this file, takes and removes it.
 function Get-MaintenanceLeasePath { return 'SOFTWARE\mps-hotfix\Maintenance' }
