@@ -1,7 +1,8 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { openStack, projectRoot, withStack } from "../cli/workspace";
+import { openStack, withStack } from "../cli/workspace";
+import { projectRoot } from "../cli/projectRoot";
 import type { SimulatedHost } from "../simulator/server";
 import { onCleanup } from "./cleanup";
 import { credentialsConfig, fleetConfig } from "./fleets";

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { engineEnvironment, pulumiCommand } from "../cli/workspace";
+import { engineEnvironment, pulumiCommand } from "../cli/pulumiToolchain";
 import { onCleanup } from "./cleanup";
 
 /**

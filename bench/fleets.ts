@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { planFleet, type FleetPlan } from "../components/config/fleetPlan";
 import { catalog } from "../components/domain/catalog";
 import { compareFileVersions, parseFileVersion } from "../components/domain/fileVersion";
-import { projectRoot } from "../cli/workspace";
+import { projectRoot } from "../cli/projectRoot";
 import { FleetFile } from "../simulator/fleetFile";
 import type { SimulatedHost } from "../simulator/server";
 import { readSimulatedPackage, simulatedKb952089 } from "../simulator/simulatedPackage";

@@ -1,6 +1,7 @@
 import { fork } from "node:child_process";
 import { programVerdict } from "../cli/checkedPreview";
-import { beforeUp, openStack } from "../cli/workspace";
+import { beforeUp } from "../cli/stackPlan";
+import { openStack } from "../cli/workspace";
 import { onCleanupEndGroup } from "./cleanup";
 import { selectEmptyStack } from "./emptyStack";
 import type { MemoryReport, MemorySampler } from "./memorySampler";

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { projectRoot, pulumiCommand, usualParallelism } from "../cli/workspace";
+import { projectRoot } from "../cli/projectRoot";
+import { pulumiCommand } from "../cli/pulumiToolchain";
+import { usualParallelism } from "../cli/workspace";
 import { ansibleInstallHint, ansibleSettings, findAnsible } from "./ansible";
 import { measureAnsibleFixedCost, type AnsibleContext } from "./ansiblePeer";
 import { ansibleSshCommonArgs } from "./ansiblePlaybooks";

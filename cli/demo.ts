@@ -5,7 +5,9 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { loadFleetFile } from "../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet } from "../simulator/server";
 import { engineOf, hotfixSteps } from "./hotfixSteps";
-import { managesEngines, openStack, previewFleet, projectRoot, upFleet } from "./workspace";
+import { managesEngines } from "./stackPlan";
+import { openStack, previewFleet, upFleet } from "./workspace";
+import { projectRoot } from "./projectRoot";
 
 /**
  * The demo: start the simulated fleet of stacks/Pulumi.demo.yaml, adopt it if the stack does not

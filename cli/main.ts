@@ -29,7 +29,8 @@ import {
   lockNotes,
   type LocalStack,
 } from "./backendState";
-import { beforeUp, openStack, planStack, upFleet } from "./workspace";
+import { beforeUp, planStack } from "./stackPlan";
+import { openStack, upFleet } from "./workspace";
 import { stepScriptFor, StepScriptRequestError, type StepScriptRequest } from "./stepScript";
 import { RunId } from "../components/domain/lease";
 import { recoverRunEnv, stackEnv } from "../components/provider/leaseHolder";

@@ -8,3 +8,6 @@ export function findProjectRoot(from: string = __dirname): string {
     if (dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${from}`);
   }
 }
+
+/** This project's directory. */
+export const projectRoot = findProjectRoot();

@@ -1,33 +1,23 @@
-import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, dirname, join } from "node:path";
 import {
   LocalWorkspace,
-  PulumiCommand,
   Stack,
   StackAlreadyExistsError,
   StackNotFoundError,
-  type ConfigMap,
-  type Deployment,
   type OutputMap,
   type PreviewOptions,
   type PreviewResult,
   type UpOptions,
 } from "@pulumi/pulumi/automation";
 import { z } from "zod";
-import { planFleet, type FleetConfigError, type FleetPlan } from "../components/config/fleetPlan";
-import { engineHotfixesType, legacyHotfixOnEngineType } from "../components/engineHotfixes";
+import type { FleetConfigError, FleetPlan } from "../components/config/fleetPlan";
 import { rolloutBatches, type BatchSize as BatchSizeValue } from "../components/batches";
 import { BatchSize } from "../components/config/fleetConfig";
 import { fleetProgram } from "../components/program";
-import { runProgramVariable } from "../components/provider/programRun";
-import { findProjectRoot } from "./projectRoot";
+import { projectRoot } from "./projectRoot";
+import { engineEnvironment, pulumiCommand } from "./pulumiToolchain";
 
-export const projectRoot = findProjectRoot();
-
-/** The passphrase of the demo stack's secrets; the demo's simulated hosts guard nothing real. */
-export const demoPassphrase = "mps-hotfix-demo";
+/** A stack of this project opened through the Automation API, and the product's preview and up of it. */
 
 export interface StackOptions {
   readonly stackName: string;
@@ -45,120 +35,6 @@ export interface FleetUpResult {
   readonly outputs: OutputMap;
   /** The engine's count of resource steps by operation, as its summary gives it. */
   readonly resourceChanges: Readonly<Record<string, number>>;
-}
-
-let toolchainDir: string | undefined;
-
-/** The folder of the pinned CLI: scripts/toolchain.sh decides, and builds it when needed. */
-export function ensureToolchain(): string {
-  toolchainDir ??= execFileSync("bash", [join(projectRoot, "scripts", "toolchain.sh")], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  }).trim();
-  return toolchainDir;
-}
-
-let command: Promise<PulumiCommand> | undefined;
-
-/**
- * The Automation API's handle on that CLI, one per process: PulumiCommand.get runs `pulumi
- * version` to check it, which need not be asked again. The toolchain prints the folder holding
- * the CLI; `root` is the folder above `bin/pulumi`
- * (https://www.pulumi.com/docs/reference/pkg/nodejs/pulumi/pulumi/automation/classes/PulumiCommand.html).
- */
-export function pulumiCommand(): Promise<PulumiCommand> {
-  const binDir = ensureToolchain();
-  // A CLI on PATH outside a `bin` folder is the one `pulumi` names there (engineEnvironment's PATH too).
-  command ??= PulumiCommand.get(basename(binDir) === "bin" ? { root: dirname(binDir) } : {});
-  return command;
-}
-
-/**
- * The environment every engine run gets: a local state backend inside the project unless
- * PULUMI_BACKEND_URL says otherwise, no calls out, and the toolchain and the dynamic-provider
- * host on PATH.
- */
-export function engineEnvironment(
-  stackName: string,
-  extra: Readonly<Record<string, string>> = {},
-): Record<string, string> {
-  const binDir = ensureToolchain();
-  const localState = join(projectRoot, ".pulumi-state");
-  // The file backend expects its folder to exist; a fresh clone has none yet.
-  if (process.env["PULUMI_BACKEND_URL"] === undefined && extra["PULUMI_BACKEND_URL"] === undefined) {
-    mkdirSync(localState, { recursive: true });
-  }
-  const env: Record<string, string> = {
-    PULUMI_BACKEND_URL: process.env["PULUMI_BACKEND_URL"] ?? `file://${localState}`,
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    // Every command runs the program (runProgram), and the provider host refuses a refresh that may not have.
-    [runProgramVariable]: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_DISABLE_REGISTRY_RESOLVE: "true",
-    PATH: [join(projectRoot, ".tools", "bin"), binDir, process.env["PATH"] ?? ""].join(":"),
-    ...extra,
-  };
-  const hasPassphrase =
-    process.env["PULUMI_CONFIG_PASSPHRASE"] !== undefined || process.env["PULUMI_CONFIG_PASSPHRASE_FILE"] !== undefined;
-  if (!hasPassphrase && stackName === "demo" && extra["PULUMI_CONFIG_PASSPHRASE"] === undefined) {
-    env["PULUMI_CONFIG_PASSPHRASE"] = demoPassphrase;
-  }
-  return env;
-}
-
-type ConfigValue = { readonly value: unknown; readonly secret: boolean } | undefined;
-
-/** A config value, parsed as JSON; undefined where the stack does not set it or it is not JSON. */
-function configValue(config: ConfigMap, key: string): ConfigValue {
-  const entry = config[key];
-  if (entry === undefined) return undefined;
-  try {
-    return { value: JSON.parse(entry.value) as unknown, secret: entry.secret === true };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The stack's fleet, validated as the program validates it, before the engine runs: bad input
- * gets its one message (a FleetConfigError) and no host is contacted.
- */
-export async function planStack(stack: Stack): Promise<FleetPlan> {
-  // The whole config in one CLI process: each process costs a quarter of a second, and the one
-  // secret the product reads (the credentials) is needed decrypted here anyway.
-  const config = await withStack(stack, () => stack.getAllConfig());
-  const fleet = configValue(config, "mps-hotfix:fleet");
-  const credentials = configValue(config, "mps-hotfix:credentials");
-  return planFleet({
-    stack: stack.name,
-    fleet: fleet?.value,
-    credentials: credentials?.value,
-    credentialsAreSecret: credentials === undefined || credentials.secret,
-    baseDir: projectRoot,
-  });
-}
-
-/** Whether the stack's state holds any engine yet (a stack that does not must `adopt` first to see drift). */
-export async function managesEngines(stack: Stack): Promise<boolean> {
-  let state: Deployment;
-  try {
-    state = await stack.exportStack();
-  } catch (error) {
-    if (error instanceof StackNotFoundError) return false;
-    throw error;
-  }
-  const resources = (state.deployment as { resources?: { type: string }[] } | undefined)?.resources ?? [];
-  return resources.some((r) => r.type === engineHotfixesType || r.type === legacyHotfixOnEngineType);
-}
-
-/**
- * What an up reads before the engine starts, side by side: the stack's checked plan (bad input
- * stops it here, with no host contacted) and, unless it adopts, whether the stack manages any
- * engine yet.
- */
-export async function beforeUp(stack: Stack, adopting: boolean): Promise<{ plan: FleetPlan; managesEngines: boolean }> {
-  const [plan, manages] = await Promise.all([planStack(stack), adopting ? true : managesEngines(stack)]);
-  return { plan, managesEngines: manages };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { DriftReport } from "../../cli/driftReport";
-import { projectRoot } from "../../cli/workspace";
+import { projectRoot } from "../../cli/projectRoot";
 import {
   e2eEnv,
   kbFile,

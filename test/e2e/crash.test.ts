@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { localBackendDir, stackLocks, type LocalStack } from "../../cli/backendState";
 import { outOfRotationExitCode } from "../../cli/main";
-import { projectRoot } from "../../cli/workspace";
+import { projectRoot } from "../../cli/projectRoot";
 import type { SimulatedFleet } from "../../simulator/server";
 import { kbRunbookScripts } from "../support/kbRunbook";
 import { cli, type CliResult } from "./operatorCli";

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statfsSync, statSync, truncateSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkpointPath, localBackendDir, spaceNeeded, type LocalStack } from "../../cli/backendState";
-import { projectRoot } from "../../cli/workspace";
+import { projectRoot } from "../../cli/projectRoot";
 import { cli, type CliResult } from "./operatorCli";
 import { e2eEnv, kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
 

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { projectRoot } from "../../cli/workspace";
+import { projectRoot } from "../../cli/projectRoot";
 import { catalog, draftPlaceholder, HotfixEntry, parseCatalog } from "../../components/domain/catalog";
 import { readMsiPackageFile } from "../../components/package/msiPackage";
 import { simulatedKb952089 } from "../../simulator/simulatedPackage";

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { projectRoot } from "../../cli/workspace";
+import { projectRoot } from "../../cli/projectRoot";
 import { kbRunbookScripts } from "../support/kbRunbook";
 import {
   backendText,

@@ -4,7 +4,8 @@ import type { Deployment, EngineEvent, StepEventMetadata } from "@pulumi/pulumi/
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { isHotfixResource } from "../../cli/hotfixSteps";
-import { previewFleet, projectRoot } from "../../cli/workspace";
+import { previewFleet } from "../../cli/workspace";
+import { projectRoot } from "../../cli/projectRoot";
 import { engineHotfixesType, legacyHotfixOnEngineType } from "../../components/engineHotfixes";
 import { rolloutResultType } from "../../components/rolloutResult";
 import { stateSchemaVersion } from "../../components/provider/resourceState";

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { projectRoot } from "../../cli/workspace";
+import { projectRoot } from "../../cli/projectRoot";
 import { e2eEnv } from "./scenario";
 
 export interface CliResult {

@@ -1,5 +1,6 @@
 import { LocalWorkspace, Stack, type PulumiFn } from "@pulumi/pulumi/automation";
-import { engineEnvironment, projectRoot, pulumiCommand } from "../../cli/workspace";
+import { engineEnvironment, pulumiCommand } from "../../cli/pulumiToolchain";
+import { projectRoot } from "../../cli/projectRoot";
 import { fleetProgram } from "../../components/program";
 import { runProgramVariable, staleConfigProblem } from "../../components/provider/programRun";
 import programOfIndex from "../../index";

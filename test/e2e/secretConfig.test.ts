@@ -1,5 +1,5 @@
 import { FleetConfigError } from "../../components/config/fleetPlan";
-import { planStack } from "../../cli/workspace";
+import { planStack } from "../../cli/stackPlan";
 import { cli } from "./operatorCli";
 import { kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
 

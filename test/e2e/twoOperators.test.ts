@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { projectRoot } from "../../cli/workspace";
+import { projectRoot } from "../../cli/projectRoot";
 import { leaseOnHost } from "../support/lease";
 import { e2eEnv, kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { z } from "zod";
-import { projectRoot } from "../../cli/workspace";
+import { projectRoot } from "../../cli/projectRoot";
 import { readMsiPackageFile } from "../../components/package/msiPackage";
 import { catalog } from "../../components/domain/catalog";
 import { engineHotfixesType } from "../../components/engineHotfixes";
