@@ -1,5 +1,4 @@
 import {
-  errorLine,
   leaseHeldBy,
   parseInstallAnswer,
   parseInstallerStatus,
@@ -17,35 +16,17 @@ import type { HotfixPackage } from "../domain/requirement";
 import type { EngineTarget, MaintenanceSettings } from "../domain/target";
 import { hostScripts, installLogPath, installLogTailLines, probedFiles, type LeaseWrite } from "./hostScripts";
 import { classifyMsiexecExit } from "./msiexecExit";
-import { describeRename, readProbe, type ProbeReading } from "./observe";
+import { meaningOf, otherRenamesNote, pendingRestartReason } from "./operatorMessages";
+import { readProbe, type ProbeReading } from "./observe";
+import {
+  failureReason,
+  InstallerStillBusy,
+  LeaseTaken,
+  RunbookError,
+  StepFailure,
+  type Rotation,
+} from "./runbookError";
 import type { ScriptResult, ScriptRunner, StepEvent, StepName, StepStatus } from "./ports";
-
-/** Where the engine stands after a failed maintenance: the part of the error an operator acts on first. */
-export type Rotation =
-  | "untouched"
-  | "restored"
-  | "left-out-by-request"
-  | "left-out-restore-failed"
-  | "left-out-installing"
-  | "in-rotation-not-responding"
-  /** Another run took the engine's maintenance lease over while this one ran: that run puts it back. */
-  | "held-by-another-run";
-
-export class RunbookError extends Error {
-  constructor(
-    readonly engine: string,
-    readonly step: StepName,
-    readonly reason: string,
-    readonly rotation: Rotation,
-    readonly exitCode?: number,
-    readonly installLog?: string,
-    /** What made the step fail, when it was not the host's answer (a lost connection, say). */
-    override readonly cause?: unknown,
-  ) {
-    super(`engine ${engine}: step ${step} failed: ${reason}`);
-    this.name = "RunbookError";
-  }
-}
 
 export interface RunbookDeps {
   readonly runner: ScriptRunner;
@@ -66,31 +47,6 @@ export interface RunbookDeps {
 
 /** How long to wait for Windows Installer after a session lost during an install, unless the stack says. */
 export const defaultInstallWaitSeconds = 900;
-
-class StepFailure extends Error {
-  constructor(
-    readonly step: StepName,
-    message: string,
-    readonly exitCode?: number,
-    readonly installLog?: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * The session was lost during an install and Windows Installer was still at it, or could not be
- * asked, when the wait ran out: the engine must not be put back while its files may be replaced.
- */
-class InstallerStillBusy extends StepFailure {}
-
-/** The script refused its work: another run holds the engine's maintenance lease. */
-class LeaseTaken extends StepFailure {}
-
-function failureReason(result: ScriptResult): string {
-  return errorLine(result.stdout) ?? (result.stderr.trim().split(/\r?\n/).pop() || "no reason given");
-}
 
 /**
  * The KB952089 runbook for one engine, for every hotfix it must carry, in the article's order:
@@ -683,47 +639,4 @@ export class Runbook {
       failure.cause,
     );
   }
-}
-
-/** Why a restart is pending for the engine's hotfixes: the pending renames that name their files. */
-function pendingRestartReason(reading: ProbeReading): string {
-  const hotfixes = [...new Set(reading.pendingHotfixFiles.map((p) => p.hotfix))];
-  const renames = reading.pendingHotfixFiles.map((p) => describeRename(p));
-  return `a restart is pending for ${hotfixes.join(", ")}: PendingFileRenameOperations holds ${renames.join("; ")} (an earlier install returned 3010 or 1641)`;
-}
-
-const notedRenames = 3;
-
-/** The note on a probe that found pending renames of files no hotfix of the engine installs. */
-function otherRenamesNote(reading: ProbeReading): string | undefined {
-  const others = reading.otherRenames;
-  if (others.length === 0) return undefined;
-  const shown = others.slice(0, notedRenames).map(describeRename).join("; ");
-  const more = others.length > notedRenames ? `; and ${others.length - notedRenames} more` : "";
-  return `note: ${others.length} pending file rename(s) for the next restart name no file of this engine's hotfixes; they do not block it: ${shown}${more}`;
-}
-
-/** The sentence an operator reads first about where a failed engine stands. */
-export function rotationNotice(error: RunbookError): string {
-  switch (error.rotation) {
-    case "untouched":
-      return `engine ${error.engine} was not taken out of rotation`;
-    case "restored":
-      return `engine ${error.engine} is back in rotation (COM+ application started, engine activated)`;
-    case "left-out-by-request":
-      return `ENGINE ${error.engine} IS LEFT OUT OF ROTATION, as the stack asks (rollout.leaveFailedEngineOut): it stays deactivated, its COM+ application possibly stopped, until you act`;
-    case "left-out-restore-failed":
-      return `ENGINE ${error.engine} IS OUT OF ROTATION: it could not be put back (deactivated, COM+ application possibly stopped); act now: the next "up" retries`;
-    case "left-out-installing":
-      return `ENGINE ${error.engine} IS OUT OF ROTATION: Windows Installer may still be installing on it, so it was not put back (deactivated, COM+ application stopped); once no installation runs there, run up again`;
-    case "held-by-another-run":
-      return `engine ${error.engine} was taken over by another run's maintenance (its lease on the engine names it): that run puts it back into rotation`;
-    case "in-rotation-not-responding":
-      return `ENGINE ${error.engine} IS IN ROTATION BUT DOES NOT RESPOND: it is activated and its COM+ application runs, but the application's component did not answer; restart the server in a change window (mps-hotfix never restarts hosts), then run preview`;
-  }
-}
-
-function meaningOf(code: number): string {
-  const outcome = classifyMsiexecExit(code);
-  return outcome.kind === "installed" ? "installed" : outcome.meaning;
 }

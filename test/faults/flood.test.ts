@@ -1,7 +1,9 @@
 import type { EngineRoute } from "../../components/domain/endpoint";
 import { EngineConnection } from "../../components/host/engineConnection";
 import { maxAnswerBytes } from "../../components/host/sshSession";
-import { Runbook, RunbookError, rotationNotice } from "../../components/runbook/runbook";
+import { Runbook } from "../../components/runbook/runbook";
+import { RunbookError } from "../../components/runbook/runbookError";
+import { rotationNotice } from "../../components/runbook/operatorMessages";
 import { floodCapBytes } from "../../simulator/flood";
 import type { SimulatedHost } from "../../simulator/server";
 import { password, run, scripts, scriptLines, user, via } from "../simulator/helpers";

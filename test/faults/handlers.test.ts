@@ -23,7 +23,8 @@ import {
 } from "../../components/provider/resourceState";
 import { runProgramVariable } from "../../components/provider/programRun";
 import { credentialsKey, fleetKey } from "../../components/provider/stackSettings";
-import { RunbookError, rotationNotice, type Rotation } from "../../components/runbook/runbook";
+import { RunbookError, type Rotation } from "../../components/runbook/runbookError";
+import { rotationNotice } from "../../components/runbook/operatorMessages";
 import type { StepName } from "../../components/runbook/ports";
 import type { EngineFaults, FleetFileInput } from "../../simulator/fleetFile";
 import { parseFleetFile } from "../../simulator/fleetFile";

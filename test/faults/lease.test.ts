@@ -1,6 +1,7 @@
 import { leaseSeconds, type LeaseHolder } from "../../components/domain/lease";
 import { EngineConnection } from "../../components/host/engineConnection";
-import { Runbook, RunbookError } from "../../components/runbook/runbook";
+import { Runbook } from "../../components/runbook/runbook";
+import { RunbookError } from "../../components/runbook/runbookError";
 import type { SimulatedFleet } from "../../simulator/server";
 import { hostNamed, password, startFleet } from "../simulator/helpers";
 import { leaseAt, leaseOnHost, testRunId } from "../support/lease";

@@ -3,7 +3,9 @@ import { hostPath, type EngineTarget, type MaintenanceSettings } from "../../com
 import type { ScriptName } from "../../components/host/scriptNames";
 import { TransportError } from "../../components/host/sshSession";
 import { stepNames, type StepEvent, type StepName } from "../../components/runbook/ports";
-import { Runbook, RunbookError, rotationNotice } from "../../components/runbook/runbook";
+import { Runbook } from "../../components/runbook/runbook";
+import { RunbookError } from "../../components/runbook/runbookError";
+import { rotationNotice } from "../../components/runbook/operatorMessages";
 import {
   failedInstallLog,
   failedWith,
