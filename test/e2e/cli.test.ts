@@ -2,15 +2,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { DriftReport } from "../../cli/driftReport";
 import { projectRoot } from "../../cli/projectRoot";
-import {
-  e2eEnv,
-  kbFile,
-  removeBackend,
-  requiredVersion,
-  simulatorPassword,
-  startScenario,
-  type Scenario,
-} from "./scenario";
+import { e2eEnv, kbFile, requiredVersion, simulatorPassword, scenarioFor } from "./scenario";
 
 interface Run {
   readonly status: number | null;
@@ -32,19 +24,11 @@ function mpsHotfix(...args: string[]): Promise<Run> {
 }
 
 describe("the mps-hotfix command line", () => {
-  let scenario: Scenario;
-
-  beforeAll(async () => {
-    scenario = await startScenario("cli", {
-      engines: [
-        { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
-        { name: "MPS02", files: { [kbFile]: "13.3.1000.0" } },
-      ],
-    });
-  });
-  afterAll(async () => {
-    await scenario.dispose();
-    removeBackend();
+  const scenario = scenarioFor("cli", {
+    engines: [
+      { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
+      { name: "MPS02", files: { [kbFile]: "13.3.1000.0" } },
+    ],
   });
 
   it("refuses a missing --stack, an unknown command, an unknown format and a stack the backend does not hold with exit code 2", async () => {
@@ -65,12 +49,12 @@ describe("the mps-hotfix command line", () => {
   });
 
   it("adopts, then reports drift as markdown and as JSON, on stdout alone", async () => {
-    expect((await mpsHotfix("adopt", "--stack", scenario.stackName)).status).toBe(0);
-    const markdown = await mpsHotfix("report", "--stack", scenario.stackName);
+    expect((await mpsHotfix("adopt", "--stack", scenario().stackName)).status).toBe(0);
+    const markdown = await mpsHotfix("report", "--stack", scenario().stackName);
     expect(markdown.status).toBe(0);
     expect(markdown.stdout).toBe(
       [
-        `### mps-hotfix drift report: stack \`${scenario.stackName}\``,
+        `### mps-hotfix drift report: stack \`${scenario().stackName}\``,
         "",
         "**1 of 2 engines need KB952089.**",
         "",
@@ -81,7 +65,7 @@ describe("the mps-hotfix command line", () => {
         "",
       ].join("\n"),
     );
-    const json = await mpsHotfix("report", "--stack", scenario.stackName, "--format", "json");
+    const json = await mpsHotfix("report", "--stack", scenario().stackName, "--format", "json");
     const report = DriftReport.parse(JSON.parse(json.stdout));
     expect(report.summary).toEqual({ KB952089: { needWork: 1, engines: 2 } });
     expect(report.engines.map((e) => [e.engine, e.action])).toEqual([
@@ -92,36 +76,36 @@ describe("the mps-hotfix command line", () => {
 
   it("script prints the very probe a preview sends to the engine, without a credential, and refuses an unknown engine or step", async () => {
     const sent: string[] = [];
-    const unsubscribe = scenario.sim.onActivity((activity) => {
+    const unsubscribe = scenario().sim.onActivity((activity) => {
       if (activity.kind === "script-started" && activity.host === "MPS01" && activity.script === "probe") {
         sent.push(activity.received);
       }
     });
     try {
-      expect((await mpsHotfix("preview", "--stack", scenario.stackName)).status).toBe(0);
+      expect((await mpsHotfix("preview", "--stack", scenario().stackName)).status).toBe(0);
     } finally {
       unsubscribe();
     }
-    const printed = await mpsHotfix("script", "probe", "--stack", scenario.stackName, "--engine", "MPS01");
+    const printed = await mpsHotfix("script", "probe", "--stack", scenario().stackName, "--engine", "MPS01");
     expect(printed.status).toBe(0);
     expect(sent.length).toBeGreaterThan(0);
     expect(printed.stdout).toBe(sent[0]);
     expect(printed.stdout + printed.stderr).not.toContain(simulatorPassword);
 
-    const engine = await mpsHotfix("script", "probe", "--stack", scenario.stackName, "--engine", "MPS09");
+    const engine = await mpsHotfix("script", "probe", "--stack", scenario().stackName, "--engine", "MPS09");
     expect(engine).toMatchObject({
       status: 2,
       stdout: "",
-      stderr: `mps-hotfix: stack ${scenario.stackName}: --engine MPS09: no such engine; the stack's engines are: MPS01, MPS02\n`,
+      stderr: `mps-hotfix: stack ${scenario().stackName}: --engine MPS09: no such engine; the stack's engines are: MPS01, MPS02\n`,
     });
-    const step = await mpsHotfix("script", "format-disk", "--stack", scenario.stackName, "--engine", "MPS01");
+    const step = await mpsHotfix("script", "format-disk", "--stack", scenario().stackName, "--engine", "MPS01");
     expect(step.status).toBe(2);
     expect(step.stderr).toContain("mps-hotfix: format-disk is not a step with a script; the steps are: probe,");
-    expect((await mpsHotfix("preview", "--stack", scenario.stackName, "--engine", "MPS01")).status).toBe(2);
+    expect((await mpsHotfix("preview", "--stack", scenario().stackName, "--engine", "MPS01")).status).toBe(2);
   });
 
   it("converges with up, prints the end summary, and exits 0", async () => {
-    const up = await mpsHotfix("up", "--stack", scenario.stackName);
+    const up = await mpsHotfix("up", "--stack", scenario().stackName);
     expect(up.status).toBe(0);
     expect(up.stdout).toContain(
       [
@@ -133,20 +117,20 @@ describe("the mps-hotfix command line", () => {
       ].join("\n"),
     );
     expect(up.stdout + up.stderr).not.toContain(simulatorPassword);
-    const preview = await mpsHotfix("preview", "--stack", scenario.stackName);
+    const preview = await mpsHotfix("preview", "--stack", scenario().stackName);
     expect(preview.status).toBe(0);
     expect(preview.stdout).toMatch(/Resources:\n\s+7 unchanged/);
   });
 
   it("refuses bad input with one message and exit 2, contacting no host, in a preview, a report and an up", async () => {
-    const stack = await scenario.stack();
-    const rollout = scenario.fleetConfig["rollout"] as Record<string, unknown>;
-    const invalid = { ...scenario.fleetConfig, rollout: { ...rollout, maxUnavailable: 0 } };
+    const stack = await scenario().stack();
+    const rollout = scenario().fleetConfig["rollout"] as Record<string, unknown>;
+    const invalid = { ...scenario().fleetConfig, rollout: { ...rollout, maxUnavailable: 0 } };
     await stack.setConfig("mps-hotfix:fleet", { value: JSON.stringify(invalid) });
     try {
       for (const command of [["preview"], ["report", "--format", "json"], ["up"]]) {
-        const contacts = scenario.sim.log().length;
-        const refused = await mpsHotfix(...command, "--stack", scenario.stackName);
+        const contacts = scenario().sim.log().length;
+        const refused = await mpsHotfix(...command, "--stack", scenario().stackName);
         expect({ command: command[0], status: refused.status, stdout: refused.stdout }).toEqual({
           command: command[0],
           status: 2,
@@ -154,13 +138,13 @@ describe("the mps-hotfix command line", () => {
         });
         expect(refused.stderr).toMatch(
           new RegExp(
-            `^mps-hotfix: stack ${scenario.stackName}: the fleet configuration is invalid; nothing was run on any host:\n  - rollout\.maxUnavailable: .+\n$`,
+            `^mps-hotfix: stack ${scenario().stackName}: the fleet configuration is invalid; nothing was run on any host:\n  - rollout\.maxUnavailable: .+\n$`,
           ),
         );
-        expect(scenario.sim.log().length).toBe(contacts);
+        expect(scenario().sim.log().length).toBe(contacts);
       }
     } finally {
-      await stack.setConfig("mps-hotfix:fleet", { value: JSON.stringify(scenario.fleetConfig) });
+      await stack.setConfig("mps-hotfix:fleet", { value: JSON.stringify(scenario().fleetConfig) });
     }
   });
 });

@@ -4,30 +4,22 @@ import { previewFleet } from "../../cli/workspace";
 import { hotfixSteps, isHotfixResource } from "../../cli/hotfixSteps";
 import { renderRolloutSummary, summarizeRollout } from "../../cli/rolloutSummary";
 import { kbRunbookScripts } from "../support/kbRunbook";
-import { kbFile, requiredVersion, startScenario, removeBackend, type Scenario } from "./scenario";
+import { kbFile, requiredVersion, scenarioFor } from "./scenario";
 
 const runbookOrder = kbRunbookScripts;
 
 describe("a mixed fleet: preview shows drift, up converges, the next preview is clean", () => {
-  let scenario: Scenario;
-
-  beforeAll(async () => {
-    scenario = await startScenario("converge", {
-      engines: [
-        { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
-        { name: "MPS02", files: { [kbFile]: "13.3.500.2" } },
-        { name: "MPS03", files: { [kbFile]: requiredVersion } },
-        { name: "MPS04", files: { [kbFile]: "13.3.1000.0" } },
-      ],
-    });
-  });
-  afterAll(async () => {
-    await scenario.dispose();
-    removeBackend();
+  const scenario = scenarioFor("converge", {
+    engines: [
+      { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
+      { name: "MPS02", files: { [kbFile]: "13.3.500.2" } },
+      { name: "MPS03", files: { [kbFile]: requiredVersion } },
+      { name: "MPS04", files: { [kbFile]: "13.3.1000.0" } },
+    ],
   });
 
   it("adopts the fleet without changing any host", async () => {
-    const adopted = await scenario.up({ adoptOnly: true });
+    const adopted = await scenario().up({ adoptOnly: true });
     expect(adopted.steps).toEqual({
       "fleet-mps01-hotfixes": "create",
       "fleet-mps02-hotfixes": "create",
@@ -35,17 +27,17 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
       "fleet-mps04-hotfixes": "create",
     });
     expect(
-      scenario.sim
-        .log()
+      scenario()
+        .sim.log()
         .filter((r) => r.script !== "connect")
         .map((r) => r.script),
     ).toEqual(["probe", "probe", "probe", "probe"]);
-    expect(scenario.sim.host("MPS01").files).toEqual({ [kbFile]: "13.3.600.0" });
+    expect(scenario().sim.host("MPS01").files).toEqual({ [kbFile]: "13.3.600.0" });
   });
 
   it("previews drift on exactly the two old engines, file by file", async () => {
-    const before = scenario.sim.log().length;
-    const preview = await scenario.preview();
+    const before = scenario().sim.log().length;
+    const preview = await scenario().preview();
     expect(preview.steps).toEqual({
       "fleet-mps01-hotfixes": "update",
       "fleet-mps02-hotfixes": "update",
@@ -55,18 +47,18 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
     expect(preview.output).toContain(`${kbFile}: "13.3.600.0" => "${requiredVersion}"`);
     expect(preview.output).toContain(`${kbFile}: "13.3.500.2" => "${requiredVersion}"`);
     expect(preview.output).not.toContain('"13.3.1000.0" =>');
-    const scripts = scenario.sim
-      .log()
+    const scripts = scenario()
+      .sim.log()
       .slice(before)
       .filter((r) => r.script !== "connect");
     expect(scripts.every((r) => r.script === "probe")).toBe(true);
 
-    const report = buildDriftReport(scenario.stackName, hotfixSteps(preview.events));
+    const report = buildDriftReport(scenario().stackName, hotfixSteps(preview.events));
     expect(DriftReport.parse(JSON.parse(JSON.stringify(report)))).toEqual(report);
     expect(report.summary).toEqual({ KB952089: { needWork: 2, engines: 4 } });
     expect(renderMarkdown(report)).toBe(
       [
-        `### mps-hotfix drift report: stack \`${scenario.stackName}\``,
+        `### mps-hotfix drift report: stack \`${scenario().stackName}\``,
         "",
         "**2 of 4 engines need KB952089.**",
         "",
@@ -94,16 +86,16 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
   });
 
   it("up runs the runbook on the drifted engines, one at a time, and leaves them in rotation", async () => {
-    const before = scenario.sim.log().length;
-    const up = await scenario.up();
+    const before = scenario().sim.log().length;
+    const up = await scenario().up();
     expect(up.steps).toEqual({
       "fleet-mps01-hotfixes": "update",
       "fleet-mps02-hotfixes": "update",
       "fleet-mps03-hotfixes": "same",
       "fleet-mps04-hotfixes": "same",
     });
-    const records = scenario.sim
-      .log()
+    const records = scenario()
+      .sim.log()
       .slice(before)
       .filter((r) => r.script !== "connect");
     const byHost = (host: string): string[] => records.filter((r) => r.host === host).map((r) => r.script);
@@ -117,7 +109,7 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
     expect(Math.min(...runbookOfMps02)).toBeGreaterThan(lastOfMps01);
     expect(records.filter((r) => r.script === "symptom")).toEqual([]);
     for (const name of ["MPS01", "MPS02"]) {
-      const host = scenario.sim.host(name);
+      const host = scenario().sim.host(name);
       expect(host.files).toEqual({ [kbFile]: requiredVersion });
       expect(host.engine).toBe("active");
       expect(host.complus).toBe("running");
@@ -138,7 +130,7 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
   });
 
   it("exports fleet compliance as stack outputs", async () => {
-    const outputs = await (await scenario.stack()).outputs();
+    const outputs = await (await scenario().stack()).outputs();
     expect(outputs["compliantEngines"]?.value).toBe(4);
     expect(outputs["totalEngines"]?.value).toBe(4);
     const compliance = outputs["compliance"]?.value as { engines: Record<string, unknown> };
@@ -158,7 +150,7 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
   });
 
   it("has nothing to change on the next preview, and its refresh changes nothing either", async () => {
-    const stack = await scenario.stack();
+    const stack = await scenario().stack();
     const events: EngineEvent[] = [];
     const result = await previewFleet(stack, { expectNoChanges: true, onEvent: (e) => events.push(e) });
     expect(result.changeSummary).toEqual({ same: 11 });
@@ -173,8 +165,8 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
   });
 
   it("shows an out-of-band rollback on that engine alone", async () => {
-    scenario.sim.alter("MPS03", { files: { [kbFile]: "13.3.500.0" } });
-    const preview = await scenario.preview();
+    scenario().sim.alter("MPS03", { files: { [kbFile]: "13.3.500.0" } });
+    const preview = await scenario().preview();
     expect(preview.steps).toEqual({
       "fleet-mps01-hotfixes": "same",
       "fleet-mps02-hotfixes": "same",
@@ -187,17 +179,19 @@ describe("a mixed fleet: preview shows drift, up converges, the next preview is 
   it("probes with the credentials the stack's config holds now, not those of the last up", async () => {
     // A password changed in the config (rotated, or mistyped) is what the next preview's refresh
     // logs on with; here every engine refuses the wrong one, which the preview reports.
-    const wrong = Object.fromEntries(Object.keys(scenario.credentials).map((name) => [name, { password: "not-it" }]));
-    const stack = await scenario.stack();
+    const wrong = Object.fromEntries(Object.keys(scenario().credentials).map((name) => [name, { password: "not-it" }]));
+    const stack = await scenario().stack();
     await stack.setConfig("mps-hotfix:credentials", { value: JSON.stringify(wrong), secret: true });
     try {
-      const reported = await scenario.preview().then(
-        (preview) => preview.output,
-        (error: unknown) => (error as Error).message,
-      );
+      const reported = await scenario()
+        .preview()
+        .then(
+          (preview) => preview.output,
+          (error: unknown) => (error as Error).message,
+        );
       expect(reported).toContain("rejected the credentials of user mps-admin");
     } finally {
-      await scenario.applyConfig();
+      await scenario().applyConfig();
     }
   });
 });

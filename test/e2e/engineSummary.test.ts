@@ -1,24 +1,16 @@
 import { previewFleet, upFleet } from "../../cli/workspace";
-import { kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
+import { kbFile, requiredVersion, scenarioFor } from "./scenario";
 
 describe("the real engine's own change summary", () => {
-  let scenario: Scenario;
-
-  beforeAll(async () => {
-    scenario = await startScenario("summary", {
-      engines: [
-        { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
-        { name: "MPS02", files: { [kbFile]: requiredVersion } },
-      ],
-    });
-  });
-  afterAll(async () => {
-    await scenario.dispose();
-    removeBackend();
+  const scenario = scenarioFor("summary", {
+    engines: [
+      { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
+      { name: "MPS02", files: { [kbFile]: requiredVersion } },
+    ],
   });
 
   it("creates everything on the first up, then a preview has nothing to change", async () => {
-    const stack = await scenario.stack();
+    const stack = await scenario().stack();
     const up = await upFleet(stack);
     // The stack, the Fleet, two EngineServers and their EngineHotfixes (one per engine), the RolloutResult.
     expect(up.resourceChanges).toEqual({ create: 7 });
@@ -29,6 +21,6 @@ describe("the real engine's own change summary", () => {
     const again = await upFleet(stack);
     expect(again.resourceChanges).toEqual({ same: 7 });
     expect(again.outputs).toEqual(await stack.outputs());
-    expect(scenario.sim.host("MPS01").files).toEqual({ [kbFile]: requiredVersion });
+    expect(scenario().sim.host("MPS01").files).toEqual({ [kbFile]: requiredVersion });
   });
 });

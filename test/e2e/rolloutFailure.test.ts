@@ -1,39 +1,23 @@
 import { summarizeRollout } from "../../cli/rolloutSummary";
-import {
-  scriptsOn,
-  backendText,
-  kbFile,
-  requiredVersion,
-  recordOf,
-  removeBackend,
-  simulatorPassword,
-  startScenario,
-  type Scenario,
-} from "./scenario";
+import { scriptsOn, backendText, kbFile, requiredVersion, recordOf, simulatorPassword, scenarioFor } from "./scenario";
 import { takeDownScripts } from "../support/kbRunbook";
 
 describe("a failed install on the second engine", () => {
-  let scenario: Scenario;
-
-  beforeAll(async () => {
-    scenario = await startScenario("halt", {
-      engines: [
-        { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
-        { name: "MPS02", files: { [kbFile]: "13.3.600.0" }, faults: { installExitCodes: [1603] } },
-        { name: "MPS03", files: { [kbFile]: "13.3.600.0" } },
-      ],
-    });
-  });
-  afterAll(async () => {
-    await scenario.dispose();
-    removeBackend();
+  const scenario = scenarioFor("halt", {
+    engines: [
+      { name: "MPS01", files: { [kbFile]: "13.3.600.0" } },
+      { name: "MPS02", files: { [kbFile]: "13.3.600.0" }, faults: { installExitCodes: [1603] } },
+      { name: "MPS03", files: { [kbFile]: "13.3.600.0" } },
+    ],
   });
 
   it("puts the engine back into rotation, names engine, step, exit code and log, and halts the rollout", async () => {
-    const failure = await scenario.up().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const failure = await scenario()
+      .up()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(failure).toBeInstanceOf(Error);
     const record = recordOf(failure);
     expect(record.steps).toEqual({
@@ -50,7 +34,7 @@ describe("a failed install on the second engine", () => {
     expect(record.output).toContain("MainEngineThread is returning 1603");
     expect(record.output).toContain("engine MPS02 is back in rotation (COM+ application started, engine activated)");
 
-    const scriptsOf = (host: string): string[] => scriptsOn(scenario.sim, host);
+    const scriptsOf = (host: string): string[] => scriptsOn(scenario().sim, host);
     expect(scriptsOf("MPS02")).toEqual([
       ...takeDownScripts,
       "install-package",
@@ -72,12 +56,12 @@ describe("a failed install on the second engine", () => {
       skipped: ["MPS03"],
       notResponding: [],
     });
-    expect(scenario.sim.connectionCount("MPS03")).toBe(0);
-    const mps02 = scenario.sim.host("MPS02");
+    expect(scenario().sim.connectionCount("MPS03")).toBe(0);
+    const mps02 = scenario().sim.host("MPS02");
     expect(mps02.engine).toBe("active");
     expect(mps02.complus).toBe("running");
     expect(mps02.files).toEqual({ [kbFile]: "13.3.600.0" });
-    expect(scenario.sim.host("MPS01").files).toEqual({ [kbFile]: requiredVersion });
+    expect(scenario().sim.host("MPS01").files).toEqual({ [kbFile]: requiredVersion });
     // The failed resource's partial state is recorded under the engine's id; no credential is in it.
     const state = backendText();
     expect(state.includes('"id":"MPS02"')).toBe(true);
@@ -86,14 +70,14 @@ describe("a failed install on the second engine", () => {
   });
 
   it("converges on the next up once the install succeeds", async () => {
-    const up = await scenario.up();
+    const up = await scenario().up();
     expect(up.steps).toEqual({
       "fleet-mps01-hotfixes": "same",
       "fleet-mps02-hotfixes": "update",
       "fleet-mps03-hotfixes": "create",
     });
     for (const name of ["MPS01", "MPS02", "MPS03"]) {
-      expect(scenario.sim.host(name).files).toEqual({ [kbFile]: requiredVersion });
+      expect(scenario().sim.host(name).files).toEqual({ [kbFile]: requiredVersion });
     }
   });
 });

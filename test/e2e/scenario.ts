@@ -188,6 +188,25 @@ export function recordOf(error: unknown): OperationRecord {
   return record;
 }
 
+/**
+ * The scenario of a describe block: started before its tests, then disposed with the backend
+ * removed after them. Call it in the block's body; its tests read the scenario with the getter.
+ */
+export function scenarioFor(label: string, fleet: FleetInput, options: ScenarioOptions = {}): () => Scenario {
+  let scenario: Scenario | undefined;
+  beforeAll(async () => {
+    scenario = await startScenario(label, fleet, options);
+  });
+  afterAll(async () => {
+    await scenario?.dispose();
+    removeBackend();
+  });
+  return () => {
+    if (scenario === undefined) throw new Error(`the scenario ${label} did not start (see beforeAll's error)`);
+    return scenario;
+  };
+}
+
 export function removeBackend(): void {
   rmSync(backendDir, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 import { FleetConfigError } from "../../components/config/fleetPlan";
 import { planStack } from "../../cli/stackPlan";
 import { cli } from "./operatorCli";
-import { kbFile, removeBackend, requiredVersion, startScenario, type Scenario } from "./scenario";
+import { kbFile, requiredVersion, scenarioFor } from "./scenario";
 
 /**
  * The one internal of the SDK the product still calls: the program asks runtime/config's
@@ -14,16 +14,8 @@ import { kbFile, removeBackend, requiredVersion, startScenario, type Scenario } 
  * calls to the engine failing in the process that hosts it.
  */
 describe("whether the credentials are a secret: the program and the Automation API agree", () => {
-  let scenario: Scenario;
-
-  beforeAll(async () => {
-    scenario = await startScenario("secret-config", {
-      engines: [{ name: "MPS01", files: { [kbFile]: requiredVersion } }],
-    });
-  });
-  afterAll(async () => {
-    await scenario.dispose();
-    removeBackend();
+  const scenario = scenarioFor("secret-config", {
+    engines: [{ name: "MPS01", files: { [kbFile]: requiredVersion } }],
   });
 
   const verdictOf = (error: unknown): string => {
@@ -35,10 +27,10 @@ describe("whether the credentials are a secret: the program and the Automation A
     ["a secret", true],
     ["a plain value", false],
   ])("credentials stored as %s", async (_kind, secret) => {
-    const stack = await scenario.stack();
-    await stack.setConfig("mps-hotfix:credentials", { value: JSON.stringify(scenario.credentials), secret });
+    const stack = await scenario().stack();
+    await stack.setConfig("mps-hotfix:credentials", { value: JSON.stringify(scenario().credentials), secret });
 
-    const preview = await cli("preview", "--stack", scenario.stackName);
+    const preview = await cli("preview", "--stack", scenario().stackName);
     const byProgram = preview.code === 0 ? "accepted" : preview.stderr;
     const byAutomationApi = await planStack(stack).then(
       () => "accepted",
