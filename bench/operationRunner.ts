@@ -1,3 +1,5 @@
+// The runner stands for one mps-hotfix command, which starts with the compile cache (cli/main.ts).
+import "../cli/compileCache";
 import { fork } from "node:child_process";
 import { programVerdict } from "../cli/checkedPreview";
 import { beforeUp } from "../cli/stackPlan";
