@@ -1,41 +1,22 @@
 import type { EngineRoute } from "../../components/domain/endpoint";
-import { EngineConnection } from "../../components/host/engineConnection";
 import { maxAnswerBytes } from "../../components/host/sshSession";
-import { Runbook } from "../../components/runbook/runbook";
-import { RunbookError } from "../../components/runbook/runbookError";
-import { rotationNotice } from "../../components/runbook/operatorMessages";
 import { floodCapBytes } from "../../simulator/flood";
 import type { SimulatedHost } from "../../simulator/server";
 import { password, run, scripts, scriptLines, user, via } from "../simulator/helpers";
 import { startFleetProcess, type FleetProcess } from "../support/fleetProcess";
-import { engineTarget, maintenanceSettings, packageBase64Of, sshEndpoint } from "../support/targets";
+import { engineTarget, kb952089, maintenanceSettings, packageBase64Of, sshEndpoint } from "../support/targets";
+import { convergeInOwnProcess } from "./maintenanceProcess";
 
 /**
  * A host that floods its answer (a script in a loop, or an adversary): the step fails once the
  * answer passes maxAnswerBytes, the command stops reading, and the engine is put back into
  * rotation. The flood's own record says how much the host managed to send before the client closed
- * the channel: far below what it would have sent to a client that read on (floodCapBytes), and the
- * process's resident memory is sampled throughout. The flooding hosts run in a process of their own,
- * as a real host would, so what this process holds is the client's alone.
+ * the channel: far below what it would have sent to a client that read on (floodCapBytes). The
+ * maintenance runs in a process of its own, which reports its peak resident memory, and the
+ * flooding hosts in another, as a real host would: what the one measured holds is the client's alone.
  */
 
 const oldDll = { "Mapsproccntl.dll": "13.3.600.0" };
-
-/** The resident set size, sampled every few milliseconds while `run` runs: its peak above the start. */
-async function peakRssGrowth(run: () => Promise<unknown>): Promise<{ value: unknown; growth: number }> {
-  const start = process.memoryUsage().rss;
-  let peak = start;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 2);
-  try {
-    const value = await run().catch((error: unknown) => error);
-    peak = Math.max(peak, process.memoryUsage().rss);
-    return { value, growth: peak - start };
-  } finally {
-    clearInterval(sampler);
-  }
-}
 
 /** The bytes the flooding host sent before its answer ended, from its record in the step log. */
 async function floodedBytes(fleet: FleetProcess, engine: string): Promise<number> {
@@ -93,28 +74,21 @@ describe("a host that floods a step's answer", () => {
     async (route) => {
       const engine = route === "direct" ? "MPS01" : "MPS02";
       const target = engineTarget({ engine, route: routes[route]!() });
-      const connection = new EngineConnection(engine, target.route, () => ({ password }), {
-        connectTimeoutMs: 5000,
-        connectAttempts: 1,
-        connectRetryDelayMs: 0,
-      });
-      const runbook = new Runbook(target, {
-        runner: connection,
+      const outcome = await convergeInOwnProcess({
+        target,
         settings: maintenanceSettings({ stepTimeoutSeconds: 120 }),
-        packageBase64: packageBase64Of,
+        packageBase64: packageBase64Of({ hotfix: kb952089.id }),
+        password,
       });
-      const { value: failure, growth } = await peakRssGrowth(() => runbook.converge());
-      connection.close();
 
-      expect(failure).toBeInstanceOf(RunbookError);
-      const error = failure as RunbookError;
-      expect(error.step).toBe("shutdown-complus");
-      expect(error.rotation).toBe("restored");
-      expect(error.reason).toContain(
+      expect(outcome).toMatchObject({
+        ended: "failed",
+        step: "shutdown-complus",
+        rotation: "restored",
+        notice: `engine ${engine} is back in rotation (COM+ application started, engine activated)`,
+      });
+      expect(outcome.ended === "failed" && outcome.reason).toContain(
         `answered more than ${maxAnswerBytes} bytes (the limit of a step's answer); the step was stopped and its answer dropped`,
-      );
-      expect(rotationNotice(error)).toBe(
-        `engine ${engine} is back in rotation (COM+ application started, engine activated)`,
       );
       // The engine answers a probe as back in rotation, and the last steps were the runbook's own.
       const probe =
@@ -141,10 +115,10 @@ describe("a host that floods a step's answer", () => {
       expect(sent).toBeGreaterThan(maxAnswerBytes);
       expect(sent).toBeLessThan(64 * 1024 * 1024);
       expect(sent).toBeLessThan(floodCapBytes / 32);
-      // What this process held: the client's limit, SSH's window and socket buffers, and the
+      // What the maintenance held: the client's limit, SSH's window and socket buffers, and the
       // garbage of what it read (a few MiB on Node 22 and 24). A client that read on would hold the
       // flood itself, up to floodCapBytes (2 GiB).
-      expect(growth).toBeLessThan(16 * maxAnswerBytes);
+      expect(outcome.peakGrowthBytes).toBeLessThan(16 * maxAnswerBytes);
     },
   );
 });
