@@ -5,8 +5,8 @@ import type { ScriptName } from "./scriptNames";
 /**
  * The text a host runs for one step, assembled from the files in `powershell/`: a header naming the
  * step, its parameters as a hashtable of single-quoted literals, then the step's file as a script
- * block called with those parameters (splatting, about_Splatting), its includes replaced by the
- * shared files and its comment lines left out (scriptFiles.ts). Nothing is spliced into a file: a
+ * block called with those parameters (splatting, about_Splatting), common.ps1 after its param()
+ * line, its includes replaced by the shared files and its comment lines left out (scriptFiles.ts). Nothing is spliced into a file: a
  * change to what runs on the servers is a change to a `.ps1` file. The same text runs directly or
  * inside the relay script.
  *

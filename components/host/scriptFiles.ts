@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { scriptNames, type ScriptName } from "./scriptNames";
 
 /**
- * The PowerShell the product runs on hosts, as files: `powershell/<step>.ps1` for each step; the
- * shared files a step includes (`common.ps1`, the error trap every step starts with; `complus.ps1`;
+ * The PowerShell the product runs on hosts, as files: `powershell/<step>.ps1` for each step;
+ * `common.ps1`, the error trap every step starts with, which the product sends right after each
+ * step's param() line; the shared files a step includes (`complus.ps1`, `lease-key.ps1`,
  * `lease.ps1`); `relay.ps1` and `bootstrap.ps1`. The folder sits beside this module in the source
  * tree, and the build copies it beside the compiled module.
  */
@@ -33,41 +34,40 @@ export interface ScriptFile {
 /** The parameter that takes what follows the script on standard input (the staged package). */
 export const payloadParameter = "Payload";
 
-const parameterLine = /^ {2}\[(string|string\[\]|int)\]\$([A-Za-z][A-Za-z0-9]*)(,?)$/;
+const paramLine = /^param\((.*)\)$/;
+const parameter = /^\[(string|string\[\]|int)\]\$([A-Za-z][A-Za-z0-9]*)$/;
 
 /**
- * The `param()` block of a file: a line `param(`, one line per parameter (`  [type]$Name,`, the
- * last without the comma), then `)`. Any other layout is refused, so what the product fills in is
- * always what the file declares.
+ * The `param()` block of a file: one line `param([type]$Name, [type]$Other)`, the first that starts
+ * with `param`. Any other layout is refused, so what the product fills in is always what the file
+ * declares. Undefined for a file without one.
  */
-export function paramBlockOf(path: string, text: string): ScriptParameter[] {
+export function paramBlockOf(
+  path: string,
+  text: string,
+): { readonly line: number; readonly params: ScriptParameter[] } | undefined {
   const lines = text.split("\n");
-  const start = lines.indexOf("param(");
-  if (start < 0) return [];
-  const params: ScriptParameter[] = [];
-  for (let index = start + 1; index < lines.length; index++) {
-    const line = lines[index]!;
-    if (line === ")") {
-      if (params.length === 0) throw new Error(`${path}: line ${start + 1}: an empty param() block`);
-      return params;
-    }
-    const match = parameterLine.exec(line);
-    const last = lines[index + 1] === ")";
-    if (match === null || (match[3] === ",") === last) {
-      throw new Error(
-        `${path}: line ${index + 1}: not a parameter of the form "  [type]$Name," (the last one without the comma)`,
-      );
-    }
-    params.push({ type: match[1] as ParameterType, name: match[2]! });
+  const index = lines.findIndex((line) => /^param\s*\(/.test(line));
+  if (index < 0) return undefined;
+  const block = paramLine.exec(lines[index]!);
+  const declared = block?.[1]?.split(", ") ?? [];
+  const params = declared.map((text) => parameter.exec(text));
+  if (block === null || params.length === 0 || params.some((match) => match === null)) {
+    throw new Error(
+      `${path}: line ${index + 1}: not a param() block of the form "param([type]$Name, [type]$Other)" with a type among ${parameterTypes.join(", ")}`,
+    );
   }
-  throw new Error(`${path}: line ${start + 1}: the param() block does not end`);
+  return { line: index, params: params.map((match) => ({ type: match![1] as ParameterType, name: match![2]! })) };
 }
 
 /** A step's include of a shared file: `. .\\<name>.ps1`, a line of its own. */
 export const includeLine = /^\. \.\\([a-z-]+\.ps1)$/;
 
 /** The files a step may include. */
-export const sharedFileNames = ["common.ps1", "complus.ps1", "lease-key.ps1", "lease.ps1"] as const;
+export const sharedFileNames = ["complus.ps1", "lease-key.ps1", "lease.ps1"] as const;
+
+/** The file every step starts with, sent right after its param() line. */
+export const commonFileName = "common.ps1";
 
 /**
  * What is sent of a text: whole-line comments and blank lines left out (they would only lengthen
@@ -93,21 +93,34 @@ function readText(file: string): { path: string; text: string } {
   return { path, text };
 }
 
+const commonSent = ((): string => {
+  const { path, text } = readText(commonFileName);
+  return sentText(path, text, new Map());
+})();
+
 /** The shared files, each as sent; a shared file may include one listed before it. */
 const sharedSent: ReadonlyMap<string, string> = sharedFileNames.reduce((sent, file) => {
   const { path, text } = readText(file);
   return new Map([...sent, [file, sentText(path, text, sent)]]);
 }, new Map<string, string>());
 
-export function readScriptFile(file: string): ScriptFile {
+/** A file as the product sends it; a step gets common.ps1 after its param() line. */
+export function readScriptFile(file: string, kind: "step" | "wrapper"): ScriptFile {
   const { path, text } = readText(file);
-  return { path, text, sent: sentText(path, text, sharedSent), params: paramBlockOf(path, text) };
+  const block = paramBlockOf(path, text);
+  if (kind === "wrapper") return { path, text, sent: sentText(path, text, sharedSent), params: block?.params ?? [] };
+  if (block === undefined) throw new Error(`${path}: a step has no param() line, which common.ps1 is sent after`);
+  const lines = text.split("\n");
+  const head = `${lines.slice(0, block.line + 1).join("\n")}\n`;
+  const body = lines.slice(block.line + 1).join("\n");
+  const sent = `${sentText(path, head, sharedSent)}${commonSent}${sentText(path, body, sharedSent)}`;
+  return { path, text, sent, params: block.params };
 }
 
 /** Every step's file, by step. */
 export const stepFiles: Readonly<Record<ScriptName, ScriptFile>> = Object.fromEntries(
-  scriptNames.map((name) => [name, readScriptFile(`${name}.ps1`)]),
+  scriptNames.map((name) => [name, readScriptFile(`${name}.ps1`, "step")]),
 ) as Record<ScriptName, ScriptFile>;
 
-export const relayFile = readScriptFile("relay.ps1");
-export const bootstrapFile = readScriptFile("bootstrap.ps1");
+export const relayFile = readScriptFile("relay.ps1", "wrapper");
+export const bootstrapFile = readScriptFile("bootstrap.ps1", "wrapper");

@@ -13,7 +13,7 @@ import {
 import { vocabularyOf, type Vocabulary } from "./psVocabulary";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { powershellDir, sharedFileNames } from "../../components/host/scriptFiles";
+import { commonFileName, powershellDir, sharedFileNames } from "../../components/host/scriptFiles";
 
 /**
  * PowerShell 2.0 and .NET Framework 2.0 only, checked: every cmdlet, parameter, statement,
@@ -47,7 +47,7 @@ const kinds = Object.keys(listed) as Kind[];
 let shared: ReadonlySet<string> | undefined;
 const sharedFunctions = (): ReadonlySet<string> =>
   (shared ??= new Set(
-    sharedFileNames.flatMap((file) =>
+    [commonFileName, ...sharedFileNames].flatMap((file) =>
       parse(readFileSync(join(powershellDir, file), "utf8"))
         .descendantsOfType("function_name")
         .map((name) => name!.text.toLowerCase()),

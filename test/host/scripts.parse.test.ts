@@ -25,6 +25,7 @@ import {
   paramBlockOf,
   powershellDir,
   relayFile,
+  commonFileName,
   sharedFileNames,
   stepFiles,
 } from "../../components/host/scriptFiles";
@@ -119,7 +120,7 @@ describe("every script parses as PowerShell", () => {
 
   const files = [
     ...scriptNames.map((name) => [`${name}.ps1`, stepFiles[name].text] as const),
-    ...sharedFileNames.map((file) => [file, sharedText(file)] as const),
+    ...[commonFileName, ...sharedFileNames].map((file) => [file, sharedText(file)] as const),
     ["relay.ps1", relayFile.text] as const,
     ["bootstrap.ps1", bootstrapFile.text] as const,
   ];
@@ -168,13 +169,14 @@ describe("every script parses as PowerShell", () => {
     expect(renderRelayScript("mps02", "exit 0\n").split("\n").slice(0, 2)).toEqual([relayHeader, payloadParam]);
   });
 
-  it("common.ps1's trap reports an error and exits 1, and every step starts with it", () => {
+  it("common.ps1's trap reports an error and exits 1, and every step is sent with it right after its param() line", () => {
     const trap =
       "trap {\n  Write-Output ('error=' + ($_.Exception.Message -replace '[\\r\\n]+', ' '))\n  Write-Output 'exit=1'\n  exit 1\n}";
     expect(sharedText("common.ps1")).toContain(trap);
     for (const name of scriptNames) {
-      const lines = stepFiles[name].text.split("\n");
-      expect(lines[lines.indexOf(")") + 1]).toBe(". .\\common.ps1");
+      const paramLine = stepFiles[name].text.split("\n").find((line) => line.startsWith("param("));
+      expect(stepFiles[name].sent.startsWith(`${paramLine}\n$ErrorActionPreference = 'Stop'\n${trap}\n`)).toBe(true);
+      expect(stepFiles[name].text).not.toContain(". .\\common.ps1");
       expect(renderScript(scriptsByName[name])).toContain(
         `${endOfParameters}\n${scriptBlockStart}\n${filledParameters(stepFiles[name]).length > 0 ? "param(" : ""}`,
       );
@@ -190,7 +192,7 @@ describe("every script parses as PowerShell", () => {
     expect(sharedText("lease-key.ps1")).toContain(`function Get-MaintenanceLeasePath { return '${leaseKeyPath}' }\n`);
   });
 
-  it("sends a file without its comment and blank lines, each include replaced by the shared file", () => {
+  it("sends a file without its comment and blank lines, common.ps1 after its param() line, each include replaced by the shared file", () => {
     const sentLines = (text: string): string[] =>
       text.split("\n").filter((line) => line.trim() !== "" && !line.trimStart().startsWith("#"));
     for (const name of scriptNames) {
@@ -199,7 +201,8 @@ describe("every script parses as PowerShell", () => {
           const include = /^\. \.\\(.+)$/.exec(line);
           return include === null ? [line] : expanded(sharedText(include[1]!));
         });
-      const expected = expanded(stepFiles[name].text);
+      const [paramLine, ...body] = expanded(stepFiles[name].text);
+      const expected = [paramLine, ...sentLines(sharedText(commonFileName)), ...body];
       expect(stepFiles[name].sent).toBe(`${expected.join("\n")}\n`);
     }
   });
@@ -301,11 +304,13 @@ describe("renderScript checks its parameters", () => {
   });
 
   it.each([
-    ["a parameter without a type", "param(\n  $Name\n)\n", "line 2"],
-    ["a type the product does not fill in", "param(\n  [switch]$Force\n)\n", "line 2"],
-    ["a missing comma", "param(\n  [string]$A\n  [string]$B\n)\n", "line 2"],
-    ["a comma after the last", "param(\n  [string]$A,\n)\n", "line 2"],
-    ["a block that does not end", "param(\n  [string]$A,\n", "line 3"],
+    ["a parameter without a type", "# x\nparam($Name)\n", "line 2"],
+    ["a type the product does not fill in", "param([switch]$Force)\n", "line 1"],
+    ["a missing comma", "param([string]$A [string]$B)\n", "line 1"],
+    ["a comma after the last", "param([string]$A, )\n", "line 1"],
+    ["an empty block", "param()\n", "line 1"],
+    ["a block over several lines", "param(\n  [string]$A\n)\n", "line 1"],
+    ["a block that does not end", "param([string]$A,\n", "line 1"],
   ])("refuses a param() block with %s", (_what, text, line) => {
     expect(() => paramBlockOf("x.ps1", text)).toThrow(`x.ps1: ${line}:`);
   });

@@ -15,8 +15,11 @@ import { direct, hostNamed, nextActivity, run, startFleet, via } from "./helpers
 const folder = join(__dirname, "..", "..", "components", "host", "powershell");
 const fileText = (file: string): string => readFileSync(join(folder, file), "utf8");
 
-/** A file as it is sent: each `. .\<file>` include replaced by that file (and its own), comment and blank lines left out. */
-function asSent(text: string): string {
+/**
+ * A file as it is sent: each `. .\<file>` include replaced by that file (and its own), comment and
+ * blank lines left out; a step's file with common.ps1 right after its param() line, its first line sent.
+ */
+function asSent(text: string, kind: "step" | "relay"): string {
   const kept = (lines: string[]): string[] =>
     lines.filter((line) => line.trim() !== "" && !line.trimStart().startsWith("#"));
   const expanded = (lines: string[]): string[] =>
@@ -24,7 +27,9 @@ function asSent(text: string): string {
       const include = /^\. \.\\(.+\.ps1)$/.exec(line);
       return include === null ? [line] : expanded(fileText(include[1]!).split("\n"));
     });
-  return `${expanded(text.split("\n")).join("\n")}\n`;
+  const [paramLine, ...body] = expanded(text.split("\n"));
+  const common = kind === "step" ? expanded(fileText("common.ps1").split("\n")) : [];
+  return `${[paramLine, ...common, ...body].join("\n")}\n`;
 }
 
 const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;
@@ -32,7 +37,8 @@ const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;
 /** The header, the parameters' hashtable in the order of the file's param() block, and the file as a script block. */
 function assembly(header: string, file: string, params: Readonly<Record<string, string | readonly string[]>>): string {
   const text = fileText(file);
-  const declared = [...text.matchAll(/^ {2}\[[a-z[\]]+\]\$([A-Za-z]+),?$/gm)].map((match) => match[1]!);
+  const paramLine = text.split("\n").find((line) => line.startsWith("param(")) ?? "";
+  const declared = [...paramLine.matchAll(/\[[a-z[\]]+\]\$([A-Za-z]+)/g)].map((match) => match[1]!);
   const takesPayload = declared.includes("Payload");
   const entries = declared
     .filter((name) => name !== "Payload")
@@ -49,7 +55,7 @@ function assembly(header: string, file: string, params: Readonly<Record<string, 
     "}",
     "# end of parameters",
     "& {",
-    `${asSent(text)}} @parameters`,
+    `${asSent(text, file === "relay.ps1" ? "relay" : "step")}} @parameters`,
     "",
   ].join("\n");
 }

@@ -1,12 +1,5 @@
 # Puts the engine back in rotation. Only once IsActive says it is back is this run's lease removed.
-param(
-  [string]$EngineName,
-  [string]$EngineControlProgId,
-  [string]$LeaseRun,
-  [string]$LeaseTakeover,
-  [string[]]$Lease
-)
-. .\common.ps1
+param([string]$EngineName, [string]$EngineControlProgId, [string]$LeaseRun, [string]$LeaseTakeover, [string[]]$Lease)
 . .\lease.ps1
 [void](Enter-MaintenanceLease $LeaseRun $LeaseTakeover $Lease)
 $engine = New-Object -ComObject $EngineControlProgId

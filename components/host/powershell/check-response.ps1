@@ -1,9 +1,5 @@
 # After the engine is back: whether its COM+ application runs and its component answers.
-param(
-  [string]$ComPlusApplication,
-  [int]$ResponseTimeoutSeconds
-)
-. .\common.ps1
+param([string]$ComPlusApplication, [int]$ResponseTimeoutSeconds)
 . .\complus.ps1
 $catalog = New-Object -ComObject COMAdmin.COMAdminCatalog
 $count = Get-ComPlusInstanceCount $catalog $ComPlusApplication

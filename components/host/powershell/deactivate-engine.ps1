@@ -1,12 +1,5 @@
 # Takes the engine out of rotation (the runbook's first step), under the maintenance lease.
-param(
-  [string]$EngineName,
-  [string]$EngineControlProgId,
-  [string]$LeaseRun,
-  [string]$LeaseTakeover,
-  [string[]]$Lease
-)
-. .\common.ps1
+param([string]$EngineName, [string]$EngineControlProgId, [string]$LeaseRun, [string]$LeaseTakeover, [string[]]$Lease)
 . .\lease.ps1
 [void](Enter-MaintenanceLease $LeaseRun $LeaseTakeover $Lease)
 $engine = New-Object -ComObject $EngineControlProgId

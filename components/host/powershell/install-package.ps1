@@ -1,12 +1,5 @@
 # Installs the staged package quietly, without a restart, with a verbose log; exits with msiexec's code.
-param(
-  [string]$PackagePath,
-  [string]$LogPath,
-  [string]$LeaseRun,
-  [string]$LeaseTakeover,
-  [string[]]$Lease
-)
-. .\common.ps1
+param([string]$PackagePath, [string]$LogPath, [string]$LeaseRun, [string]$LeaseTakeover, [string[]]$Lease)
 . .\lease.ps1
 [void](Enter-MaintenanceLease $LeaseRun $LeaseTakeover $Lease)
 $arguments = '/i "' + $PackagePath + '" /qn /norestart /L*v "' + $LogPath + '"'

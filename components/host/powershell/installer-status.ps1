@@ -1,9 +1,6 @@
 # After a session was lost during an install: whether Windows Installer is still installing (it holds
 # Global\_MSIExecute until it is done), and once it is not, the result its verbose log records.
-param(
-  [string]$LogPath
-)
-. .\common.ps1
+param([string]$LogPath)
 $running = $true
 try {
   $mutex = [Threading.Mutex]::OpenExisting('Global\_MSIExecute')

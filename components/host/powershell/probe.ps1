@@ -1,14 +1,7 @@
 # Reads what the product compares with the stack: each required file's version, whether the engine
 # is in rotation, its COM+ application's instances and whether its component answers, the renames
 # Windows will carry out at the next restart, and any maintenance lease. Changes nothing.
-param(
-  [string[]]$FilePaths,
-  [string]$EngineName,
-  [string]$EngineControlProgId,
-  [string]$ComPlusApplication,
-  [int]$ResponseTimeoutSeconds
-)
-. .\common.ps1
+param([string[]]$FilePaths, [string]$EngineName, [string]$EngineControlProgId, [string]$ComPlusApplication, [int]$ResponseTimeoutSeconds)
 . .\complus.ps1
 . .\lease-key.ps1
 foreach ($path in $FilePaths) {

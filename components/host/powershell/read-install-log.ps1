@@ -1,9 +1,5 @@
 # The last $Lines lines of an install's verbose log, each as a log: line.
-param(
-  [string]$LogPath,
-  [int]$Lines
-)
-. .\common.ps1
+param([string]$LogPath, [int]$Lines)
 if (Test-Path -LiteralPath $LogPath) {
   $all = [IO.File]::ReadAllLines($LogPath)
   $from = $all.Length - $Lines

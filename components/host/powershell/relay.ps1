@@ -2,13 +2,7 @@
 # on. The engine's script travels as base64 of its UTF-8 text, so it needs no quoting at all. A WinRM
 # failure (no connection, a lost one, access denied) is told apart from an error raised by the
 # engine's script: relay.winrm= and $UnreachableExitCode, or relay.error= and $FailedExitCode.
-param(
-  [string]$Engine,
-  [string]$InnerScript,
-  [int]$UnreachableExitCode,
-  [int]$FailedExitCode,
-  [string]$Payload
-)
+param([string]$Engine, [string]$InnerScript, [int]$UnreachableExitCode, [int]$FailedExitCode, [string]$Payload)
 $ErrorActionPreference = 'Stop'
 trap {
   Write-Output ('relay.error=' + ($_.Exception.Message -replace '[\r\n]+', ' '))

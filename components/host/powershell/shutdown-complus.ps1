@@ -1,12 +1,5 @@
 # Shuts the COM+ application down and waits, at most $TimeoutSeconds, for its last instance to end.
-param(
-  [string]$ComPlusApplication,
-  [int]$TimeoutSeconds,
-  [string]$LeaseRun,
-  [string]$LeaseTakeover,
-  [string[]]$Lease
-)
-. .\common.ps1
+param([string]$ComPlusApplication, [int]$TimeoutSeconds, [string]$LeaseRun, [string]$LeaseTakeover, [string[]]$Lease)
 . .\complus.ps1
 . .\lease.ps1
 [void](Enter-MaintenanceLease $LeaseRun $LeaseTakeover $Lease)

@@ -1,11 +1,6 @@
 # Writes the package (its bytes, base64, follow the script on standard input) to the staging folder
 # and answers with the SHA-256 of what was written, for the product to compare with the stack's.
-param(
-  [string]$StagingDir,
-  [string]$PackageFile,
-  [string]$Payload
-)
-. .\common.ps1
+param([string]$StagingDir, [string]$PackageFile, [string]$Payload)
 [void][IO.Directory]::CreateDirectory($StagingDir)
 $target = [IO.Path]::Combine($StagingDir, $PackageFile)
 $bytes = [Convert]::FromBase64String($Payload)

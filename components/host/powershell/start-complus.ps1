@@ -1,11 +1,5 @@
 # Starts the COM+ application again and checks that it runs.
-param(
-  [string]$ComPlusApplication,
-  [string]$LeaseRun,
-  [string]$LeaseTakeover,
-  [string[]]$Lease
-)
-. .\common.ps1
+param([string]$ComPlusApplication, [string]$LeaseRun, [string]$LeaseTakeover, [string[]]$Lease)
 . .\complus.ps1
 . .\lease.ps1
 [void](Enter-MaintenanceLease $LeaseRun $LeaseTakeover $Lease)
