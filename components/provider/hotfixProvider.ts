@@ -5,7 +5,7 @@ import { notResponding, notRespondingReason, type ObservedState } from "../domai
 import type { EngineTarget, MaintenanceSettings } from "../domain/target";
 import { EngineConnection } from "../host/engineConnection";
 import { TransportError } from "../host/sshSession";
-import type { StepEvent } from "../runbook/ports";
+import type { StepEvent } from "../runbook/steps";
 import { Runbook } from "../runbook/runbook";
 import { RunbookError } from "../runbook/runbookError";
 import { rotationNotice } from "../runbook/operatorMessages";

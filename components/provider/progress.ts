@@ -1,4 +1,4 @@
-import type { StepEvent } from "../runbook/ports";
+import type { StepEvent } from "../runbook/steps";
 
 function seconds(ms: number | undefined): string {
   return ms === undefined ? "" : ` (${(ms / 1000).toFixed(1)}s)`;

@@ -1,11 +1,9 @@
 import {
   leaseHeldBy,
   parseInstallAnswer,
-  parseInstallerStatus,
   parseProbeAnswer,
   parseResponseAnswer,
   parseStageAnswer,
-  type InstallerStatus,
 } from "../host/answers";
 import { TransportError } from "../host/sshSession";
 import type { HostScript } from "../host/scriptAssembly";
@@ -16,7 +14,9 @@ import type { HotfixPackage } from "../domain/requirement";
 import type { EngineTarget, MaintenanceSettings } from "../domain/target";
 import { hostScripts, installLogPath, installLogTailLines, probedFiles, type LeaseWrite } from "./hostScripts";
 import { classifyMsiexecExit } from "./msiexecExit";
-import { meaningOf, otherRenamesNote, pendingRestartReason } from "./operatorMessages";
+import { waitForInstaller } from "./installerWait";
+import { afterLostSession } from "./lostSession";
+import { otherRenamesNote, pendingRestartReason } from "./operatorMessages";
 import { readProbe, type ProbeReading } from "./observe";
 import {
   failureReason,
@@ -26,7 +26,7 @@ import {
   StepFailure,
   type Rotation,
 } from "./runbookError";
-import type { ScriptResult, ScriptRunner, StepEvent, StepName, StepStatus } from "./ports";
+import type { ScriptResult, ScriptRunner, StepContext, StepEvent, StepName, StepStatus } from "./steps";
 
 export interface RunbookDeps {
   readonly runner: ScriptRunner;
@@ -45,9 +45,6 @@ export interface RunbookDeps {
   readonly lease?: LeaseHolder;
 }
 
-/** How long to wait for Windows Installer after a session lost during an install, unless the stack says. */
-export const defaultInstallWaitSeconds = 900;
-
 /**
  * The KB952089 runbook for one engine, for every hotfix it must carry, in the article's order:
  * stage and verify each outdated hotfix's package, deactivate the engine once, shut down the COM+
@@ -60,6 +57,8 @@ export class Runbook {
   private readonly now: () => Date;
   /** The maintenance under way: when its lease was first written, the run it took over, the install log. */
   private maintenance: { started: string; takeover?: string; log: string } | undefined;
+  /** What the recovery after a lost session runs its steps with (lostSession.ts, installerWait.ts). */
+  private readonly context: StepContext;
 
   constructor(
     private readonly target: EngineTarget,
@@ -67,6 +66,15 @@ export class Runbook {
   ) {
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = deps.now ?? (() => new Date());
+    this.context = {
+      target,
+      runner: deps.runner,
+      settings: deps.settings,
+      stepTimeoutMs: this.stepTimeoutMs,
+      sleep: this.sleep,
+      emit: (step, status, started, hotfixId, detail) => this.emit(step, status, started, hotfixId, detail),
+      probe: (step) => this.probe(step),
+    };
   }
 
   /**
@@ -216,53 +224,15 @@ export class Runbook {
 
   /** Before recovering an engine whose lease names an install: Windows Installer must be done with it. */
   private async waitForInstaller(lease: MaintenanceLease): Promise<void> {
-    const s = this.deps.settings;
-    const waitSeconds = s.installWaitSeconds ?? defaultInstallWaitSeconds;
-    const intervalSeconds = s.installRetryDelaySeconds > 0 ? s.installRetryDelaySeconds : 1;
-    const polls = Math.max(1, Math.ceil(waitSeconds / intervalSeconds));
-    const started = Date.now();
-    for (let poll = 1; ; poll++) {
-      let status: InstallerStatus | undefined;
-      try {
-        const result = await this.deps.runner.run(hostScripts.installerStatus(lease.Log), this.stepTimeoutMs);
-        status = parseInstallerStatus(result.stdout);
-      } catch {
-        status = undefined;
-      }
-      if (status?.installer === "idle") {
-        this.emit(
-          "installer-status",
-          "succeeded",
-          started,
-          undefined,
-          `Windows Installer is not installing (after run ${lease.Run}'s ${lease.Step})`,
-        );
-        return;
-      }
-      if (poll > polls) {
-        this.emit(
-          "installer-status",
-          "failed",
-          started,
-          undefined,
-          `Windows Installer still busy after ${waitSeconds}s`,
-        );
-        throw new RunbookError(
-          this.target.engine,
-          "installer-status",
-          `run ${lease.Run} left the engine out of rotation at ${lease.Step}, and Windows Installer was still installing (or could not be asked) after ${waitSeconds}s of waiting (rollout.installWaitSeconds); install log ${lease.Log}`,
-          "left-out-installing",
-        );
-      }
-      this.emit(
-        "installer-status",
-        "retrying",
-        started,
-        undefined,
-        `asking again in ${intervalSeconds}s (${poll} of ${polls})`,
-      );
-      await this.sleep(intervalSeconds * 1000);
-    }
+    const idleNote = `Windows Installer is not installing (after run ${lease.Run}'s ${lease.Step})`;
+    const wait = await waitForInstaller(this.context, lease.Log, undefined, idleNote);
+    if (wait.kind === "idle") return;
+    throw new RunbookError(
+      this.target.engine,
+      "installer-status",
+      `run ${lease.Run} left the engine out of rotation at ${lease.Step}, and ${wait.why} after ${wait.waitSeconds}s of waiting (rollout.installWaitSeconds); install log ${lease.Log}`,
+      "left-out-installing",
+    );
   }
 
   /** Brings the engine to its desired state and returns what the final probe saw. */
@@ -451,7 +421,7 @@ export class Runbook {
         const message = `${pkg.hotfix}: ${(error as Error).message}`;
         this.emit("install-package", "failed", started, pkg.hotfix, message);
         // Windows Installer runs the install on its own time: a lost session does not stop it.
-        if (error instanceof TransportError) throw await this.afterLostSession(pkg, logPath, error);
+        if (error instanceof TransportError) throw await afterLostSession(this.context, pkg, logPath, error);
         throw new StepFailure("install-package", message, undefined, undefined, error);
       }
       const outcome = classifyMsiexecExit(answer.msiexecExit);
@@ -483,97 +453,6 @@ export class Runbook {
         answer.log,
       );
     }
-  }
-
-  /**
-   * The session was lost while msiexec ran. Reconnects and asks, every installRetryDelaySeconds
-   * up to installWaitSeconds, whether Windows Installer is still installing; once it is not,
-   * reads the outcome from the install's log and the file versions. The failure says what it
-   * found; only an InstallerStillBusy keeps the engine out of rotation.
-   */
-  private async afterLostSession(pkg: HotfixPackage, logPath: string, lost: TransportError): Promise<StepFailure> {
-    const s = this.deps.settings;
-    const waitSeconds = s.installWaitSeconds ?? defaultInstallWaitSeconds;
-    const intervalSeconds = s.installRetryDelaySeconds > 0 ? s.installRetryDelaySeconds : 1;
-    const polls = Math.max(1, Math.ceil(waitSeconds / intervalSeconds));
-    const lostText = `${pkg.hotfix}: the session was lost during install-package (${lost.message})`;
-    const started = Date.now();
-    let unanswered: unknown;
-    for (let poll = 1; ; poll++) {
-      let status: InstallerStatus | undefined;
-      try {
-        const result = await this.deps.runner.run(hostScripts.installerStatus(logPath), this.stepTimeoutMs);
-        status = parseInstallerStatus(result.stdout);
-        unanswered = undefined;
-      } catch (error) {
-        unanswered = error;
-      }
-      if (status?.installer === "idle") {
-        this.emit("installer-status", "succeeded", started, pkg.hotfix, "Windows Installer is not installing");
-        return this.outcomeAfterLoss(pkg, logPath, lostText, lost, status);
-      }
-      const why =
-        unanswered === undefined
-          ? "Windows Installer is still installing"
-          : `the host did not answer (${(unanswered as Error).message})`;
-      if (poll > polls) {
-        this.emit("installer-status", "failed", started, pkg.hotfix, `${why} after ${waitSeconds}s`);
-        const files = Object.keys(this.target.files[pkg.hotfix] ?? {}).join(", ");
-        return new InstallerStillBusy(
-          "install-package",
-          `${lostText}; ${why} after ${waitSeconds}s of waiting (rollout.installWaitSeconds), so the engine was not put back while Windows Installer may be replacing ${files}; install log ${logPath}`,
-          undefined,
-          logPath,
-          lost,
-        );
-      }
-      this.emit(
-        "installer-status",
-        "retrying",
-        started,
-        pkg.hotfix,
-        `${why}; asking again in ${intervalSeconds}s (${poll} of ${polls})`,
-      );
-      await this.sleep(intervalSeconds * 1000);
-    }
-  }
-
-  /** What an install that outlived its session did: its log's result, and the files as the probe finds them. */
-  private async outcomeAfterLoss(
-    pkg: HotfixPackage,
-    logPath: string,
-    lostText: string,
-    lost: TransportError,
-    status: Extract<InstallerStatus, { installer: "idle" }>,
-  ): Promise<StepFailure> {
-    const code = status.logResult === "none" ? undefined : Number(status.logResult);
-    const logSays =
-      status.log === "absent"
-        ? `there is no install log at ${logPath}: the install never started`
-        : code === undefined
-          ? `its log ${logPath} records no result`
-          : `its log ${logPath} says msiexec returned ${code} (${meaningOf(code)})`;
-    let files: string;
-    try {
-      const observed = await this.probe("verify-files");
-      const required = this.target.files[pkg.hotfix] ?? {};
-      files = Object.entries(required)
-        .map(
-          ([name, version]) =>
-            `${name} is at ${observed.files[pkg.hotfix]?.[name] ?? "missing"} (${version} or later required)`,
-        )
-        .join(", ");
-      if (observed.restartPending) files += "; a restart is pending for its files";
-    } catch (error) {
-      files = `the file versions could not be read (${(error as Error).message})`;
-    }
-    return new StepFailure(
-      "install-package",
-      `${lostText}; Windows Installer finished on its own: ${logSays}; ${files}`,
-      code,
-      status.log === "absent" ? undefined : logPath,
-      lost,
-    );
   }
 
   private async installLogTail(logPath: string): Promise<string> {

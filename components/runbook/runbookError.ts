@@ -1,5 +1,5 @@
 import { errorLine } from "../host/answers";
-import type { ScriptResult, StepName } from "./ports";
+import type { ScriptResult, StepName } from "./steps";
 
 /** How a maintenance fails: the error the runbook reports, and the failures of a step inside it. */
 

@@ -25,7 +25,7 @@ import { runProgramVariable } from "../../components/provider/programRun";
 import { credentialsKey, fleetKey } from "../../components/provider/stackSettings";
 import { RunbookError, type Rotation } from "../../components/runbook/runbookError";
 import { rotationNotice } from "../../components/runbook/operatorMessages";
-import type { StepName } from "../../components/runbook/ports";
+import type { StepName } from "../../components/runbook/steps";
 import type { EngineFaults, FleetFileInput } from "../../simulator/fleetFile";
 import { parseFleetFile } from "../../simulator/fleetFile";
 import { startSimulatedFleet, type SimulatedFleet, type SimulatedHost } from "../../simulator/server";

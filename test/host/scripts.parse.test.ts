@@ -31,7 +31,7 @@ import {
 } from "../../components/host/scriptFiles";
 import { bootstrapCommandLine, bootstrapScript, invocationFor } from "../../components/host/invocation";
 import { scriptNames } from "../../components/host/scriptNames";
-import { stepNames } from "../../components/runbook/ports";
+import { stepNames } from "../../components/runbook/steps";
 import { leaseKeyPath } from "../../components/domain/lease";
 import { leaseHeldError } from "../../components/host/answers";
 import { inventedHotfix, kbFile } from "../support/targets";

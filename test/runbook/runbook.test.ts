@@ -2,7 +2,7 @@ import { inRotation, notRespondingReason } from "../../components/domain/observa
 import { hostPath, type EngineTarget, type MaintenanceSettings } from "../../components/domain/target";
 import type { ScriptName } from "../../components/host/scriptNames";
 import { TransportError } from "../../components/host/sshSession";
-import { stepNames, type StepEvent, type StepName } from "../../components/runbook/ports";
+import { stepNames, type StepEvent, type StepName } from "../../components/runbook/steps";
 import { Runbook } from "../../components/runbook/runbook";
 import { RunbookError } from "../../components/runbook/runbookError";
 import { rotationNotice } from "../../components/runbook/operatorMessages";

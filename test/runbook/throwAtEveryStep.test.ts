@@ -1,7 +1,7 @@
 import { RelayStepError } from "../../components/host/engineConnection";
 import type { ScriptName } from "../../components/host/scriptNames";
 import { TransportError } from "../../components/host/sshSession";
-import type { StepEvent, StepName } from "../../components/runbook/ports";
+import type { StepEvent, StepName } from "../../components/runbook/steps";
 import { Runbook } from "../../components/runbook/runbook";
 import { RunbookError, type Rotation } from "../../components/runbook/runbookError";
 import { rotationNotice } from "../../components/runbook/operatorMessages";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ScriptName } from "../../components/host/scriptNames";
 import type { HostScript, ScriptParams } from "../../components/host/scriptAssembly";
 import { hostPath } from "../../components/domain/target";
-import type { ScriptResult, ScriptRunner } from "../../components/runbook/ports";
+import type { ScriptResult, ScriptRunner } from "../../components/runbook/steps";
 import { readSimulatedPackage } from "../../simulator/simulatedPackage";
 import { kbFile } from "./targets";
 

@@ -1,6 +1,6 @@
 import { MaintenanceLease } from "../../components/domain/lease";
 import type { SimulatedFleet } from "../../simulator/server";
-import type { StepName } from "../../components/runbook/ports";
+import type { StepName } from "../../components/runbook/steps";
 import type { LeaseWrite } from "../../components/runbook/hostScripts";
 
 /** A run id as leaseHolder.ts makes them. */

@@ -1,3 +1,5 @@
+import type { ObservedState } from "../domain/observation";
+import type { EngineTarget, MaintenanceSettings } from "../domain/target";
 import type { HostScript } from "../host/scriptAssembly";
 import { scriptNames, type ScriptName } from "../host/scriptNames";
 
@@ -35,4 +37,17 @@ export interface StepEvent {
   readonly status: StepStatus;
   readonly elapsedMs?: number;
   readonly detail?: string;
+}
+
+/** What a part of the runbook needs to run steps on one engine; the runbook gives it its own. */
+export interface StepContext {
+  readonly target: EngineTarget;
+  readonly runner: ScriptRunner;
+  readonly settings: MaintenanceSettings;
+  readonly stepTimeoutMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Reports a step's progress, as the runbook's own steps do. */
+  readonly emit: (step: StepName, status: StepStatus, started: number, hotfixId?: string, detail?: string) => void;
+  /** Runs the probe as the step named. */
+  readonly probe: (step: StepName) => Promise<ObservedState>;
 }
