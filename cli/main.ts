@@ -325,20 +325,33 @@ function noRecordedStack(stackName: string): number {
   return 2;
 }
 
+const options = {
+  stack: { type: "string", short: "s" },
+  format: { type: "string", default: "markdown" },
+  "catalog-entry": { type: "string" },
+  "recover-run": { type: "string", multiple: true },
+  engine: { type: "string" },
+  hotfix: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The command line read by node:util's parseArgs; an option it does not know is a usage error, exit 2. */
+function parsedArgs(
+  argv: readonly string[],
+): ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>> | number {
+  try {
+    return parseArgs({ args: [...argv], allowPositionals: true, options });
+  } catch (error) {
+    if (!(error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS_")) throw error;
+    printError(`mps-hotfix: ${(error as Error).message}\n${usage}\n`);
+    return 2;
+  }
+}
+
 function parse(argv: readonly string[]): Invocation | PackageInspection | StepScriptPrint | number {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      stack: { type: "string", short: "s" },
-      format: { type: "string", default: "markdown" },
-      "catalog-entry": { type: "string" },
-      "recover-run": { type: "string", multiple: true },
-      engine: { type: "string" },
-      hotfix: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const parsed = parsedArgs(argv);
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
   if (values.help === true) {
     print(`${usage}\n`);
     return 0;

@@ -31,8 +31,15 @@ describe("the mps-hotfix command line", () => {
     ],
   });
 
-  it("refuses a missing --stack, an unknown command, an unknown format and a stack the backend does not hold with exit code 2", async () => {
+  it("refuses a missing --stack, an unknown option, an unknown command, an unknown format and a stack the backend does not hold with exit code 2", async () => {
     expect(await mpsHotfix("preview")).toMatchObject({ status: 2, stderr: "mps-hotfix: --stack is required\n" });
+    const unknownOption = await mpsHotfix("refresh", "--stack", "x", "--frobnicate");
+    expect(unknownOption.status).toBe(2);
+    expect(unknownOption.stderr).toMatch(/^mps-hotfix: Unknown option '--frobnicate'/);
+    expect(await mpsHotfix("preview", "--stack")).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/^mps-hotfix: Option '-s, --stack <value>' argument missing/) as unknown,
+    });
     const unknown = await mpsHotfix("patch", "--stack", "x");
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("mps-hotfix: unknown command patch");
