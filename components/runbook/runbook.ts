@@ -190,7 +190,7 @@ export class Runbook {
   private async recoverInterrupted(lease: MaintenanceLease): Promise<ProbeReading> {
     const t = this.target;
     this.maintenance = { started: this.now().toISOString(), takeover: lease.Run, log: lease.Log };
-    if (lease.Log !== "none") await this.waitForInstaller(lease);
+    if (lease.Log !== "none") await this.waitForInstallerLeftBy(lease);
     const reading = await this.readProbe("probe");
     const observed = reading.observed;
     if (observed.comPlusState !== "running" || observed.engineState !== "active") {
@@ -223,7 +223,7 @@ export class Runbook {
   }
 
   /** Before recovering an engine whose lease names an install: Windows Installer must be done with it. */
-  private async waitForInstaller(lease: MaintenanceLease): Promise<void> {
+  private async waitForInstallerLeftBy(lease: MaintenanceLease): Promise<void> {
     const idleNote = `Windows Installer is not installing (after run ${lease.Run}'s ${lease.Step})`;
     const wait = await waitForInstaller(this.context, lease.Log, undefined, idleNote);
     if (wait.kind === "idle") return;
