@@ -39,7 +39,7 @@ const parameter = /^\[(string|string\[\]|int)\]\$([A-Za-z][A-Za-z0-9]*)$/;
 
 /**
  * The `param()` block of a file: one line `param([type]$Name, [type]$Other)`, the first that starts
- * with `param`. Any other layout is refused, so what the product fills in is always what the file
+ * with `param(`. Any other layout is refused, so what the product fills in is always what the file
  * declares. Undefined for a file without one.
  */
 export function paramBlockOf(
@@ -104,11 +104,10 @@ const sharedSent: ReadonlyMap<string, string> = sharedFileNames.reduce((sent, fi
   return new Map([...sent, [file, sentText(path, text, sent)]]);
 }, new Map<string, string>());
 
-/** A file as the product sends it; a step gets common.ps1 after its param() line. */
-export function readScriptFile(file: string, kind: "step" | "wrapper"): ScriptFile {
+/** A step's file as the product sends it: common.ps1 right after its param() line. */
+function readStepFile(file: string): ScriptFile {
   const { path, text } = readText(file);
   const block = paramBlockOf(path, text);
-  if (kind === "wrapper") return { path, text, sent: sentText(path, text, sharedSent), params: block?.params ?? [] };
   if (block === undefined) throw new Error(`${path}: a step has no param() line, which common.ps1 is sent after`);
   const lines = text.split("\n");
   const head = `${lines.slice(0, block.line + 1).join("\n")}\n`;
@@ -117,10 +116,16 @@ export function readScriptFile(file: string, kind: "step" | "wrapper"): ScriptFi
   return { path, text, sent, params: block.params };
 }
 
+/** A script that wraps a step's (the relay) or starts it (the bootstrap), as the product sends it. */
+function readWrapperFile(file: string): ScriptFile {
+  const { path, text } = readText(file);
+  return { path, text, sent: sentText(path, text, sharedSent), params: paramBlockOf(path, text)?.params ?? [] };
+}
+
 /** Every step's file, by step. */
 export const stepFiles: Readonly<Record<ScriptName, ScriptFile>> = Object.fromEntries(
-  scriptNames.map((name) => [name, readScriptFile(`${name}.ps1`, "step")]),
+  scriptNames.map((name) => [name, readStepFile(`${name}.ps1`)]),
 ) as Record<ScriptName, ScriptFile>;
 
-export const relayFile = readScriptFile("relay.ps1", "wrapper");
-export const bootstrapFile = readScriptFile("bootstrap.ps1", "wrapper");
+export const relayFile = readWrapperFile("relay.ps1");
+export const bootstrapFile = readWrapperFile("bootstrap.ps1");

@@ -111,14 +111,15 @@ describe("the commands the docs show, run on the demo's fleet", () => {
       if (command.includes("-- preview")) expectReadmePreview(ran.stdout);
       if (command.includes("-- adopt"))
         expectGuideReport((await shell(runnable(`npm run --silent mps-hotfix -- report --stack demo`))).stdout);
-      if (/-- up --stack demo$/.test(command)) expectGuideProgress(ran.stdout + ran.stderr);
+      if (/-- up --stack demo$/.test(command)) expectReadmeProgress(ran.stdout + ran.stderr);
     }
 
     // A line redirected to a file gives what the page says the file is: with --silent, the output alone.
     for (const { command, redirectsTo } of shownCommands.filter((c) => c.redirectsTo !== undefined)) {
       const stdout = outputs.get(command)!.stdout;
       if (redirectsTo!.endsWith(".ps1")) expect(stdout.split("\n")[0]).toBe("# mps-hotfix script=probe");
-      if (redirectsTo!.endsWith(".json")) expect(() => JSON.parse(stdout) as unknown).not.toThrow();
+      else if (redirectsTo!.endsWith(".json")) expect(() => JSON.parse(stdout) as unknown).not.toThrow();
+      else throw new Error(`${command}: this suite does not know what ${redirectsTo!} should hold`);
     }
   });
 
@@ -144,7 +145,7 @@ describe("the commands the docs show, run on the demo's fleet", () => {
   }
 
   /** The README's progress lines, their timings aside. */
-  function expectGuideProgress(output: string): void {
+  function expectReadmeProgress(output: string): void {
     const readme = readFileSync(join(projectRoot, "README.md"), "utf8");
     const shown = [...readme.matchAll(/`(\[MPS01 1 of 5\] [^`]+)`/g)].map((match) => match[1]!);
     expect(shown).toHaveLength(2);
